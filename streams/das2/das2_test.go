@@ -291,7 +291,7 @@ func TestDecodeErrors(t *testing.T) {
 	good := string(dastest.ReadGolden(t, "d22_scalar_le.d2s"))
 	cases := []struct {
 		name, in, rule string
-		off          int64
+		off            int64
 	}{
 		{"empty", "", "7.1 empty stream", 0},
 		{"not das2", "hello world", "3.1 packet tag", 0},
