@@ -1,0 +1,71 @@
+# rhizoflex: `make run` starts a demo server, `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+GO            ?= go
+BIN           := bin/rhizoflex
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS       := -s -w -X github.com/rhizoflex/rhizoflex/server.Version=$(VERSION)
+GOLANGCI_VER  := v2.15.0
+GOLANGCI      := bin/golangci-lint-$(GOLANGCI_VER)
+TEST_POSTGRES ?= postgres://127.0.0.1:5432/test?sslmode=disable
+FUZZTIME      ?= 5s
+MIGRATION     ?= change
+RUN_DIR       ?= data
+
+.PHONY: build run frontend test test-go fuzz lint generate check-generate bench clean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+frontend: node_modules/.package-lock.json ## build the SPA into frontend/dist
+	npm run build
+
+build: frontend ## build bin/rhizoflex with the SPA embedded
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+run: build ## start with the embedded database and demo data
+	@mkdir -p $(RUN_DIR)
+	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) demo
+	@echo "rhizoflex: open http://localhost:8080/  (log in as demo@example.com / demo-password)"
+	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) serve --demo-live-interval 5s
+
+test: lint check-generate test-go fuzz ## everything CI runs
+
+test-go: frontend
+	RHIZOFLEX_TEST_POSTGRES='$(TEST_POSTGRES)' $(GO) test -race -count=1 -timeout 20m ./...
+
+fuzz: ## run every fuzz target briefly
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+$(GOLANGCI):
+	@mkdir -p bin
+	GOBIN=$(CURDIR)/bin/golangci-tmp $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VER)
+	mv bin/golangci-tmp/golangci-lint $@ && rm -rf bin/golangci-tmp
+
+lint: $(GOLANGCI) ## go vet, gofmt, golangci-lint, go mod tidy check
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GOLANGCI) run ./...
+	@cp go.mod /tmp/rhizoflex-go.mod.bak; cp go.sum /tmp/rhizoflex-go.sum.bak; $(GO) mod tidy; \
+	  if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum | head -20; \
+	  cp /tmp/rhizoflex-go.mod.bak go.mod; cp /tmp/rhizoflex-go.sum.bak go.sum; exit 1; fi
+
+generate: ## regenerate ent, gqlgen and (if the schema changed) migrations
+	$(GO) generate ./ent
+	$(GO) tool gqlgen generate
+	RHIZOFLEX_DEV_POSTGRES='$(TEST_POSTGRES)' $(GO) run ent/migrate/plan.go $(MIGRATION)
+
+check-generate: generate ## fail if generated code is stale
+	@if [ -n "$$(git status --porcelain -- ent graph gqlgen.yml schema.graphql)" ]; then \
+	  echo "generated code is stale; run 'make generate' and commit:"; git status --porcelain -- ent graph; exit 1; fi
+
+bench: ## benchmarks (see docs/BENCHMARKS.md)
+	RHIZOFLEX_TEST_POSTGRES='$(TEST_POSTGRES)' $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+clean:
+	rm -rf bin frontend/dist/assets frontend/dist/index.html

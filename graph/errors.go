@@ -1,0 +1,42 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/rhizoflex/rhizoflex/internal/fault"
+)
+
+// PresentError turns any resolver error into a GraphQL error with extensions.code. Internal
+// errors are logged with their cause and shown to clients only as "internal error".
+func PresentError(ctx context.Context, err error) *gqlerror.Error {
+	var gqlErr *gqlerror.Error
+	if errors.As(err, &gqlErr) && gqlErr.Extensions["code"] != nil {
+		return gqlErr
+	}
+	code := fault.CodeOf(err)
+	if errors.Is(err, context.Canceled) {
+		code = fault.Internal
+	}
+	presented := graphql.DefaultErrorPresenter(ctx, err)
+	if code == fault.Internal && (gqlErr == nil || gqlErr.Extensions == nil) {
+		slog.ErrorContext(ctx, "graphql internal error", "path", presented.Path.String(), "err", err)
+	}
+	presented.Message = fault.SafeMessage(err)
+	if presented.Extensions == nil {
+		presented.Extensions = map[string]any{}
+	}
+	presented.Extensions["code"] = string(code)
+	return presented
+}
+
+// Recover turns a resolver panic into an internal error and logs it.
+func Recover(ctx context.Context, v any) error {
+	slog.ErrorContext(ctx, "graphql resolver panic", "panic", v)
+	return fault.Wrap(fmt.Errorf("panic: %v", v), fault.Internal, "internal error")
+}

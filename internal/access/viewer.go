@@ -1,0 +1,36 @@
+package access
+
+import (
+	"context"
+
+	"github.com/rhizoflex/rhizoflex/ent"
+)
+
+// Viewer is who is asking: a signed-in user, a key acting as a user or as a controller, or
+// nobody (anonymous).
+type Viewer struct {
+	// User is the person, or the user a user key acts as; nil for controllers and anonymous.
+	User *ent.User
+	// Key is the API key the request authenticated with, if any.
+	Key *ent.Key
+	// Controller is the controller folder a controller key acts as, if any.
+	Controller *ent.Resource
+}
+
+// Anonymous reports whether nobody is signed in.
+func (v *Viewer) Anonymous() bool { return v == nil || (v.User == nil && v.Controller == nil) }
+
+type viewerKey struct{}
+
+// WithViewer returns ctx carrying v.
+func WithViewer(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, viewerKey{}, v)
+}
+
+// ViewerFrom returns the viewer of ctx; an anonymous viewer when there is none.
+func ViewerFrom(ctx context.Context) *Viewer {
+	if v, ok := ctx.Value(viewerKey{}).(*Viewer); ok && v != nil {
+		return v
+	}
+	return &Viewer{}
+}

@@ -1,0 +1,144 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/rs/cors"
+
+	"github.com/rhizoflex/rhizoflex/frontend"
+	"github.com/rhizoflex/rhizoflex/internal/database"
+	"github.com/rhizoflex/rhizoflex/internal/demo"
+)
+
+// App is one running rhizoflex instance: configuration, database and HTTP routes.
+type App struct {
+	cfg Config
+	db  *database.DB
+	log *slog.Logger
+	// extraRoutes lets tests add handlers (for example a slow one) before start.
+	extraRoutes func(mux *http.ServeMux)
+}
+
+// Handler returns the complete HTTP handler with middleware.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", a.ready)
+	mux.Handle("/graphql", a.graphqlHandler())
+	if a.cfg.Playground {
+		mux.Handle("GET /playground", playgroundHandler())
+	}
+	mux.Handle("/", spaHandler(frontend.Dist(), frontend.Built()))
+	if a.extraRoutes != nil {
+		a.extraRoutes(mux)
+	}
+	c := cors.New(cors.Options{
+		AllowedOrigins:   a.cfg.CORSOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:   []string{"Authorization", "Content-Type"},
+		AllowCredentials: true,
+		MaxAge:           600,
+	})
+	return recoverPanics(a.log, logRequests(a.log, c.Handler(mux)))
+}
+
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := a.db.Ping(ctx); err != nil {
+		a.log.WarnContext(r.Context(), "readiness check failed", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database unreachable\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// spaHandler serves the built single-page app: hashed assets cached for a year, every
+// other path answered with index.html (client-side routing), never cached.
+func spaHandler(dist fs.FS, built bool) http.Handler {
+	files := http.FileServerFS(dist)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if !built {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write([]byte(`<!doctype html><title>rhizoflex</title><p>The web app is not built into this binary. ` +
+				`Run <code>make build</code>. The GraphQL API is at <a href="/graphql">/graphql</a>.`))
+			return
+		}
+		p := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if p != "" && p != "index.html" {
+			if st, err := fs.Stat(dist, p); err == nil && !st.IsDir() {
+				if strings.HasPrefix(p, "assets/") {
+					w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+				}
+				files.ServeHTTP(w, r)
+				return
+			}
+		}
+		index, err := fs.ReadFile(dist, "index.html")
+		if err != nil {
+			http.Error(w, "index.html missing", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(index)
+	})
+}
+
+// Serve serves HTTP on ln until ctx ends, then shuts down gracefully: the listener closes,
+// in-flight requests get up to ShutdownTimeout to finish.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	if a.cfg.DemoLiveInterval > 0 {
+		go demo.Live(bg, a.db.Client, a.cfg.DemoLiveInterval, func(err error) {
+			a.log.Warn("demo live values", "err", err)
+		})
+	}
+	errCh := make(chan error, 1)
+	go func() { errCh <- srv.Serve(ln) }()
+	a.log.Info("listening", "address", ln.Addr().String(), "version", Version)
+	select {
+	case err := <-errCh:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+	stopBackground()
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errCh; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
+}

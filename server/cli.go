@@ -1,0 +1,295 @@
+// Package server is the composition root of rhizoflex: configuration, the command line,
+// database open and migration, HTTP routes and middleware, the embedded SPA. Only main
+// imports it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rhizoflex/rhizoflex/internal/account"
+	"github.com/rhizoflex/rhizoflex/internal/database"
+	"github.com/rhizoflex/rhizoflex/internal/demo"
+	"github.com/rhizoflex/rhizoflex/internal/fault"
+)
+
+// Version is the build version, set with -ldflags "-X .../server.Version=...".
+var Version = "dev"
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// usageError marks bad command-line arguments (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// Main runs the rhizoflex command line with args (without the program name) and returns
+// the process exit code. SIGINT and SIGTERM cancel the context: serve shuts down
+// gracefully.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, os.Environ(), os.Stdin, os.Stdout, os.Stderr)
+}
+
+func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := newRootCommand(environ, stdin, stdout, stderr)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	var ce configError
+	var code exitCodeError
+	switch {
+	case errors.As(err, &code):
+		return code.code
+	case errors.As(err, &ce):
+		_, _ = fmt.Fprintf(stderr, "rhizoflex: %v\n", ce)
+		return exitUsage
+	case errors.As(err, &ue), isCobraUsageError(err):
+		_, _ = fmt.Fprintf(stderr, "rhizoflex: %v\nRun 'rhizoflex --help' for usage.\n", err)
+		return exitUsage
+	case fault.CodeOf(err) == fault.BadInput || fault.CodeOf(err) == fault.Conflict:
+		_, _ = fmt.Fprintf(stderr, "rhizoflex: %s\n", fault.SafeMessage(err))
+		return exitError
+	default:
+		_, _ = fmt.Fprintf(stderr, "rhizoflex: %v\n", err)
+		return exitError
+	}
+}
+
+// isCobraUsageError recognises cobra's own argument errors, which are plain errors.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") || strings.HasPrefix(msg, "required flag")
+}
+
+// exitCodeError carries an exit code from a subcommand that printed its own messages.
+type exitCodeError struct{ code int }
+
+func (e exitCodeError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// cli holds what every subcommand shares.
+type cli struct {
+	environ        []string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	configPath     string
+}
+
+// config loads the configuration and makes its logger the default one.
+func (c *cli) config(cmd *cobra.Command) (Config, error) {
+	cfg, err := loadConfig(c.configPath, c.environ, cmd.Flags())
+	if err == nil {
+		slog.SetDefault(newLogger(c.stderr, cfg.LogLevel, cfg.LogFormat))
+	}
+	return cfg, err
+}
+
+func (c *cli) openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*database.DB, error) {
+	db, err := database.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", "applied", len(applied), "url", database.Redact(cfg.DatabaseURL))
+	}
+	return db, nil
+}
+
+func newRootCommand(environ []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	c := &cli{environ: environ, stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "rhizoflex",
+		Short:         "rhizoflex: a lab and instrument data hub with a das2/das3 stream server",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&c.configPath, "config", "", "YAML config file (default ./rhizoflex.yaml if present)")
+	pf.String("database-url", "", "database URL: sqlite:PATH or postgres://... (setting database_url)")
+	pf.String("data-dir", "", "directory for bulk storage and local files (setting data_dir)")
+	pf.String("log-level", "", "debug, info, warn or error (setting log_level)")
+	pf.String("log-format", "", "text or json (setting log_format)")
+
+	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.createAdminCommand(), c.demoCommand(), c.versionCommand())
+	return root
+}
+
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("expected %s, got %d argument(s)", what, len(args))}
+		}
+		return nil
+	}
+}
+
+func (c *cli) serveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP server (migrates the database first)",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := c.config(cmd)
+			if err != nil {
+				return err
+			}
+			log := slog.Default()
+			ctx := cmd.Context()
+			db, err := c.openDatabase(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if err := db.Close(); err != nil {
+					log.Error("close database", "err", err)
+				}
+			}()
+			ln, err := net.Listen("tcp", cfg.Listen)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+			}
+			app := &App{cfg: cfg, db: db, log: log}
+			return app.Serve(ctx, ln)
+		},
+	}
+	f := cmd.Flags()
+	f.String("listen", "", "address to listen on, e.g. :8080 (setting listen)")
+	f.Bool("production", false, "production mode: secure cookies required, playground off (setting production)")
+	f.String("demo-live-interval", "", "append live demo values this often, e.g. 5s; 0 is off (setting demo_live_interval)")
+	return cmd
+}
+
+func (c *cli) migrateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "migrate",
+		Aliases: []string{"init-db"},
+		Short:   "Create or upgrade the database schema",
+		Args:    exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := c.config(cmd)
+			if err != nil {
+				return err
+			}
+			log := slog.Default()
+			db, err := database.Open(cmd.Context(), cfg.DatabaseURL)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = db.Close() }()
+			applied, err := db.Migrate(cmd.Context())
+			if err != nil {
+				return err
+			}
+			log.Debug("migrate done", "applied", applied)
+			_, _ = fmt.Fprintf(c.stdout, "database %s: %d migration(s) applied\n", database.Redact(cfg.DatabaseURL), len(applied))
+			return nil
+		},
+	}
+}
+
+func (c *cli) createAdminCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "create-admin EMAIL:PASSWORD",
+		Short: "Create a system admin (or reset an existing user's password and make it admin)",
+		Args:  exactArgs(1, "one EMAIL:PASSWORD argument"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			email, password, ok := strings.Cut(args[0], ":")
+			if !ok || email == "" || password == "" {
+				return usageError{errors.New("create-admin takes EMAIL:PASSWORD")}
+			}
+			cfg, err := c.config(cmd)
+			if err != nil {
+				return err
+			}
+			log := slog.Default()
+			db, err := c.openDatabase(cmd.Context(), cfg, log)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = db.Close() }()
+			u, created, err := account.EnsureAdmin(cmd.Context(), db.Client, email, password, cfg.Password)
+			if err != nil {
+				return err
+			}
+			verb := "updated"
+			if created {
+				verb = "created"
+			}
+			_, _ = fmt.Fprintf(c.stdout, "system admin %s %s\n", u.Email, verb)
+			return nil
+		},
+	}
+}
+
+func (c *cli) demoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo",
+		Short: "Seed the demo organization (folders, a controller, a day of sequence data)",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := c.config(cmd)
+			if err != nil {
+				return err
+			}
+			log := slog.Default()
+			db, err := c.openDatabase(cmd.Context(), cfg, log)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = db.Close() }()
+			res, err := demo.Seed(cmd.Context(), db.Client, time.Now().UTC(), cfg.Password)
+			if err != nil {
+				return err
+			}
+			if !res.Created {
+				_, _ = fmt.Fprintf(c.stdout, "demo organization already present; log in as %s / %s\n", demo.Email, demo.Password)
+				return nil
+			}
+			_, _ = fmt.Fprintf(c.stdout, "demo organization created with %d values; log in as %s / %s\n", res.Values, demo.Email, demo.Password)
+			return nil
+		},
+	}
+}
+
+func (c *cli) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(*cobra.Command, []string) error {
+			_, _ = fmt.Fprintf(c.stdout, "rhizoflex %s\n", Version)
+			return nil
+		},
+	}
+}

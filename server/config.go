@@ -1,0 +1,252 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+	yamlv3 "go.yaml.in/yaml/v3"
+
+	"github.com/rhizoflex/rhizoflex/internal/access"
+)
+
+// Config is every setting of the server. docs/sample-config.yaml lists them all.
+type Config struct {
+	Listen             string                `koanf:"listen"`
+	DatabaseURL        string                `koanf:"database_url"`
+	DataDir            string                `koanf:"data_dir"`
+	BaseURL            string                `koanf:"base_url"`
+	Production         bool                  `koanf:"production"`
+	LogLevel           string                `koanf:"log_level"`
+	LogFormat          string                `koanf:"log_format"`
+	CORSOrigins        []string              `koanf:"cors_origins"`
+	SecureCookies      bool                  `koanf:"secure_cookies"`
+	SessionIdleTimeout time.Duration         `koanf:"session_idle_timeout"`
+	SessionLifetime    time.Duration         `koanf:"session_lifetime"`
+	Playground         bool                  `koanf:"playground"`
+	Introspection      bool                  `koanf:"introspection"`
+	MaxBodyBytes       int64                 `koanf:"max_body_bytes"`
+	MaxUploadBytes     int64                 `koanf:"max_upload_bytes"`
+	QueryComplexity    int                   `koanf:"query_complexity"`
+	QueryDepth         int                   `koanf:"query_depth"`
+	ShutdownTimeout    time.Duration         `koanf:"shutdown_timeout"`
+	BulkThreshold      int64                 `koanf:"bulk_threshold"`
+	DemoLiveInterval   time.Duration         `koanf:"demo_live_interval"`
+	Password           access.PasswordParams `koanf:"password"`
+}
+
+// defaults are the settings used when nothing else says otherwise. playground and
+// introspection default to "on unless production" and are filled in after loading.
+func defaults() map[string]any {
+	return map[string]any{
+		"listen":               ":8080",
+		"database_url":         "sqlite:data/rhizoflex.db",
+		"data_dir":             "data",
+		"base_url":             "",
+		"production":           false,
+		"log_level":            "info",
+		"log_format":           "text",
+		"cors_origins":         []string{},
+		"secure_cookies":       false,
+		"session_idle_timeout": "24h",
+		"session_lifetime":     "168h",
+		"max_body_bytes":       1 << 20,
+		"max_upload_bytes":     256 << 20,
+		"query_complexity":     2000,
+		"query_depth":          15,
+		"shutdown_timeout":     "30s",
+		"bulk_threshold":       64 << 10,
+		"demo_live_interval":   "0s",
+		"password.memory_kib":  access.DefaultPasswordParams.MemoryKiB,
+		"password.iterations":  access.DefaultPasswordParams.Iterations,
+		"password.parallelism": access.DefaultPasswordParams.Parallelism,
+	}
+}
+
+// envPrefix starts every environment variable that sets a setting.
+const envPrefix = "RHIZOFLEX_"
+
+// configError is a bad configuration: the CLI prints it as one line and exits 2.
+type configError struct{ err error }
+
+func (e configError) Error() string { return "config: " + e.err.Error() }
+func (e configError) Unwrap() error { return e.err }
+
+// loadConfig merges defaults < file < environment < flags. path "" means ./rhizoflex.yaml
+// if it exists. Flags are read only when they were set on the command line; a flag named
+// "database-url" sets the setting "database_url".
+func loadConfig(path string, environ []string, flags *pflag.FlagSet) (Config, error) {
+	k := koanf.New(".")
+	if err := k.Load(confmap.Provider(defaults(), "."), nil); err != nil {
+		return Config{}, configError{err}
+	}
+	known := k.Keys()
+	known = append(known, "playground", "introspection")
+	if path == "" {
+		if _, err := os.Stat("rhizoflex.yaml"); err == nil {
+			path = "rhizoflex.yaml"
+		}
+	}
+	if path != "" {
+		fileK := koanf.New(".")
+		if err := fileK.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return Config{}, configError{fmt.Errorf("read %s: %w", path, err)}
+		}
+		for _, key := range fileK.Keys() {
+			if !slices.Contains(known, key) {
+				return Config{}, configError{fmt.Errorf("%s: unknown setting %q", path, key)}
+			}
+		}
+		if err := k.Merge(fileK); err != nil {
+			return Config{}, configError{err}
+		}
+	}
+	envK := koanf.New(".")
+	if err := envK.Load(env.Provider(".", env.Opt{
+		Prefix:        envPrefix,
+		EnvironFunc:   func() []string { return environ },
+		TransformFunc: envTransform(known),
+	}), nil); err != nil {
+		return Config{}, configError{err}
+	}
+	if err := k.Merge(envK); err != nil {
+		return Config{}, configError{err}
+	}
+	if flags != nil {
+		flagValues := map[string]any{}
+		flags.Visit(func(f *pflag.Flag) {
+			key := strings.ReplaceAll(f.Name, "-", "_")
+			if f.Name == "config" || !slices.Contains(known, key) {
+				return
+			}
+			flagValues[key] = flagValue(f)
+		})
+		if err := k.Load(confmap.Provider(flagValues, "."), nil); err != nil {
+			return Config{}, configError{err}
+		}
+	}
+	var cfg Config
+	dec := koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: &mapstructure.DecoderConfig{
+		DecodeHook:       mapstructure.ComposeDecodeHookFunc(mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToSliceHookFunc(",")),
+		WeaklyTypedInput: false,
+		ErrorUnused:      true,
+		Result:           &cfg,
+		TagName:          "koanf",
+	}}
+	if err := k.UnmarshalWithConf("", &cfg, dec); err != nil {
+		return Config{}, configError{cleanDecodeError(err)}
+	}
+	if !k.Exists("playground") {
+		cfg.Playground = !cfg.Production
+	}
+	if !k.Exists("introspection") {
+		cfg.Introspection = !cfg.Production
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, configError{err}
+	}
+	return cfg, nil
+}
+
+// envTransform maps RHIZOFLEX_DATABASE_URL to database_url (RHIZOFLEX_PASSWORD__MEMORY_KIB
+// to password.memory_kib) and parses the value as YAML, so lists, booleans and quoted
+// strings work. Variables that name no setting are ignored (RHIZOFLEX_TEST_POSTGRES is the
+// test suite's, for example).
+func envTransform(known []string) func(string, string) (string, any) {
+	return func(k, v string) (string, any) {
+		key := strings.ToLower(strings.TrimPrefix(k, envPrefix))
+		key = strings.ReplaceAll(key, "__", ".")
+		if !slices.Contains(known, key) {
+			return "", nil
+		}
+		var parsed any
+		if err := yamlv3.Unmarshal([]byte(v), &parsed); err != nil || parsed == nil {
+			return key, v
+		}
+		if _, isMap := parsed.(map[string]any); isMap {
+			return key, v
+		}
+		return key, parsed
+	}
+}
+
+func flagValue(f *pflag.Flag) any {
+	switch f.Value.Type() {
+	case "bool":
+		return f.Value.String() == "true"
+	case "stringSlice":
+		s := strings.Trim(f.Value.String(), "[]")
+		if s == "" {
+			return []string{}
+		}
+		return strings.Split(s, ",")
+	default:
+		return f.Value.String()
+	}
+}
+
+// cleanDecodeError turns mapstructure's multi-line report into one line.
+func cleanDecodeError(err error) error {
+	lines := strings.Fields(strings.ReplaceAll(err.Error(), "\n", " "))
+	return errors.New(strings.Join(lines, " "))
+}
+
+func (c Config) validate() error {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if c.Listen == "" {
+		add("listen is empty")
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		add("database_url %q must start with sqlite: or postgres://", c.DatabaseURL)
+	}
+	if c.DataDir == "" {
+		add("data_dir is empty")
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		add("log_level %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if !slices.Contains([]string{"text", "json"}, c.LogFormat) {
+		add("log_format %q is not one of text, json", c.LogFormat)
+	}
+	for _, o := range c.CORSOrigins {
+		if o == "*" {
+			add("cors_origins may not contain * (credentials are allowed): list the origins")
+		}
+	}
+	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout} {
+		if d <= 0 {
+			add("%s must be positive (got %s)", name, d)
+		}
+	}
+	if c.DemoLiveInterval < 0 {
+		add("demo_live_interval must not be negative")
+	}
+	for name, n := range map[string]int64{"max_body_bytes": c.MaxBodyBytes, "max_upload_bytes": c.MaxUploadBytes, "query_complexity": int64(c.QueryComplexity), "query_depth": int64(c.QueryDepth), "bulk_threshold": c.BulkThreshold} {
+		if n <= 0 {
+			add("%s must be positive (got %d)", name, n)
+		}
+	}
+	if c.Password.MemoryKiB < 8*1024 || c.Password.Iterations < 1 || c.Password.Parallelism < 1 {
+		add("password: memory_kib >= 8192, iterations >= 1 and parallelism >= 1 are required")
+	}
+	if c.Production && !c.SecureCookies {
+		add("production needs secure_cookies: true (serve over HTTPS)")
+	}
+	sort.Strings(problems)
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}

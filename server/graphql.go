@@ -1,0 +1,66 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/coder/websocket"
+	"net/url"
+
+	"github.com/rhizoflex/rhizoflex/graph"
+	"github.com/rhizoflex/rhizoflex/graph/generated"
+)
+
+// graphqlHandler builds the gqlgen server with explicit transports and limits.
+func (a *App) graphqlHandler() http.Handler {
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{
+		Resolvers: &graph.Resolver{Client: a.db.Client, Version: Version},
+	}))
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 15 * time.Second,
+		// coder/websocket refuses cross-origin upgrades unless the origin host is listed.
+		Implementation: transport.CoderWebsocketImplementation{
+			AcceptOptions: websocket.AcceptOptions{OriginPatterns: originHosts(a.cfg.CORSOrigins)},
+		},
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: a.cfg.MaxUploadBytes, MaxMemory: 8 << 20})
+	srv.Use(extension.FixedComplexityLimit(a.cfg.QueryComplexity))
+	if a.cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.SetErrorPresenter(graph.PresentError)
+	srv.SetRecoverFunc(graph.Recover)
+
+	small, large := a.cfg.MaxBodyBytes, a.cfg.MaxUploadBytes
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := small
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			limit = large
+		}
+		limitBody(limit, srv).ServeHTTP(w, r)
+	})
+}
+
+func playgroundHandler() http.Handler {
+	return playground.Handler("rhizoflex GraphQL", "/graphql")
+}
+
+// originHosts turns configured origins (https://app.example.org) into the host patterns
+// the websocket library matches.
+func originHosts(origins []string) []string {
+	hosts := make([]string, 0, len(origins))
+	for _, o := range origins {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			hosts = append(hosts, u.Host)
+		}
+	}
+	return hosts
+}
