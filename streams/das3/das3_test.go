@@ -200,7 +200,9 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func tag(t, id, payload string) string { return fmt.Sprintf("|%s|%s|%d|%s", t, id, len(payload), payload) }
+func tag(t, id, payload string) string {
+	return fmt.Sprintf("|%s|%s|%d|%s", t, id, len(payload), payload)
+}
 
 // TestSameInputs builds the binary samples from a model (no header text at all)
 // and the values, the inputs of gen_samples.py, and compares the bytes.
