@@ -501,3 +501,6 @@ func FromTT2000(tt int64) Time {
 	}
 	return guess
 }
+
+// Add returns t plus sec seconds (rounded to the nanosecond).
+func (t Time) Add(sec float64) Time { return t + Time(math.Round(sec*1e9)) }
