@@ -7193,7 +7193,7 @@ func (m *RevisionMutation) Data() (r []byte, exists bool) {
 // OldData returns the old "data" field's value of the Revision entity.
 // If the Revision object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *RevisionMutation) OldData(ctx context.Context) (v *[]byte, err error) {
+func (m *RevisionMutation) OldData(ctx context.Context) (v []byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldData is only allowed on UpdateOne operations")
 	}

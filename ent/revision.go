@@ -27,7 +27,7 @@ type Revision struct {
 	// Text holds the value of the "text" field.
 	Text *string `json:"text,omitempty"`
 	// Data holds the value of the "data" field.
-	Data *[]byte `json:"data,omitempty"`
+	Data []byte `json:"data,omitempty"`
 	// BlobKey holds the value of the "blob_key" field.
 	BlobKey *string `json:"blob_key,omitempty"`
 	// Size holds the value of the "size" field.
@@ -156,7 +156,7 @@ func (_m *Revision) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field data", values[i])
 			} else if value != nil {
-				_m.Data = value
+				_m.Data = *value
 			}
 		case revision.FieldBlobKey:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -266,10 +266,8 @@ func (_m *Revision) String() string {
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
-	if v := _m.Data; v != nil {
-		builder.WriteString("data=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
+	builder.WriteString("data=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Data))
 	builder.WriteString(", ")
 	if v := _m.BlobKey; v != nil {
 		builder.WriteString("blob_key=")

@@ -284,7 +284,7 @@ func (_c *RevisionCreate) createSpec() (*Revision, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.Data(); ok {
 		_spec.SetField(revision.FieldData, field.TypeBytes, value)
-		_node.Data = &value
+		_node.Data = value
 	}
 	if value, ok := _c.mutation.BlobKey(); ok {
 		_spec.SetField(revision.FieldBlobKey, field.TypeString, value)

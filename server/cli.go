@@ -44,7 +44,7 @@ func (e usageError) Unwrap() error { return e.err }
 // the process exit code. SIGINT and SIGTERM cancel the context: serve shuts down
 // gracefully.
 func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background())
 	defer stop()
 	return run(ctx, args, os.Environ(), os.Stdin, os.Stdout, os.Stderr)
 }
@@ -82,6 +82,11 @@ func isCobraUsageError(err error) bool {
 	msg := err.Error()
 	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
 		strings.HasPrefix(msg, "unknown shorthand flag") || strings.HasPrefix(msg, "required flag")
+}
+
+// notifyContext is cancelled by SIGINT or SIGTERM.
+func notifyContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 }
 
 // exitCodeError carries an exit code from a subcommand that printed its own messages.

@@ -20,7 +20,7 @@ func (Revision) Fields() []ent.Field {
 		field.Int64("timestamp"),
 		field.Float("num").Optional().Nillable(),
 		field.Text("text").Optional().Nillable(),
-		field.Bytes("data").Optional().Nillable(),
+		field.Bytes("data").Optional(),
 		field.String("blob_key").Optional().Nillable().MaxLen(512),
 		field.Int64("size").Default(0).NonNegative(),
 		field.String("sha256").Optional().Nillable().MaxLen(64),
