@@ -201,3 +201,9 @@ func FormatSeconds(w float64) string {
 	}
 	return strconv.FormatFloat(w/div, 'g', 6, 64) + " " + unit
 }
+
+// UnitsOK applies the rule of thumb of spec 3.8 for units the das2C parser
+// accepts: no parentheses, '#', '_', '!' IDL escapes or log10 names.
+func UnitsOK(u string) bool {
+	return !strings.ContainsAny(u, "()#_!") && !strings.Contains(u, "log10")
+}

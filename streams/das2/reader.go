@@ -284,6 +284,11 @@ func (r *reader) packetHeader(start int64, id int, root *das.Element, raw []byte
 			}
 		}
 		name, _ := ch.Attr("name")
+		for _, ua := range [...]string{"units", "yUnits", "zUnits"} {
+			if u, ok := ch.Attr(ua); ok && !das.UnitsOK(u) {
+				r.violate(start, "3.8 units", fmt.Sprintf("<%s> %s %q is not parseable by das2C", ch.Name, ua, u))
+			}
+		}
 		d := &das.Dim{Plane: plane, Name: name}
 		v := &das.Variable{Use: "center", Semantic: "real", Items: 1, Enc: enc, Text: das.DefaultTextFormat}
 		if isTime {

@@ -393,6 +393,9 @@ func (r *reader) variable(start int64, ds *das.Dataset, d *das.Dim, el *das.Elem
 	if v.Units, ok = el.Attr("units"); !ok {
 		r.violate(start, "4.4 units", fmt.Sprintf("variable in %q without units", d.Name))
 	}
+	if !das.UnitsOK(v.Units) {
+		r.violate(start, "3.8 units", fmt.Sprintf("units %q are not parseable by das2C", v.Units))
+	}
 	v.Storage, _ = el.Attr("storage")
 	v.Epoch = dastime.EpochOf(v.Units)
 	if v.Epoch != dastime.NotEpoch && v.Semantic != "datetime" {

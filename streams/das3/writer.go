@@ -18,7 +18,8 @@ type WriterOptions struct {
 	FlushEvery int
 	// Text writes every variable as utf8 text.
 	Text bool
-	// TimeFrac is the number of fractional-second digits of text times (default 3).
+	// TimeFrac is the number of fractional-second digits of text times (0 means the
+	// default 3; negative means none).
 	TimeFrac int
 	// SigDigits is the number of significant digits of text values (2..17, default 7).
 	SigDigits int
@@ -41,8 +42,11 @@ type Writer struct {
 
 // NewWriter returns a Writer on w.
 func NewWriter(w io.Writer, opt WriterOptions) *Writer {
-	if opt.TimeFrac <= 0 {
+	switch {
+	case opt.TimeFrac == 0:
 		opt.TimeFrac = 3
+	case opt.TimeFrac < 0:
+		opt.TimeFrac = 0
 	}
 	opt.TimeFrac = min(opt.TimeFrac, 9)
 	if opt.SigDigits == 0 {
