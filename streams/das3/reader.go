@@ -107,7 +107,7 @@ func (r *reader) packet(head []byte) error {
 		}
 		return r.fail(start, "4.1 framing", fmt.Sprintf("unknown bytes % x where a packet tag should start", head[:4]), nil)
 	}
-	tag := string(head[1:3])
+	t0, t1 := head[1], head[2]
 	id, i, emptyID, ok := field(head, 4, 10)
 	if !ok {
 		if i >= len(head) {
@@ -125,8 +125,8 @@ func (r *reader) packet(head []byte) error {
 	if n > das.MaxPacket {
 		return r.fail(start+int64(i), "4.1 packet length", fmt.Sprintf("packet of %d bytes exceeds 262144", n), nil)
 	}
-	if !r.started && tag != "Sx" {
-		return r.fail(start, "7.5 first packet", fmt.Sprintf("stream starts with |%s|, want |Sx|", tag), nil)
+	if !r.started && (t0 != 'S' || t1 != 'x') {
+		return r.fail(start, "7.5 first packet", fmt.Sprintf("stream starts with |%s|, want |Sx|", head[1:3]), nil)
 	}
 	full, err := r.br.Peek(j + n)
 	if len(full) < j+n {
@@ -137,9 +137,18 @@ func (r *reader) packet(head []byte) error {
 	}
 	payload := full[j:]
 	body := start + int64(j)
+	if t0 == 'P' && t1 == 'd' {
+		if err := r.data(start, body, id, emptyID, payload); err != nil {
+			return err
+		}
+		if _, err := r.br.Discard(j + n); err != nil {
+			return fmt.Errorf("das3: %w", err)
+		}
+		r.off += int64(j + n)
+		return nil
+	}
+	tag := string(head[1:3])
 	switch tag {
-	case "Pd":
-		err = r.data(start, body, id, emptyID, payload)
 	case "Sx", "Hx", "Cx", "Ex":
 		raw := append([]byte(nil), payload...)
 		if len(raw) == 0 {

@@ -491,15 +491,20 @@ func ToTT2000(t Time) int64 {
 // FromTT2000 converts CDF TT2000 nanoseconds to UTC. A time inside a leap second
 // maps to the first instant of the following day.
 func FromTT2000(tt int64) Time {
-	guess := Time(tt + j2000UTC)
-	for k := 0; k < 3; k++ {
-		next := Time(tt + j2000UTC - (LeapSeconds(guess)-32)*nsPerSec)
-		if next == guess {
-			break
+	at := func(g Time) Time { return Time(tt + j2000UTC - (LeapSeconds(g)-32)*nsPerSec) }
+	prev, g := Time(tt+j2000UTC), at(Time(tt+j2000UTC))
+	for k := 0; k < 8; k++ {
+		next := at(g)
+		if next == g {
+			return g
 		}
-		guess = next
+		if next == prev {
+			// A two-cycle happens only inside a leap second.
+			return max(g, next)
+		}
+		prev, g = g, next
 	}
-	return guess
+	return g
 }
 
 // Add returns t plus sec seconds (rounded to the nanosecond).
