@@ -17,9 +17,11 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
 	"github.com/rhizoflex/rhizoflex/ent/organization"
+	"github.com/rhizoflex/rhizoflex/ent/passwordreset"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/ent/revision"
+	"github.com/rhizoflex/rhizoflex/ent/rollup"
 	"github.com/rhizoflex/rhizoflex/ent/session"
 	"github.com/rhizoflex/rhizoflex/ent/user"
 )
@@ -87,9 +89,11 @@ func checkColumn(t, c string) error {
 			membership.Table:       membership.ValidColumn,
 			message.Table:          message.ValidColumn,
 			organization.Table:     organization.ValidColumn,
+			passwordreset.Table:    passwordreset.ValidColumn,
 			permission.Table:       permission.ValidColumn,
 			resource.Table:         resource.ValidColumn,
 			revision.Table:         revision.ValidColumn,
+			rollup.Table:           rollup.ValidColumn,
 			session.Table:          session.ValidColumn,
 			user.Table:             user.ValidColumn,
 		})

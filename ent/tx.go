@@ -24,12 +24,16 @@ type Tx struct {
 	Message *MessageClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// PasswordReset is the client for interacting with the PasswordReset builders.
+	PasswordReset *PasswordResetClient
 	// Permission is the client for interacting with the Permission builders.
 	Permission *PermissionClient
 	// Resource is the client for interacting with the Resource builders.
 	Resource *ResourceClient
 	// Revision is the client for interacting with the Revision builders.
 	Revision *RevisionClient
+	// Rollup is the client for interacting with the Rollup builders.
+	Rollup *RollupClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// User is the client for interacting with the User builders.
@@ -170,9 +174,11 @@ func (tx *Tx) init() {
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
+	tx.PasswordReset = NewPasswordResetClient(tx.config)
 	tx.Permission = NewPermissionClient(tx.config)
 	tx.Resource = NewResourceClient(tx.config)
 	tx.Revision = NewRevisionClient(tx.config)
+	tx.Rollup = NewRollupClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }

@@ -219,6 +219,41 @@ var (
 			},
 		},
 	}
+	// PasswordResetsColumns holds the columns for the "password_resets" table.
+	PasswordResetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "token_hash", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// PasswordResetsTable holds the schema information for the "password_resets" table.
+	PasswordResetsTable = &schema.Table{
+		Name:       "password_resets",
+		Columns:    PasswordResetsColumns,
+		PrimaryKey: []*schema.Column{PasswordResetsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "password_resets_users_user",
+				Columns:    []*schema.Column{PasswordResetsColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "passwordreset_token_hash",
+				Unique:  true,
+				Columns: []*schema.Column{PasswordResetsColumns[1]},
+			},
+			{
+				Name:    "passwordreset_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{PasswordResetsColumns[5]},
+			},
+		},
+	}
 	// PermissionsColumns holds the columns for the "permissions" table.
 	PermissionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -380,6 +415,38 @@ var (
 			},
 		},
 	}
+	// RollupsColumns holds the columns for the "rollups" table.
+	RollupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "bucket_seconds", Type: field.TypeInt},
+		{Name: "bucket_start", Type: field.TypeInt64},
+		{Name: "count", Type: field.TypeInt64},
+		{Name: "sum", Type: field.TypeFloat64},
+		{Name: "min", Type: field.TypeFloat64},
+		{Name: "max", Type: field.TypeFloat64},
+		{Name: "resource_id", Type: field.TypeInt},
+	}
+	// RollupsTable holds the schema information for the "rollups" table.
+	RollupsTable = &schema.Table{
+		Name:       "rollups",
+		Columns:    RollupsColumns,
+		PrimaryKey: []*schema.Column{RollupsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "rollups_resources_resource",
+				Columns:    []*schema.Column{RollupsColumns[7]},
+				RefColumns: []*schema.Column{ResourcesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "rollup_resource_id_bucket_seconds_bucket_start",
+				Unique:  true,
+				Columns: []*schema.Column{RollupsColumns[7], RollupsColumns[1], RollupsColumns[2]},
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -452,9 +519,11 @@ var (
 		MembershipsTable,
 		MessagesTable,
 		OrganizationsTable,
+		PasswordResetsTable,
 		PermissionsTable,
 		ResourcesTable,
 		RevisionsTable,
+		RollupsTable,
 		SessionsTable,
 		UsersTable,
 	}
@@ -473,6 +542,7 @@ func init() {
 	MessagesTable.ForeignKeys[1].RefTable = ResourcesTable
 	MessagesTable.ForeignKeys[2].RefTable = ResourcesTable
 	OrganizationsTable.ForeignKeys[0].RefTable = ResourcesTable
+	PasswordResetsTable.ForeignKeys[0].RefTable = UsersTable
 	PermissionsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	PermissionsTable.ForeignKeys[1].RefTable = ResourcesTable
 	PermissionsTable.ForeignKeys[2].RefTable = UsersTable
@@ -481,5 +551,6 @@ func init() {
 	RevisionsTable.ForeignKeys[0].RefTable = ResourcesTable
 	RevisionsTable.ForeignKeys[1].RefTable = UsersTable
 	RevisionsTable.ForeignKeys[2].RefTable = ResourcesTable
+	RollupsTable.ForeignKeys[0].RefTable = ResourcesTable
 	UsersTable.ForeignKeys[0].RefTable = ControllerStatusTable
 }

@@ -21,6 +21,9 @@ type Message func(*sql.Selector)
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
 
+// PasswordReset is the predicate function for passwordreset builders.
+type PasswordReset func(*sql.Selector)
+
 // Permission is the predicate function for permission builders.
 type Permission func(*sql.Selector)
 
@@ -29,6 +32,9 @@ type Resource func(*sql.Selector)
 
 // Revision is the predicate function for revision builders.
 type Revision func(*sql.Selector)
+
+// Rollup is the predicate function for rollup builders.
+type Rollup func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)

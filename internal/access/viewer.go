@@ -15,6 +15,34 @@ type Viewer struct {
 	Key *ent.Key
 	// Controller is the controller folder a controller key acts as, if any.
 	Controller *ent.Resource
+
+	// memberships maps organization ID to "is org admin"; filled by
+	// Authorizer.LoadMemberships.
+	memberships map[int]bool
+}
+
+// IsSystemAdmin reports whether the viewer is a system admin (a user key of a system admin
+// counts: it acts as that user).
+func (v *Viewer) IsSystemAdmin() bool { return v != nil && v.User != nil && v.User.SystemAdmin }
+
+// IsMember reports whether the viewer's user belongs to the organization.
+func (v *Viewer) IsMember(orgID int) bool {
+	_, ok := v.memberships[orgID]
+	return ok
+}
+
+// orgLevel is the level organization membership gives: write for members, admin for org
+// admins.
+func (v *Viewer) orgLevel(orgID int) Level {
+	isAdmin, ok := v.memberships[orgID]
+	switch {
+	case !ok:
+		return None
+	case isAdmin:
+		return Admin
+	default:
+		return Write
+	}
 }
 
 // Anonymous reports whether nobody is signed in.
