@@ -78,11 +78,11 @@ func ParseXML(b []byte) (*Element, error) {
 	var root *Element
 	for {
 		tok, err := d.RawToken()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrXML, err)
+			return nil, fmt.Errorf("%w: %w", ErrXML, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:

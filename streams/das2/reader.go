@@ -64,14 +64,14 @@ func (r *reader) run(ctx context.Context) error {
 			}
 		}
 		tag, err := r.br.Peek(4)
-		if len(tag) == 0 && err == io.EOF {
+		if len(tag) == 0 && errors.Is(err, io.EOF) {
 			if r.packets == 0 {
 				return r.fail(0, "7.1 empty stream", "stream contains no packets", nil)
 			}
 			return nil
 		}
 		if len(tag) < 4 {
-			if err != nil && err != io.EOF {
+			if err != nil && !errors.Is(err, io.EOF) {
 				return fmt.Errorf("das2: read at offset %d: %w", r.off, err)
 			}
 			return r.fail(r.off, "3.1 packet boundary", "stream ends inside a packet tag", nil)
@@ -101,7 +101,7 @@ func twoDigits(a, b byte) (int, bool) {
 
 func (r *reader) header(a, b byte) error {
 	start := r.off
-	id := -1
+	var id int
 	if a == 'x' && b == 'x' {
 		id = -1
 	} else if n, ok := twoDigits(a, b); ok {
@@ -162,7 +162,7 @@ func (r *reader) header(a, b byte) error {
 }
 
 func (r *reader) truncated(start int64, err error) error {
-	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return fmt.Errorf("das2: read at offset %d: %w", start, err)
 	}
 	return r.fail(start, "7.1 truncated packet", "stream ends inside a packet", nil)
@@ -224,7 +224,7 @@ func (r *reader) props(start int64, el *das.Element) das.Properties {
 		}
 		if (p.Type == "realRange" || p.Type == "datetimeRange") && strings.Contains(p.Value, " to ") {
 			hi := p.Value[strings.Index(p.Value, " to ")+4:]
-			if hi == "" || !(hi[0] == '+' || hi[0] == '-' || (hi[0] >= '0' && hi[0] <= '9')) {
+			if hi == "" || (hi[0] != '+' && hi[0] != '-' && (hi[0] < '0' || hi[0] > '9')) {
 				r.violate(start, "3.5 range value", fmt.Sprintf("range %q: the upper bound must be concrete", p.Value))
 			}
 		}

@@ -130,7 +130,7 @@ func (r *reader) packet(head []byte) error {
 	}
 	full, err := r.br.Peek(j + n)
 	if len(full) < j+n {
-		if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 			return fmt.Errorf("das3: read at offset %d: %w", start, err)
 		}
 		return r.fail(start, "7.5 truncated packet", "stream ends inside a packet", nil)

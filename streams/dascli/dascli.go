@@ -51,14 +51,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case "verify":
 		return verifyCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		_, _ = fmt.Fprint(stdout, usage)
 		return ExitOK
 	}
 	return usageErr(stderr, fmt.Sprintf("unknown command %q", args[0]))
 }
 
 func usageErr(stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "rhizoflex das: %s\n%s", msg, usage)
+	_, _ = fmt.Fprintf(stderr, "rhizoflex das: %s\n%s", msg, usage)
 	return ExitUsage
 }
 
@@ -70,7 +70,7 @@ func newFlags(name string) *flag.FlagSet {
 
 // failData prints a data error and picks the exit code.
 func failData(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "rhizoflex das: %v\n", err)
+	_, _ = fmt.Fprintf(stderr, "rhizoflex das: %v\n", err)
 	return ExitData
 }
 
@@ -78,7 +78,7 @@ func failData(stderr io.Writer, err error) int {
 func exceptionNote(stderr io.Writer, sink das.Sink) {
 	if w, ok := sink.(*dascsv.Writer); ok {
 		if e := w.Err(); e != nil {
-			fmt.Fprintf(stderr, "rhizoflex das: stream exception %s: %s\n", e.Type, e.Message)
+			_, _ = fmt.Fprintf(stderr, "rhizoflex das: stream exception %s: %s\n", e.Type, e.Message)
 		}
 	}
 }
@@ -230,27 +230,27 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	for _, name := range fs.Args() {
 		f, err := os.Open(name)
 		if err != nil {
-			fmt.Fprintf(stderr, "rhizoflex das: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "rhizoflex das: %v\n", err)
 			code = ExitData
 			continue
 		}
 		rep, err := verify.Stream(ctx, f)
-		f.Close()
+		_ = f.Close() // read-only file: nothing to flush, verify result already decided
 		if err != nil {
-			fmt.Fprintf(stderr, "rhizoflex das: %s: %v\n", name, err)
+			_, _ = fmt.Fprintf(stderr, "rhizoflex das: %s: %v\n", name, err)
 			code = ExitData
 			continue
 		}
 		if rep.OK() {
-			fmt.Fprintf(stdout, "%s: ok (%d records)\n", name, rep.Records)
+			_, _ = fmt.Fprintf(stdout, "%s: ok (%d records)\n", name, rep.Records)
 			continue
 		}
 		code = ExitData
 		for _, v := range rep.Violations {
 			if v.Offset < 0 {
-				fmt.Fprintf(stdout, "%s: %s (rule %s)\n", name, v.Msg, v.Rule)
+				_, _ = fmt.Fprintf(stdout, "%s: %s (rule %s)\n", name, v.Msg, v.Rule)
 			} else {
-				fmt.Fprintf(stdout, "%s: offset %d: %s (rule %s)\n", name, v.Offset, v.Msg, v.Rule)
+				_, _ = fmt.Fprintf(stdout, "%s: offset %d: %s (rule %s)\n", name, v.Offset, v.Msg, v.Rule)
 			}
 		}
 	}

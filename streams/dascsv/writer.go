@@ -24,10 +24,6 @@ type Options struct {
 	FlushEvery int  // records between flushes (0: headers and Close only)
 }
 
-type column struct {
-	v *das.Variable
-}
-
 // Writer writes CSV; it is a das.Sink. Exceptions are kept (see Exception) since
 // CSV cannot carry them.
 type Writer struct {

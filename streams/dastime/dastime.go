@@ -174,7 +174,7 @@ func parse(b []byte) (Time, int, string) {
 		return 0, 4, "expected '-' after the year"
 	}
 	var days int64
-	p := 5
+	var p int
 	// Calendar date has MM-DD, day of year has DDD.
 	if len(b) >= 10 && b[7] == '-' {
 		month, ok := digits(b, 5, 2)
