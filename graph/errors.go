@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 )
 
@@ -26,6 +28,10 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	presented := graphql.DefaultErrorPresenter(ctx, err)
 	if code == fault.Internal && (gqlErr == nil || gqlErr.Extensions == nil) {
 		slog.ErrorContext(ctx, "graphql internal error", "path", presented.Path.String(), "err", err)
+	}
+	var rl *access.RateLimitError
+	if errors.As(err, &rl) {
+		setHint(ctx, http.StatusTooManyRequests, rl.RetryAfter)
 	}
 	presented.Message = fault.SafeMessage(err)
 	if presented.Extensions == nil {

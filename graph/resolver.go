@@ -4,11 +4,69 @@
 package graph
 
 import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+
 	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/fault"
 )
+
+// Sessions is what resolvers need of the session manager (scs).
+type Sessions interface {
+	RenewToken(ctx context.Context) error
+	Put(ctx context.Context, key string, val any)
+	Destroy(ctx context.Context) error
+}
+
+// SessionUserKey is the session key holding the signed-in user's ID.
+const SessionUserKey = "user_id"
 
 // Resolver is the root resolver; its fields are the dependencies resolvers share.
 type Resolver struct {
-	Client  *ent.Client
-	Version string
+	Client         *ent.Client
+	Version        string
+	Authz          *access.Authorizer
+	Sessions       Sessions
+	Limiter        *access.LoginLimiter
+	Mailer         access.Mailer
+	PasswordParams access.PasswordParams
+	BaseURL        string
+}
+
+func viewer(ctx context.Context) *access.Viewer { return access.ViewerFrom(ctx) }
+
+// requireUser returns the viewer's user or UNAUTHENTICATED.
+func requireUser(ctx context.Context) (*access.Viewer, error) {
+	v := viewer(ctx)
+	if v.User == nil {
+		return nil, fault.New(fault.Unauthenticated, "sign in first")
+	}
+	return v, nil
+}
+
+func encodeCursor(id int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.Itoa(id)))
+}
+
+func decodeCursor(c string) (int, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil && strings.HasPrefix(string(b), "id:") {
+		if id, err := strconv.Atoi(string(b[3:])); err == nil {
+			return id, nil
+		}
+	}
+	return 0, fault.New(fault.BadInput, "invalid cursor %q", c)
+}
+
+func pageSize(first *int, def, maxSize int) (int, error) {
+	if first == nil {
+		return def, nil
+	}
+	if *first < 0 || *first > maxSize {
+		return 0, fault.New(fault.BadInput, "first must be between 0 and %d", maxSize)
+	}
+	return *first, nil
 }

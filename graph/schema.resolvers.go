@@ -7,11 +7,228 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/ent/permission"
+	"github.com/rhizoflex/rhizoflex/ent/user"
 	"github.com/rhizoflex/rhizoflex/graph/generated"
+	"github.com/rhizoflex/rhizoflex/graph/model"
 	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/account"
+	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
+
+// Organization is the resolver for the organization field.
+func (r *keyResolver) Organization(ctx context.Context, obj *ent.Key) (*ent.Organization, error) {
+	if obj.OrganizationID == nil {
+		return nil, nil
+	}
+	return r.Client.Organization.Get(ctx, *obj.OrganizationID)
+}
+
+// AsUser is the resolver for the asUser field.
+func (r *keyResolver) AsUser(ctx context.Context, obj *ent.Key) (*ent.User, error) {
+	if obj.AccessAsUserID == nil {
+		return nil, nil
+	}
+	return r.Client.User.Get(ctx, *obj.AccessAsUserID)
+}
+
+// AsController is the resolver for the asController field.
+func (r *keyResolver) AsController(ctx context.Context, obj *ent.Key) (*ent.Resource, error) {
+	if obj.AccessAsControllerID == nil {
+		return nil, nil
+	}
+	return r.Client.Resource.Get(ctx, *obj.AccessAsControllerID)
+}
+
+// CreatedBy is the resolver for the createdBy field.
+func (r *keyResolver) CreatedBy(ctx context.Context, obj *ent.Key) (*ent.User, error) {
+	return r.Client.User.Get(ctx, obj.CreatedByID)
+}
+
+// User is the resolver for the user field.
+func (r *membershipResolver) User(ctx context.Context, obj *ent.Membership) (*ent.User, error) {
+	return r.Client.User.Get(ctx, obj.UserID)
+}
+
+// Organization is the resolver for the organization field.
+func (r *membershipResolver) Organization(ctx context.Context, obj *ent.Membership) (*ent.Organization, error) {
+	return r.Client.Organization.Get(ctx, obj.OrganizationID)
+}
+
+// Login is the resolver for the login field.
+func (r *mutationResolver) Login(ctx context.Context, login string, password string) (*ent.User, error) {
+	u, err := r.Authz.Login(ctx, r.Limiter, login, password, RemoteAddr(ctx))
+	if err != nil {
+		return nil, err
+	}
+	// A new session ID at login defeats session fixation.
+	if err := r.Sessions.RenewToken(ctx); err != nil {
+		return nil, fmt.Errorf("renew session: %w", err)
+	}
+	r.Sessions.Put(ctx, SessionUserKey, u.ID)
+	return u, nil
+}
+
+// Logout is the resolver for the logout field.
+func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
+	if err := r.Sessions.Destroy(ctx); err != nil {
+		return false, fmt.Errorf("end session: %w", err)
+	}
+	return true, nil
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error) {
+	if err := r.Authz.ChangePassword(ctx, viewer(ctx), currentPassword, newPassword, r.PasswordParams); err != nil {
+		return false, err
+	}
+	return true, r.Sessions.RenewToken(ctx)
+}
+
+// RequestPasswordReset is the resolver for the requestPasswordReset field.
+func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
+	return true, r.Authz.RequestPasswordReset(ctx, r.Mailer, email, r.BaseURL)
+}
+
+// ResetPassword is the resolver for the resetPassword field.
+func (r *mutationResolver) ResetPassword(ctx context.Context, token string, newPassword string) (bool, error) {
+	return true, r.Authz.ResetPassword(ctx, token, newPassword, r.PasswordParams)
+}
+
+// CreateUser is the resolver for the createUser field.
+func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUserInput) (*ent.User, error) {
+	if err := r.Authz.RequireSystemAdmin(viewer(ctx)); err != nil {
+		return nil, err
+	}
+	return account.CreateUser(ctx, r.Client, account.NewUser{
+		Email: input.Email, Password: input.Password, UserName: deref(input.UserName),
+		FullName: deref(input.FullName), SystemAdmin: input.SystemAdmin != nil && *input.SystemAdmin,
+	}, r.PasswordParams)
+}
+
+// CreateOrganization is the resolver for the createOrganization field.
+func (r *mutationResolver) CreateOrganization(ctx context.Context, name string, fullName *string) (*ent.Organization, error) {
+	if err := r.Authz.RequireSystemAdmin(viewer(ctx)); err != nil {
+		return nil, err
+	}
+	return account.CreateOrganization(ctx, r.Client, name, deref(fullName))
+}
+
+// AddMember is the resolver for the addMember field.
+func (r *mutationResolver) AddMember(ctx context.Context, organization string, email string, admin *bool) (*ent.Membership, error) {
+	org, u, err := r.orgAndUser(ctx, organization, email)
+	if err != nil {
+		return nil, err
+	}
+	return account.AddMember(ctx, r.Client, org.ID, u.ID, admin != nil && *admin)
+}
+
+// SetMemberAdmin is the resolver for the setMemberAdmin field.
+func (r *mutationResolver) SetMemberAdmin(ctx context.Context, organization string, email string, admin bool) (*ent.Membership, error) {
+	org, u, err := r.orgAndUser(ctx, organization, email)
+	if err != nil {
+		return nil, err
+	}
+	return account.SetMemberAdmin(ctx, r.Client, org.ID, u.ID, admin)
+}
+
+// RemoveMember is the resolver for the removeMember field.
+func (r *mutationResolver) RemoveMember(ctx context.Context, organization string, email string) (bool, error) {
+	org, u, err := r.orgAndUser(ctx, organization, email)
+	if err != nil {
+		return false, err
+	}
+	return true, account.RemoveMember(ctx, r.Client, org.ID, u.ID)
+}
+
+// GrantPermission is the resolver for the grantPermission field.
+func (r *mutationResolver) GrantPermission(ctx context.Context, path string, grantee model.GranteeInput, level permission.Level) (*ent.Permission, error) {
+	res, err := r.readable(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	g, err := r.grantee(ctx, grantee)
+	if err != nil {
+		return nil, err
+	}
+	lv, err := access.ParseLevel(string(level))
+	if err != nil {
+		return nil, err
+	}
+	return r.Authz.Grant(ctx, viewer(ctx), res, g, lv)
+}
+
+// RevokePermission is the resolver for the revokePermission field.
+func (r *mutationResolver) RevokePermission(ctx context.Context, id int) (bool, error) {
+	return true, r.Authz.Revoke(ctx, viewer(ctx), id)
+}
+
+// CreateKey is the resolver for the createKey field.
+func (r *mutationResolver) CreateKey(ctx context.Context, input model.CreateKeyInput) (*model.CreatedKey, error) {
+	in := access.NewKey{Name: input.Name, AsControllerPath: deref(input.AsController)}
+	if input.Organization != nil {
+		org, err := account.OrganizationByName(ctx, r.Client, *input.Organization)
+		if err != nil {
+			return nil, err
+		}
+		in.OrganizationID = &org.ID
+	}
+	if input.AsUserEmail != nil {
+		u, err := account.UserByEmail(ctx, r.Client, *input.AsUserEmail)
+		if err != nil {
+			return nil, err
+		}
+		in.AsUserID = &u.ID
+	}
+	k, secret, err := r.Authz.CreateKey(ctx, viewer(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedKey{Key: k, Secret: secret}, nil
+}
+
+// RevokeKey is the resolver for the revokeKey field.
+func (r *mutationResolver) RevokeKey(ctx context.Context, id int) (*ent.Key, error) {
+	return r.Authz.RevokeKey(ctx, viewer(ctx), id)
+}
+
+// FolderPath is the resolver for the folderPath field.
+func (r *organizationResolver) FolderPath(ctx context.Context, obj *ent.Organization) (string, error) {
+	return tree.JoinPath(obj.Name), nil
+}
+
+// Members is the resolver for the members field.
+func (r *organizationResolver) Members(ctx context.Context, obj *ent.Organization) ([]*ent.Membership, error) {
+	if err := r.requireMember(viewer(ctx), obj.ID); err != nil {
+		return nil, err
+	}
+	return account.Members(ctx, r.Client, obj.ID)
+}
+
+// Resource is the resolver for the resource field.
+func (r *permissionResolver) Resource(ctx context.Context, obj *ent.Permission) (*ent.Resource, error) {
+	return r.Client.Resource.Get(ctx, obj.ResourceID)
+}
+
+// User is the resolver for the user field.
+func (r *permissionResolver) User(ctx context.Context, obj *ent.Permission) (*ent.User, error) {
+	if obj.UserID == nil {
+		return nil, nil
+	}
+	return r.Client.User.Get(ctx, *obj.UserID)
+}
+
+// Organization is the resolver for the organization field.
+func (r *permissionResolver) Organization(ctx context.Context, obj *ent.Permission) (*ent.Organization, error) {
+	if obj.OrganizationID == nil {
+		return nil, nil
+	}
+	return r.Client.Organization.Get(ctx, *obj.OrganizationID)
+}
 
 // Version is the resolver for the version field.
 func (r *queryResolver) Version(ctx context.Context) (string, error) {
@@ -20,10 +237,145 @@ func (r *queryResolver) Version(ctx context.Context) (string, error) {
 
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
-	return access.ViewerFrom(ctx).User, nil
+	return viewer(ctx).User, nil
 }
+
+// Organizations is the resolver for the organizations field.
+func (r *queryResolver) Organizations(ctx context.Context) ([]*ent.Organization, error) {
+	v := viewer(ctx)
+	if v.User == nil {
+		return []*ent.Organization{}, nil
+	}
+	return account.Organizations(ctx, r.Client, v.User.ID, v.IsSystemAdmin())
+}
+
+// Organization is the resolver for the organization field.
+func (r *queryResolver) Organization(ctx context.Context, name string) (*ent.Organization, error) {
+	org, err := account.OrganizationByName(ctx, r.Client, name)
+	if fault.Is(err, fault.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.requireMember(viewer(ctx), org.ID) != nil {
+		return nil, nil
+	}
+	return org, nil
+}
+
+// Users is the resolver for the users field.
+func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*model.UserConnection, error) {
+	if err := r.Authz.RequireSystemAdmin(viewer(ctx)); err != nil {
+		return nil, err
+	}
+	n, err := pageSize(first, 50, 500)
+	if err != nil {
+		return nil, err
+	}
+	q := r.Client.User.Query().Where(user.Deleted(false)).Order(ent.Asc(user.FieldID)).Limit(n + 1)
+	if after != nil {
+		id, err := decodeCursor(*after)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where(user.IDGT(id))
+	}
+	users, err := q.All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	conn := &model.UserConnection{PageInfo: &model.PageInfo{HasNextPage: len(users) > n, HasPreviousPage: after != nil}}
+	if len(users) > n {
+		users = users[:n]
+	}
+	conn.Edges = make([]*model.UserEdge, len(users))
+	for i, u := range users {
+		conn.Edges[i] = &model.UserEdge{Node: u, Cursor: encodeCursor(u.ID)}
+	}
+	if len(users) > 0 {
+		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
+		conn.PageInfo.EndCursor = &conn.Edges[len(users)-1].Cursor
+	}
+	return conn, nil
+}
+
+// Keys is the resolver for the keys field.
+func (r *queryResolver) Keys(ctx context.Context, organization *string) ([]*ent.Key, error) {
+	var orgID *int
+	if organization != nil {
+		org, err := account.OrganizationByName(ctx, r.Client, *organization)
+		if err != nil {
+			return nil, err
+		}
+		orgID = &org.ID
+	}
+	return r.Authz.Keys(ctx, viewer(ctx), orgID)
+}
+
+// Resource is the resolver for the resource field.
+func (r *queryResolver) Resource(ctx context.Context, path string) (*ent.Resource, error) {
+	res, err := r.readable(ctx, path)
+	if fault.Is(err, fault.NotFound) {
+		return nil, nil
+	}
+	return res, err
+}
+
+// Access is the resolver for the access field.
+func (r *resourceResolver) Access(ctx context.Context, obj *ent.Resource) (permission.Level, error) {
+	lv, err := r.Authz.LevelOn(ctx, viewer(ctx), obj)
+	if err != nil {
+		return "", err
+	}
+	return permission.Level(lv.String()), nil
+}
+
+// Permissions is the resolver for the permissions field.
+func (r *resourceResolver) Permissions(ctx context.Context, obj *ent.Resource) ([]*ent.Permission, error) {
+	return r.Authz.Permissions(ctx, viewer(ctx), obj)
+}
+
+// Memberships is the resolver for the memberships field.
+func (r *userResolver) Memberships(ctx context.Context, obj *ent.User) ([]*ent.Membership, error) {
+	v := viewer(ctx)
+	if v.User == nil || (v.User.ID != obj.ID && !v.IsSystemAdmin()) {
+		return nil, fault.New(fault.Forbidden, "only the user and system admins see memberships")
+	}
+	return obj.QueryMemberships().All(ctx)
+}
+
+// Key returns generated.KeyResolver implementation.
+func (r *Resolver) Key() generated.KeyResolver { return &keyResolver{r} }
+
+// Membership returns generated.MembershipResolver implementation.
+func (r *Resolver) Membership() generated.MembershipResolver { return &membershipResolver{r} }
+
+// Mutation returns generated.MutationResolver implementation.
+func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
+
+// Organization returns generated.OrganizationResolver implementation.
+func (r *Resolver) Organization() generated.OrganizationResolver { return &organizationResolver{r} }
+
+// Permission returns generated.PermissionResolver implementation.
+func (r *Resolver) Permission() generated.PermissionResolver { return &permissionResolver{r} }
 
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// Resource returns generated.ResourceResolver implementation.
+func (r *Resolver) Resource() generated.ResourceResolver { return &resourceResolver{r} }
+
+// User returns generated.UserResolver implementation.
+func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
+
+type (
+	keyResolver          struct{ *Resolver }
+	membershipResolver   struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	organizationResolver struct{ *Resolver }
+	permissionResolver   struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	resourceResolver     struct{ *Resolver }
+	userResolver         struct{ *Resolver }
+)

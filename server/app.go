@@ -12,20 +12,46 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/rs/cors"
 
 	"github.com/rhizoflex/rhizoflex/frontend"
+	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/demo"
 )
 
 // App is one running rhizoflex instance: configuration, database and HTTP routes.
 type App struct {
-	cfg Config
-	db  *database.DB
-	log *slog.Logger
+	cfg      Config
+	db       *database.DB
+	log      *slog.Logger
+	authz    *access.Authorizer
+	sessions *scs.SessionManager
+	store    *access.SessionStore
+	limiter  *access.LoginLimiter
+	mailer   access.Mailer
 	// extraRoutes lets tests add handlers (for example a slow one) before start.
 	extraRoutes func(mux *http.ServeMux)
+}
+
+// Login rate limit: this many failures per account and per address in the window.
+const (
+	loginMaxFailures = 10
+	loginWindow      = 15 * time.Minute
+)
+
+// NewApp wires an instance over an open, migrated database.
+func NewApp(cfg Config, db *database.DB, log *slog.Logger) *App {
+	store := access.NewSessionStore(db.Client)
+	return &App{
+		cfg: cfg, db: db, log: log,
+		authz:    access.NewAuthorizer(db.Client),
+		store:    store,
+		sessions: newSessionManager(cfg, store),
+		limiter:  access.NewLoginLimiter(loginMaxFailures, loginWindow),
+		mailer:   logMailer{log},
+	}
 }
 
 // Handler returns the complete HTTP handler with middleware.
@@ -51,7 +77,9 @@ func (a *App) Handler() http.Handler {
 		AllowCredentials: true,
 		MaxAge:           600,
 	})
-	return recoverPanics(a.log, logRequests(a.log, c.Handler(mux)))
+	// Order: recover, log, CORS, session load/save, viewer, CSRF, status hints, routes.
+	inner := a.sessions.LoadAndSave(a.authenticate(a.csrf(withHints(mux))))
+	return recoverPanics(a.log, logRequests(a.log, c.Handler(inner)))
 }
 
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
@@ -116,6 +144,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
+	go a.store.RunCleanup(bg, 5*time.Minute, a.log)
 	if a.cfg.DemoLiveInterval > 0 {
 		go demo.Live(bg, a.db.Client, a.cfg.DemoLiveInterval, func(err error) {
 			a.log.Warn("demo live values", "err", err)

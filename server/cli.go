@@ -22,6 +22,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/demo"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/streams/dascli"
 )
 
 // Version is the build version, set with -ldflags "-X .../server.Version=...".
@@ -146,7 +147,7 @@ func newRootCommand(environ []string, stdin io.Reader, stdout, stderr io.Writer)
 	pf.String("log-level", "", "debug, info, warn or error (setting log_level)")
 	pf.String("log-format", "", "text or json (setting log_format)")
 
-	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.createAdminCommand(), c.demoCommand(), c.versionCommand())
+	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.createAdminCommand(), c.demoCommand(), c.versionCommand(), c.dasCommand())
 	return root
 }
 
@@ -184,7 +185,7 @@ func (c *cli) serveCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 			}
-			app := &App{cfg: cfg, db: db, log: log}
+			app := NewApp(cfg, db, log)
 			return app.Serve(ctx, ln)
 		},
 	}
@@ -282,6 +283,21 @@ func (c *cli) demoCommand() *cobra.Command {
 				return nil
 			}
 			_, _ = fmt.Fprintf(c.stdout, "demo organization created with %d values; log in as %s / %s\n", res.Values, demo.Email, demo.Password)
+			return nil
+		},
+	}
+}
+
+// dasCommand hands everything after "das" to the stream tools (their own flags and usage).
+func (c *cli) dasCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:                "das convert|reduce|verify ...",
+		Short:              "das2/das3/CSV stream tools: convert, reduce, verify (stdin to stdout)",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if code := dascli.Main(cmd.Context(), args, c.stdin, c.stdout, c.stderr); code != 0 {
+				return exitCodeError{code}
+			}
 			return nil
 		},
 	}

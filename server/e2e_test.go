@@ -207,14 +207,14 @@ func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := make(chan struct{})
-	app := &App{cfg: cfg, db: db, log: newLogger(io.Discard, "info", "text"),
-		extraRoutes: func(mux *http.ServeMux) {
+	app := NewApp(cfg, db, newLogger(io.Discard, "info", "text"))
+	app.extraRoutes = func(mux *http.ServeMux) {
 			mux.HandleFunc("GET /test/slow", func(w http.ResponseWriter, _ *http.Request) {
 				close(started)
 				time.Sleep(700 * time.Millisecond)
 				_, _ = w.Write([]byte("finished"))
 			})
-		}}
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -19,7 +19,10 @@ import (
 // graphqlHandler builds the gqlgen server with explicit transports and limits.
 func (a *App) graphqlHandler() http.Handler {
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers: &graph.Resolver{Client: a.db.Client, Version: Version},
+		Resolvers: &graph.Resolver{
+			Client: a.db.Client, Version: Version, Authz: a.authz, Sessions: a.sessions,
+			Limiter: a.limiter, Mailer: a.mailer, PasswordParams: a.cfg.Password, BaseURL: a.cfg.BaseURL,
+		},
 	}))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
@@ -33,6 +36,7 @@ func (a *App) graphqlHandler() http.Handler {
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: a.cfg.MaxUploadBytes, MaxMemory: 8 << 20})
 	srv.Use(extension.FixedComplexityLimit(a.cfg.QueryComplexity))
+	srv.Use(graph.DepthLimit{Max: a.cfg.QueryDepth})
 	if a.cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}

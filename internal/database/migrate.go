@@ -75,7 +75,7 @@ func ApplyMigrations(ctx context.Context, pool *sql.DB, dialectName string, dir 
 		if err := applyFile(ctx, conn, dialectName, f); err != nil {
 			return applied, err
 		}
-		slog.InfoContext(ctx, "migration applied", "version", f.Version(), "description", f.Desc())
+		slog.DebugContext(ctx, "migration applied", "version", f.Version(), "description", f.Desc())
 		applied = append(applied, f.Version())
 	}
 	return applied, nil

@@ -1,0 +1,92 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/graph/model"
+	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/account"
+	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
+)
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// readable resolves path and checks read access; hidden resources are NOT_FOUND.
+func (r *Resolver) readable(ctx context.Context, path string) (*ent.Resource, error) {
+	res, err := tree.ByPath(ctx, r.Client, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Authz.Require(ctx, viewer(ctx), res, access.Read); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// orgAndUser resolves an organization the viewer administers and a user by e-mail.
+func (r *Resolver) orgAndUser(ctx context.Context, orgName, email string) (*ent.Organization, *ent.User, error) {
+	org, err := account.OrganizationByName(ctx, r.Client, orgName)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.Authz.RequireOrgAdmin(viewer(ctx), org.ID); err != nil {
+		return nil, nil, err
+	}
+	u, err := account.UserByEmail(ctx, r.Client, email)
+	if err != nil {
+		return nil, nil, err
+	}
+	return org, u, nil
+}
+
+// requireMember allows members of the organization and system admins.
+func (r *Resolver) requireMember(v *access.Viewer, orgID int) error {
+	if v.IsSystemAdmin() || v.IsMember(orgID) {
+		return nil
+	}
+	if v.Anonymous() {
+		return fault.New(fault.Unauthenticated, "sign in first")
+	}
+	return fault.New(fault.Forbidden, "members only")
+}
+
+// grantee resolves a GranteeInput.
+func (r *Resolver) grantee(ctx context.Context, in model.GranteeInput) (access.Grantee, error) {
+	var g access.Grantee
+	if in.UserEmail != nil {
+		u, err := account.UserByEmail(ctx, r.Client, *in.UserEmail)
+		if err != nil {
+			return g, err
+		}
+		g.UserID = &u.ID
+	}
+	if in.Organization != nil {
+		org, err := account.OrganizationByName(ctx, r.Client, *in.Organization)
+		if err != nil {
+			return g, err
+		}
+		g.OrganizationID = &org.ID
+	}
+	g.Public = in.Public != nil && *in.Public
+	return g, nil
+}
+
+type remoteAddrKey struct{}
+
+// WithRemoteAddr records the client address for login rate limiting.
+func WithRemoteAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, remoteAddrKey{}, addr)
+}
+
+// RemoteAddr is the client address recorded by WithRemoteAddr.
+func RemoteAddr(ctx context.Context) string {
+	s, _ := ctx.Value(remoteAddrKey{}).(string)
+	return s
+}

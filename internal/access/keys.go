@@ -1,0 +1,238 @@
+package access
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/ent/key"
+	"github.com/rhizoflex/rhizoflex/ent/membership"
+	"github.com/rhizoflex/rhizoflex/ent/resource"
+	"github.com/rhizoflex/rhizoflex/internal/fault"
+)
+
+// KeyPrefix starts every API key secret, so leaked keys are easy to recognise and scan for.
+const KeyPrefix = "rfk_"
+
+// shownPrefixLength is how much of the secret is kept in clear to tell keys apart.
+const shownPrefixLength = len(KeyPrefix) + 8
+
+// lastUsedResolution bounds how often last_used_at is written.
+const lastUsedResolution = time.Minute
+
+var keyEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newSecret returns a key secret with 160 bits of entropy, its shown prefix and its hash.
+func newSecret() (secret, prefix, hash string, err error) {
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", "", fmt.Errorf("generate key: %w", err)
+	}
+	secret = KeyPrefix + strings.ToLower(keyEncoding.EncodeToString(b))
+	return secret, secret[:shownPrefixLength], HashSecret(secret), nil
+}
+
+// HashSecret is the stored form of a key secret.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewKey describes a key to create. Exactly one of AsUserID and AsControllerPath is set;
+// OrganizationID is required for user keys made by org admins for other members.
+type NewKey struct {
+	Name             string
+	OrganizationID   *int
+	AsUserID         *int
+	AsControllerPath string
+}
+
+// CreateKey creates an API key and returns it with its secret, which is never shown again.
+// Only people signed in with a session may create keys. A controller key needs write
+// access to the controller; a user key needs to be the viewer's own, or the viewer must be
+// an admin of an organization the target user belongs to.
+func (a *Authorizer) CreateKey(ctx context.Context, v *Viewer, in NewKey) (*ent.Key, string, error) {
+	if err := a.RequireHuman(v); err != nil {
+		return nil, "", err
+	}
+	name := strings.TrimSpace(in.Name)
+	if name == "" || len(name) > 100 {
+		return nil, "", fault.New(fault.BadInput, "a key needs a name of 1 to 100 characters")
+	}
+	create := a.client.Key.Create().SetName(name).SetCreatedByID(v.User.ID).SetCreatedAt(time.Now())
+	switch {
+	case in.AsControllerPath != "" && in.AsUserID != nil:
+		return nil, "", fault.New(fault.BadInput, "a key acts as a user or as a controller, not both")
+	case in.AsControllerPath != "":
+		ctrl, err := a.client.Resource.Query().
+			Where(resource.Path(strings.TrimSuffix(in.AsControllerPath, "/")), resource.Deleted(false)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, "", fault.New(fault.NotFound, "no resource at %s", in.AsControllerPath)
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("look up controller: %w", err)
+		}
+		if err := a.Require(ctx, v, ctrl, Write); err != nil {
+			return nil, "", err
+		}
+		if ctrl.Type != resource.TypeControllerFolder {
+			return nil, "", fault.New(fault.BadInput, "%s is not a controller", ctrl.Path)
+		}
+		create.SetAccessAsControllerID(ctrl.ID).SetNillableOrganizationID(ctrl.OrganizationID)
+	default:
+		target := v.User.ID
+		if in.AsUserID != nil {
+			target = *in.AsUserID
+		}
+		if in.OrganizationID != nil {
+			create.SetOrganizationID(*in.OrganizationID)
+		}
+		if target != v.User.ID && !v.IsSystemAdmin() {
+			if in.OrganizationID == nil {
+				return nil, "", fault.New(fault.BadInput, "name the organization to make a key for another user")
+			}
+			if err := a.RequireOrgAdmin(v, *in.OrganizationID); err != nil {
+				return nil, "", err
+			}
+			member, err := a.client.Membership.Query().
+				Where(membership.UserID(target), membership.OrganizationID(*in.OrganizationID)).Exist(ctx)
+			if err != nil {
+				return nil, "", fmt.Errorf("check membership: %w", err)
+			}
+			if !member {
+				return nil, "", fault.New(fault.NotFound, "that user is not a member of the organization")
+			}
+		}
+		create.SetAccessAsUserID(target)
+	}
+	secret, prefix, hash, err := newSecret()
+	if err != nil {
+		return nil, "", err
+	}
+	k, err := create.SetPrefix(prefix).SetHash(hash).Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, "", fault.Wrap(err, fault.NotFound, "no such user or organization")
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("create key: %w", err)
+	}
+	return k, secret, nil
+}
+
+// RevokeKey revokes a key. Allowed for people (not keys) who created it, the user it acts
+// as, admins of its organization, writers of its controller, and system admins.
+func (a *Authorizer) RevokeKey(ctx context.Context, v *Viewer, keyID int) (*ent.Key, error) {
+	if err := a.RequireHuman(v); err != nil {
+		return nil, err
+	}
+	k, err := a.client.Key.Get(ctx, keyID)
+	if ent.IsNotFound(err) {
+		return nil, fault.New(fault.NotFound, "no key %d", keyID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load key: %w", err)
+	}
+	if !a.mayManageKey(ctx, v, k) {
+		return nil, fault.New(fault.NotFound, "no key %d", keyID)
+	}
+	if k.RevokedAt != nil {
+		return k, nil
+	}
+	k, err = k.Update().SetRevokedAt(time.Now()).SetRevokedByID(v.User.ID).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("revoke key: %w", err)
+	}
+	return k, nil
+}
+
+func (a *Authorizer) mayManageKey(ctx context.Context, v *Viewer, k *ent.Key) bool {
+	switch {
+	case v.IsSystemAdmin(), k.CreatedByID == v.User.ID:
+		return true
+	case k.AccessAsUserID != nil && *k.AccessAsUserID == v.User.ID:
+		return true
+	case k.OrganizationID != nil && a.RequireOrgAdmin(v, *k.OrganizationID) == nil:
+		return true
+	case k.AccessAsControllerID != nil:
+		ctrl, err := a.client.Resource.Get(ctx, *k.AccessAsControllerID)
+		return err == nil && a.Require(ctx, v, ctrl, Write) == nil
+	}
+	return false
+}
+
+// Keys lists the keys the viewer may manage: all keys of an organization for its admins,
+// otherwise the viewer's own keys (created by or acting as the viewer).
+func (a *Authorizer) Keys(ctx context.Context, v *Viewer, orgID *int) ([]*ent.Key, error) {
+	if v.User == nil {
+		return nil, fault.New(fault.Unauthenticated, "sign in first")
+	}
+	q := a.client.Key.Query().Order(ent.Asc(key.FieldID))
+	switch {
+	case orgID != nil:
+		if err := a.RequireOrgAdmin(v, *orgID); err != nil {
+			return nil, err
+		}
+		q = q.Where(key.OrganizationID(*orgID))
+	default:
+		q = q.Where(key.Or(key.CreatedByID(v.User.ID), key.AccessAsUserID(v.User.ID)))
+	}
+	keys, err := q.All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	return keys, nil
+}
+
+// AuthenticateKey turns a key secret into a viewer. Unknown and revoked keys are refused
+// with UNAUTHENTICATED; the check reads the database on every request, so a revocation
+// takes effect on the next request on every instance.
+func (a *Authorizer) AuthenticateKey(ctx context.Context, secret string) (*Viewer, error) {
+	invalid := fault.New(fault.Unauthenticated, "invalid or revoked API key")
+	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) > 200 {
+		return nil, invalid
+	}
+	k, err := a.client.Key.Query().Where(key.Hash(HashSecret(secret)), key.RevokedAtIsNil()).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, invalid
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate key: %w", err)
+	}
+	v := &Viewer{Key: k}
+	switch {
+	case k.AccessAsUserID != nil:
+		u, err := a.client.User.Get(ctx, *k.AccessAsUserID)
+		if err != nil || u.Deleted {
+			return nil, invalid
+		}
+		v.User = u
+	case k.AccessAsControllerID != nil:
+		c, err := a.client.Resource.Get(ctx, *k.AccessAsControllerID)
+		if err != nil || c.Deleted {
+			return nil, invalid
+		}
+		v.Controller = c
+	default:
+		return nil, invalid
+	}
+	now := time.Now()
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedResolution {
+		// Conditional, so concurrent requests and instances write at most once a minute.
+		_, err := a.client.Key.Update().
+			Where(key.ID(k.ID), key.Or(key.LastUsedAtIsNil(), key.LastUsedAtLT(now.Add(-lastUsedResolution)))).
+			SetLastUsedAt(now).Save(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("record key use: %w", err)
+		}
+	}
+	if err := a.LoadMemberships(ctx, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
