@@ -209,11 +209,11 @@ func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 	started := make(chan struct{})
 	app := NewApp(cfg, db, newLogger(io.Discard, "info", "text"))
 	app.extraRoutes = func(mux *http.ServeMux) {
-			mux.HandleFunc("GET /test/slow", func(w http.ResponseWriter, _ *http.Request) {
-				close(started)
-				time.Sleep(700 * time.Millisecond)
-				_, _ = w.Write([]byte("finished"))
-			})
+		mux.HandleFunc("GET /test/slow", func(w http.ResponseWriter, _ *http.Request) {
+			close(started)
+			time.Sleep(700 * time.Millisecond)
+			_, _ = w.Write([]byte("finished"))
+		})
 	}
 	ctx, stop := signalContext()
 	defer stop()

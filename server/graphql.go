@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -48,6 +49,10 @@ func (a *App) graphqlHandler() http.Handler {
 		limit := small
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 			limit = large
+		}
+		if r.ContentLength > limit {
+			http.Error(w, fmt.Sprintf("request body of %d bytes is over the limit of %d bytes", r.ContentLength, limit), http.StatusRequestEntityTooLarge)
+			return
 		}
 		limitBody(limit, srv).ServeHTTP(w, r)
 	})

@@ -3,9 +3,9 @@ package access_test
 import (
 	"context"
 	"errors"
-	"time"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rhizoflex/rhizoflex/ent/key"
 	"github.com/rhizoflex/rhizoflex/internal/access"

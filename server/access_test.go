@@ -1,0 +1,317 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/rhizoflex/rhizoflex/ent/key"
+	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/dbtest"
+	"github.com/rhizoflex/rhizoflex/internal/fixture"
+)
+
+func eachServer(t *testing.T, fn func(t *testing.T, ts *testServer)) {
+	for _, d := range dbtest.Dialects {
+		t.Run(d, func(t *testing.T) { fn(t, newTestServer(t, d)) })
+	}
+}
+
+func sessionCookie(t *testing.T, c *gqlClient) string {
+	t.Helper()
+	u, _ := url.Parse(c.ts.URL)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == "rhizoflex_session" {
+			return ck.Name + "=" + ck.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
+}
+
+func TestLoginSessionLogout(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		c := ts.client(t)
+		res := c.do(t, `mutation { login(login: "lmember@example.com", password: "`+fixture.Password+`") { email } }`, nil).ok(t)
+		setCookie := res.Header.Get("Set-Cookie")
+		for _, attr := range []string{"rhizoflex_session=", "HttpOnly", "SameSite=Lax"} {
+			if !strings.Contains(setCookie, attr) {
+				t.Errorf("Set-Cookie %q lacks %s", setCookie, attr)
+			}
+		}
+		var me struct{ Email string }
+		c.do(t, `{ me { email } }`, nil).ok(t).decode(t, "me", &me)
+		if me.Email != "lmember@example.com" {
+			t.Fatalf("cookie does not authenticate: %+v", me)
+		}
+		first := sessionCookie(t, c)
+
+		// Logging in again renews the session ID; the old one is dead.
+		c.do(t, `mutation { login(login: "lmember", password: "`+fixture.Password+`") { id } }`, nil).ok(t)
+		if second := sessionCookie(t, c); second == first {
+			t.Fatal("session ID not renewed at login")
+		}
+		replay := ts.client(t)
+		replay.cookies = first
+		if r := replay.do(t, `{ me { email } }`, nil).ok(t); string(r.Data["me"]) != "null" {
+			t.Fatalf("old session ID still works: %s", r.raw)
+		}
+
+		current := sessionCookie(t, c)
+		c.do(t, `mutation { logout }`, nil).ok(t)
+		replay.cookies = current
+		if r := replay.do(t, `{ me { email } }`, nil).ok(t); string(r.Data["me"]) != "null" {
+			t.Fatalf("replayed cookie works after logout: %s", r.raw)
+		}
+	})
+}
+
+func TestLoginRateLimitOverHTTP(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		c := ts.client(t)
+		q := `mutation($p: String!) { login(login: "ladmin", password: $p) { id } }`
+		for i := 1; i <= 10; i++ {
+			r := c.do(t, q, map[string]any{"p": "wrong"})
+			if r.code() != "UNAUTHENTICATED" || r.Errors[0].Message != "invalid login or password" {
+				t.Fatalf("attempt %d: %s", i, r.raw)
+			}
+		}
+		r := c.do(t, q, map[string]any{"p": fixture.Password})
+		if r.Status != http.StatusTooManyRequests || r.code() != "RATE_LIMITED" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("11th attempt: status %d Retry-After %q %s", r.Status, r.Header.Get("Retry-After"), r.raw)
+		}
+	})
+}
+
+func TestKeysOverHTTP(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		member := ts.login(t, "lmember")
+		var created struct {
+			Key    struct{ ID, Prefix string }
+			Secret string
+		}
+		member.do(t, `mutation { createKey(input: {name: "script"}) { key { id prefix } secret } }`, nil).ok(t).decode(t, "createKey", &created)
+		if !strings.HasPrefix(created.Secret, access.KeyPrefix) || !strings.HasPrefix(created.Secret, created.Key.Prefix) || len(created.Secret) < 30 {
+			t.Fatalf("created key: %+v", created)
+		}
+		// The secret is shown once: listing keys never returns it, and the row holds a hash.
+		list := member.do(t, `{ keys { id prefix name } }`, nil).ok(t)
+		if strings.Contains(string(list.raw), created.Secret) {
+			t.Fatal("keys list returns the secret")
+		}
+		row, err := ts.db.Client.Key.Query().Where(key.Prefix(created.Key.Prefix)).Only(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Hash == created.Secret || row.Hash != access.HashSecret(created.Secret) {
+			t.Fatal("the database does not hold exactly the hash of the secret")
+		}
+
+		for name, c := range map[string]*gqlClient{"bearer": ts.bearer(t, created.Secret), "basic": ts.basic(t, created.Secret)} {
+			var me struct{ Email string }
+			c.do(t, `{ me { email } }`, nil).ok(t).decode(t, "me", &me)
+			if me.Email != "lmember@example.com" {
+				t.Fatalf("%s key does not act as its user: %+v", name, me)
+			}
+		}
+		// A key cannot make keys.
+		if r := ts.bearer(t, created.Secret).do(t, `mutation { createKey(input: {name: "x"}) { secret } }`, nil); r.code() != "FORBIDDEN" {
+			t.Fatalf("key making a key: %s", r.raw)
+		}
+		member.do(t, `mutation($id: ID!) { revokeKey(id: $id) { revokedAt } }`, map[string]any{"id": created.Key.ID}).ok(t)
+		r := ts.bearer(t, created.Secret).do(t, `{ me { email } }`, nil)
+		if r.Status != http.StatusUnauthorized || r.code() != "UNAUTHENTICATED" {
+			t.Fatalf("revoked key on the next request: %d %s", r.Status, r.raw)
+		}
+		if r := ts.bearer(t, "rfk_garbage").do(t, `{ version }`, nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("bad key: %d", r.Status)
+		}
+	})
+}
+
+func TestCrossOriginCookieMutationRefused(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		browser := ts.login(t, "lmember")
+		browser.origin = "http://evil.example"
+		r := browser.do(t, `mutation { createKey(input: {name: "csrf"}) { secret } }`, nil)
+		if r.Status != http.StatusForbidden {
+			t.Fatalf("cross-origin cookie mutation: status %d %s", r.Status, r.raw)
+		}
+		n, _ := ts.db.Client.Key.Query().Where(key.Name("csrf")).Count(t.Context())
+		if n != 0 {
+			t.Fatal("the refused mutation created a key")
+		}
+		keyClient := ts.bearer(t, ts.world.Keys["userkey"])
+		keyClient.origin = "http://evil.example"
+		r = keyClient.do(t, `mutation { grantPermission(path: "/lab/data", grantee: {public: true}, level: READ) { id } }`, nil)
+		if r.Status != http.StatusOK || r.code() != "FORBIDDEN" {
+			// The bearer request passes CSRF and reaches the authorizer (a member is not admin).
+			t.Fatalf("cross-origin bearer request: %d %s", r.Status, r.raw)
+		}
+		admin := ts.login(t, "ladmin")
+		var created struct{ Secret string }
+		admin.do(t, `mutation { createKey(input: {name: "admin key"}) { secret } }`, nil).ok(t).decode(t, "createKey", &created)
+		adminKey := ts.bearer(t, created.Secret)
+		adminKey.origin = "http://evil.example"
+		adminKey.do(t, `mutation { grantPermission(path: "/lab/data", grantee: {organization: "other"}, level: READ) { id } }`, nil).ok(t)
+	})
+}
+
+// viewerClient returns a client acting as a fixture viewer.
+func viewerClient(t *testing.T, ts *testServer, name string) *gqlClient {
+	switch name {
+	case "anonymous":
+		return ts.client(t)
+	case "userkey", "ctrlkey":
+		return ts.bearer(t, ts.world.Keys[name])
+	default:
+		return ts.login(t, name)
+	}
+}
+
+// The permission matrix through every GraphQL operation that exists on resources.
+func TestPermissionMatrixOverGraphQL(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		if _, err := ts.db.Client.User.Create().SetEmail("grantee@example.com").Save(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		for viewerName, expected := range fixture.Expected {
+			c := viewerClient(t, ts, viewerName)
+			for _, res := range fixture.Resources {
+				want := expected[res.Name]
+				cell := fmt.Sprintf("%s on %s", viewerName, res.Path)
+
+				r := c.do(t, `query($p: String!) { resource(path: $p) { path access } }`, map[string]any{"p": res.Path})
+				switch {
+				case want == access.None && viewerName == "anonymous":
+					if r.code() != "UNAUTHENTICATED" {
+						t.Errorf("resource %s: %s", cell, r.raw)
+					}
+				case want == access.None:
+					if r.code() != "" || string(r.Data["resource"]) != "null" {
+						t.Errorf("resource %s: want null, got %s", cell, r.raw)
+					}
+				default:
+					var got struct{ Access string }
+					r.ok(t).decode(t, "resource", &got)
+					if got.Access != strings.ToUpper(want.String()) {
+						t.Errorf("resource %s: access %s, want %s", cell, got.Access, want)
+					}
+				}
+
+				r = c.do(t, `mutation($p: String!) { grantPermission(path: $p, grantee: {userEmail: "grantee@example.com"}, level: READ) { id } }`,
+					map[string]any{"p": res.Path})
+				var wantCode string
+				switch {
+				case want == access.Admin:
+				case want == access.None && viewerName == "anonymous":
+					wantCode = "UNAUTHENTICATED"
+				case want == access.None:
+					wantCode = "NOT_FOUND"
+				default:
+					wantCode = "FORBIDDEN"
+				}
+				if r.code() != wantCode {
+					t.Errorf("grantPermission %s: code %q, want %q (%s)", cell, r.code(), wantCode, r.raw)
+				}
+				if wantCode == "" {
+					var p struct{ ID string }
+					r.decode(t, "grantPermission", &p)
+					c.do(t, `mutation($id: ID!) { revokePermission(id: $id) }`, map[string]any{"id": p.ID}).ok(t)
+				}
+			}
+			// Controller keys need write access on the controller and a person.
+			r := c.do(t, `mutation { createKey(input: {name: "ck", asController: "/lab/ctrl"}) { key { id } } }`, nil)
+			wantCode := map[string]string{"sys": "", "ladmin": "", "lmember": "", "omember": "NOT_FOUND",
+				"userkey": "FORBIDDEN", "ctrlkey": "FORBIDDEN", "anonymous": "UNAUTHENTICATED"}[viewerName]
+			if r.code() != wantCode {
+				t.Errorf("createKey(asController) as %s: code %q, want %q", viewerName, r.code(), wantCode)
+			}
+		}
+	})
+}
+
+func TestOrganizationsOverGraphQL(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		sys, ladmin, lmember := ts.login(t, "sys"), ts.login(t, "ladmin"), ts.login(t, "lmember")
+		if r := ladmin.do(t, `mutation { createOrganization(name: "new") { id } }`, nil); r.code() != "FORBIDDEN" {
+			t.Fatalf("org admin creating an organization: %s", r.raw)
+		}
+		sys.do(t, `mutation { createOrganization(name: "new", fullName: "New Lab") { folderPath } }`, nil).ok(t)
+		if r := sys.do(t, `mutation { createOrganization(name: "new") { id } }`, nil); r.code() != "CONFLICT" {
+			t.Fatalf("duplicate organization: %s", r.raw)
+		}
+		if r := lmember.do(t, `mutation { addMember(organization: "lab", email: "omember@example.com") { id } }`, nil); r.code() != "FORBIDDEN" {
+			t.Fatalf("member adding a member: %s", r.raw)
+		}
+		ladmin.do(t, `mutation { addMember(organization: "lab", email: "omember@example.com") { isAdmin } }`, nil).ok(t)
+		if r := ladmin.do(t, `mutation { removeMember(organization: "lab", email: "ladmin@example.com") }`, nil); r.code() != "CONFLICT" {
+			t.Fatalf("removing the last admin: %s", r.raw)
+		}
+		if r := ladmin.do(t, `mutation { setMemberAdmin(organization: "lab", email: "ladmin@example.com", admin: false) { id } }`, nil); r.code() != "CONFLICT" {
+			t.Fatalf("demoting the last admin: %s", r.raw)
+		}
+		ladmin.do(t, `mutation { setMemberAdmin(organization: "lab", email: "lmember@example.com", admin: true) { isAdmin } }`, nil).ok(t)
+		ladmin.do(t, `mutation { removeMember(organization: "lab", email: "ladmin@example.com") }`, nil).ok(t)
+
+		var orgs []struct{ Name string }
+		lmember.do(t, `{ organizations { name } }`, nil).ok(t).decode(t, "organizations", &orgs)
+		if len(orgs) != 1 || orgs[0].Name != "lab" {
+			t.Fatalf("member's organizations: %+v", orgs)
+		}
+		if r := lmember.do(t, `{ organization(name: "other") { name } }`, nil).ok(t); string(r.Data["organization"]) != "null" {
+			t.Fatalf("non-member sees another organization: %s", r.raw)
+		}
+		if r := lmember.do(t, `{ users { edges { node { email } } } }`, nil); r.code() != "FORBIDDEN" {
+			t.Fatalf("users for a non-admin: %s", r.raw)
+		}
+		var users struct {
+			Edges    []struct{ Node struct{ Email string } }
+			PageInfo struct {
+				HasNextPage bool
+				EndCursor   string
+			}
+		}
+		sys.do(t, `{ users(first: 2) { edges { node { email } } pageInfo { hasNextPage endCursor } } }`, nil).ok(t).decode(t, "users", &users)
+		if len(users.Edges) != 2 || !users.PageInfo.HasNextPage {
+			t.Fatalf("users page: %+v", users)
+		}
+		sys.do(t, `query($a: String) { users(first: 10, after: $a) { edges { node { email } } } }`, map[string]any{"a": users.PageInfo.EndCursor}).ok(t).decode(t, "users", &users)
+		if len(users.Edges) != 2 {
+			t.Fatalf("second users page: %+v", users)
+		}
+	})
+}
+
+func TestPasswordChangeAndResetOverGraphQL(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	c := ts.login(t, "lmember")
+	if r := c.do(t, `mutation { changePassword(currentPassword: "nope", newPassword: "another-one") }`, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("wrong current password: %s", r.raw)
+	}
+	c.do(t, `mutation { changePassword(currentPassword: "`+fixture.Password+`", newPassword: "another-one") }`, nil).ok(t)
+	anon := ts.client(t)
+	anon.do(t, `mutation { requestPasswordReset(email: "nobody@example.com") }`, nil).ok(t)
+	anon.do(t, `mutation { requestPasswordReset(email: "lmember@example.com") }`, nil).ok(t)
+	if len(ts.mail.bodies) != 1 {
+		t.Fatalf("want exactly one reset mail, got %d", len(ts.mail.bodies))
+	}
+	token := strings.Fields(strings.SplitN(ts.mail.bodies[0], "Reset token: ", 2)[1])[0]
+	anon.do(t, `mutation($t: String!) { resetPassword(token: $t, newPassword: "third-password") }`, map[string]any{"t": token}).ok(t)
+	anon.do(t, `mutation { login(login: "lmember", password: "third-password") { id } }`, nil).ok(t)
+}
+
+func TestGraphQLLimits(t *testing.T) {
+	ts := newTestServer(t, "sqlite", func(c *Config) { c.QueryDepth = 3 })
+	c := ts.login(t, "sys")
+	if r := c.do(t, `{ me { memberships { organization { members { user { email } } } } } }`, nil); r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "limit is 3") {
+		t.Fatalf("deep query: %s", r.raw)
+	}
+	c.do(t, `{ me { memberships { id } } }`, nil).ok(t)
+	big := strings.Repeat("x", 2<<20)
+	if r := c.do(t, `{ version }`, map[string]any{"pad": big}); r.Status < 400 {
+		t.Fatalf("a 2 MiB body was accepted: %d", r.Status)
+	}
+}
