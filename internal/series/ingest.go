@@ -1,0 +1,535 @@
+package series
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/ent/resource"
+	"github.com/rhizoflex/rhizoflex/internal/database"
+	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
+)
+
+// Item is one value to store.
+type Item struct {
+	Path     string        // the sequence's path; used when Resource is nil
+	Resource *ent.Resource // an already resolved (and authorized) sequence
+	// Value by data type: numeric: float64, any integer, json.Number or a numeric string;
+	// text: string or UTF-8 []byte; json: a JSON document as string, []byte or
+	// json.RawMessage, or any other Go value (marshalled); image: JPEG or PNG bytes as
+	// []byte or a standard base64 string.
+	Value any
+	Time  time.Time // zero: server time; µs precision; years 1 to 9999
+}
+
+// ItemError says why one item of a batch was refused.
+type ItemError struct {
+	Index   int
+	Code    fault.Code
+	Message string
+}
+
+func (e ItemError) Error() string { return fmt.Sprintf("item %d: %s", e.Index, e.Message) }
+
+// MaxImageBytes bounds an image value stored in the revision row.
+const MaxImageBytes = 8 << 20
+
+// Chunk sizes of the multi-row statements. Numeric rows are all literals; text and image
+// rows bind one parameter each, and modernc SQLite matches $N parameters by scanning the
+// argument list, so those chunks stay small.
+const (
+	numericChunk = 1000
+	textChunk    = 200
+	imageChunk   = 16
+	rollupChunk  = 500
+	pathChunk    = 500
+)
+
+var errInvalidItems = errors.New("invalid items")
+
+type rowKind uint8
+
+const (
+	kindNum rowKind = iota
+	kindText
+	kindData
+)
+
+type row struct {
+	rid   int
+	ts    int64
+	kind  rowKind
+	num   float64
+	text  string
+	data  []byte
+	ctype string
+}
+
+// Update stores one value of seq at time at (zero: now).
+func Update(ctx context.Context, client *ent.Client, seq *ent.Resource, value any, at time.Time) error {
+	if err := requireSequence(seq); err != nil {
+		return err
+	}
+	errs, err := UpdateMany(ctx, client, []Item{{Resource: seq, Value: value, Time: at}})
+	if len(errs) > 0 {
+		return fault.Wrap(err, errs[0].Code, "%s", errs[0].Message)
+	}
+	return err
+}
+
+// Append stores values of seq (each with its Num or Text set) in one transaction.
+func Append(ctx context.Context, client *ent.Client, seq *ent.Resource, values []Value) error {
+	if err := requireSequence(seq); err != nil {
+		return err
+	}
+	items := make([]Item, len(values))
+	for i, v := range values {
+		items[i] = Item{Resource: seq, Time: v.Time}
+		switch {
+		case v.Num != nil:
+			items[i].Value = *v.Num
+		case v.Text != nil:
+			items[i].Value = *v.Text
+		case v.Data != nil:
+			items[i].Value = v.Data
+		}
+	}
+	errs, err := UpdateMany(ctx, client, items)
+	if len(errs) > 0 {
+		return fault.Wrap(err, errs[0].Code, "%s", errs[0].Error())
+	}
+	return err
+}
+
+// UpdateMany validates and stores items in one transaction: all or nothing. When any item
+// is refused it returns every item's error (index, code, message) and a BAD_USER_INPUT
+// error, and stores nothing. Values closer than the sequence's min_storage_interval to
+// the previous stored value are skipped (not an error); the first value is always kept.
+// Rollups and Resource.last_revision_at are updated in the same transaction.
+func UpdateMany(ctx context.Context, client *ent.Client, items []Item) ([]ItemError, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var itemErrs []ItemError
+	err := database.WithTx(ctx, client, func(tx *ent.Tx) error {
+		seqs, err := resolve(ctx, tx.Client(), items)
+		if err != nil {
+			return err
+		}
+		rows := make([]row, 0, len(items))
+		attrs := map[int]Attributes{}
+		for i, it := range items {
+			seq, ie := seqs[i], (*ItemError)(nil)
+			if seq.err != nil {
+				ie = &ItemError{Index: i, Code: fault.CodeOf(seq.err), Message: fault.SafeMessage(seq.err)}
+			} else {
+				a, ok := attrs[seq.res.ID]
+				if !ok {
+					a = AttributesOf(seq.res)
+					attrs[seq.res.ID] = a
+				}
+				r, err := convert(seq.res, a, it, now)
+				if err != nil {
+					ie = &ItemError{Index: i, Code: fault.CodeOf(err), Message: fault.SafeMessage(err)}
+				} else {
+					rows = append(rows, r)
+				}
+			}
+			if ie != nil {
+				itemErrs = append(itemErrs, *ie)
+			}
+		}
+		if len(itemErrs) > 0 {
+			return fault.Wrap(errInvalidItems, fault.BadInput,
+				"%d of %d items are invalid, nothing was stored; first: %s", len(itemErrs), len(items), itemErrs[0].Error())
+		}
+		rows, err = applyMinInterval(ctx, tx, rows, attrs)
+		if err != nil {
+			return err
+		}
+		return store(ctx, tx, rows)
+	})
+	if err != nil {
+		return itemErrs, err
+	}
+	return nil, nil
+}
+
+type resolved struct {
+	res *ent.Resource
+	err error
+}
+
+// resolve finds each item's sequence, looking paths up in a few IN queries.
+func resolve(ctx context.Context, c *ent.Client, items []Item) ([]resolved, error) {
+	out := make([]resolved, len(items))
+	clean := make([]string, len(items))
+	var paths []string
+	seen := map[string]bool{}
+	for i, it := range items {
+		if it.Resource != nil {
+			out[i].res = it.Resource
+			continue
+		}
+		p, err := tree.CleanPath(it.Path)
+		if err != nil {
+			out[i].err = err
+			continue
+		}
+		clean[i] = p
+		if !seen[p] {
+			seen[p] = true
+			paths = append(paths, p)
+		}
+	}
+	byPath := make(map[string]*ent.Resource, len(paths))
+	for start := 0; start < len(paths); start += pathChunk {
+		found, err := c.Resource.Query().
+			Where(resource.PathIn(paths[start:min(start+pathChunk, len(paths))]...), resource.Deleted(false)).
+			All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("look up sequences: %w", err)
+		}
+		for _, r := range found {
+			byPath[r.Path] = r
+		}
+	}
+	for i := range items {
+		if out[i].res != nil || out[i].err != nil {
+			continue
+		}
+		if r := byPath[clean[i]]; r != nil {
+			out[i].res = r
+		} else {
+			out[i].err = fault.New(fault.NotFound, "no resource at %s", clean[i])
+		}
+	}
+	for i := range out {
+		if out[i].res != nil && out[i].res.Type != tree.Sequence {
+			out[i].err = fault.New(fault.BadInput, "%s is not a sequence", out[i].res.Path)
+		}
+	}
+	return out, nil
+}
+
+var (
+	minTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// convert validates one value against its sequence and turns it into a row.
+func convert(seq *ent.Resource, a Attributes, it Item, now time.Time) (row, error) {
+	r := row{rid: seq.ID, ts: Micros(now)}
+	if !it.Time.IsZero() {
+		if it.Time.Before(minTime) || !it.Time.Before(maxTime) {
+			return r, fault.New(fault.BadInput, "time %s of %s is outside years 1 to 9999", it.Time, seq.Path)
+		}
+		r.ts = Micros(it.Time)
+	}
+	switch a.DataType {
+	case tree.Numeric:
+		f, ok := number(it.Value)
+		if !ok {
+			return r, fault.New(fault.BadInput, "%s takes numbers; %s is not a number", seq.Path, describe(it.Value))
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return r, fault.New(fault.BadInput, "%s takes finite numbers, not %v", seq.Path, f)
+		}
+		if a.Min != nil && f < *a.Min {
+			return r, fault.New(fault.BadInput, "%v is below the minimum %v of %s", f, *a.Min, seq.Path)
+		}
+		if a.Max != nil && f > *a.Max {
+			return r, fault.New(fault.BadInput, "%v is above the maximum %v of %s", f, *a.Max, seq.Path)
+		}
+		r.kind, r.num = kindNum, f
+	case tree.Text:
+		s, ok := textOf(it.Value)
+		if !ok {
+			return r, fault.New(fault.BadInput, "%s takes text; got %s", seq.Path, describe(it.Value))
+		}
+		if err := checkText(s); err != nil {
+			return r, fault.Wrap(err, fault.BadInput, "%s: %s", seq.Path, err.Error())
+		}
+		r.kind, r.text = kindText, s
+	case tree.JSON:
+		s, err := jsonOf(it.Value)
+		if err != nil {
+			return r, fault.Wrap(err, fault.BadInput, "%s takes JSON: %s", seq.Path, err.Error())
+		}
+		if err := checkText(s); err != nil {
+			return r, fault.Wrap(err, fault.BadInput, "%s: %s", seq.Path, err.Error())
+		}
+		r.kind, r.text = kindText, s
+	case tree.Image:
+		b, err := imageOf(it.Value)
+		if err != nil {
+			return r, fault.Wrap(err, fault.BadInput, "%s takes JPEG or PNG images: %s", seq.Path, err.Error())
+		}
+		r.kind, r.data, r.ctype = kindData, b, http.DetectContentType(b)
+	default:
+		return r, fault.New(fault.BadInput, "%s has the unknown data type %q", seq.Path, a.DataType)
+	}
+	return r, nil
+}
+
+func describe(v any) string {
+	if s, ok := v.(string); ok {
+		if len(s) > 40 {
+			s = s[:40] + "..."
+		}
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+func textOf(v any) (string, bool) {
+	switch s := v.(type) {
+	case string:
+		return s, true
+	case []byte:
+		return string(s), true
+	}
+	return "", false
+}
+
+var (
+	errNotUTF8 = errors.New("text is not valid UTF-8")
+	errNUL     = errors.New("text contains a NUL character")
+	errNotJSON = errors.New("not a valid JSON document")
+	errImage   = errors.New("not a JPEG or PNG image")
+	errTooBig  = errors.New("image is too large")
+)
+
+// checkText refuses what PostgreSQL's text type cannot hold, on both databases alike.
+func checkText(s string) error {
+	if !utf8.ValidString(s) {
+		return errNotUTF8
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return errNUL
+	}
+	return nil
+}
+
+func jsonOf(v any) (string, error) {
+	var raw []byte
+	switch j := v.(type) {
+	case string:
+		raw = []byte(j)
+	case []byte:
+		raw = j
+	case json.RawMessage:
+		raw = j
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "", fmt.Errorf("marshal %T: %w", v, err)
+		}
+		raw = b
+	}
+	if !json.Valid(raw) {
+		return "", errNotJSON
+	}
+	return string(raw), nil
+}
+
+func imageOf(v any) ([]byte, error) {
+	var b []byte
+	switch x := v.(type) {
+	case []byte:
+		b = x
+	case string:
+		d, err := base64.StdEncoding.DecodeString(x)
+		if err != nil {
+			return nil, fmt.Errorf("decode base64: %w", err)
+		}
+		b = d
+	default:
+		return nil, errImage
+	}
+	if len(b) > MaxImageBytes {
+		return nil, errTooBig
+	}
+	switch http.DetectContentType(b) {
+	case "image/jpeg", "image/png":
+		return b, nil
+	}
+	return nil, errImage
+}
+
+// applyMinInterval drops values that follow the previous stored value of their sequence
+// by less than its min_storage_interval. Values older than the last stored one (back
+// fill) are kept.
+func applyMinInterval(ctx context.Context, q queryer, rows []row, attrs map[int]Attributes) ([]row, error) {
+	last := map[int]int64{}
+	for id, a := range attrs {
+		if a.MinStorageInterval <= 0 {
+			continue
+		}
+		var ts *int64
+		rs, err := q.QueryContext(ctx, `SELECT max("timestamp") FROM revisions WHERE resource_id = $1`, id)
+		if err != nil {
+			return nil, fmt.Errorf("read last timestamp: %w", err)
+		}
+		for rs.Next() {
+			if err := rs.Scan(&ts); err != nil {
+				_ = rs.Close()
+				return nil, fmt.Errorf("read last timestamp: %w", err)
+			}
+		}
+		if err := errors.Join(rs.Err(), rs.Close()); err != nil {
+			return nil, fmt.Errorf("read last timestamp: %w", err)
+		}
+		if ts != nil {
+			last[id] = *ts
+		}
+	}
+	if len(last) == 0 && !anyInterval(attrs) {
+		return rows, nil
+	}
+	kept := rows[:0]
+	for _, r := range rows {
+		iv := attrs[r.rid].MinStorageInterval.Microseconds()
+		if iv > 0 {
+			prev, seen := last[r.rid]
+			if seen && r.ts >= prev && r.ts-prev < iv {
+				continue
+			}
+			if !seen || r.ts > prev {
+				last[r.rid] = r.ts
+			}
+		}
+		kept = append(kept, r)
+	}
+	return kept, nil
+}
+
+func anyInterval(attrs map[int]Attributes) bool {
+	for _, a := range attrs {
+		if a.MinStorageInterval > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// store inserts the rows, upserts the rollups of numeric rows and advances
+// last_revision_at, in an order (rollup keys and resource ids sorted) that keeps
+// concurrent PostgreSQL writers from deadlocking.
+func store(ctx context.Context, q queryer, rows []row) error {
+	var nums, texts, datas []row
+	latest := map[int]int64{}
+	for _, r := range rows {
+		switch r.kind {
+		case kindNum:
+			nums = append(nums, r)
+		case kindText:
+			texts = append(texts, r)
+		case kindData:
+			datas = append(datas, r)
+		}
+		if t, ok := latest[r.rid]; !ok || r.ts > t {
+			latest[r.rid] = r.ts
+		}
+	}
+	if err := insertNumeric(ctx, q, nums); err != nil {
+		return err
+	}
+	if err := insertBound(ctx, q, texts, textChunk); err != nil {
+		return err
+	}
+	if err := insertBound(ctx, q, datas, imageChunk); err != nil {
+		return err
+	}
+	keys, aggs := aggregate(nums)
+	if err := upsertRollups(ctx, q, keys, aggs); err != nil {
+		return err
+	}
+	ids := make([]int, 0, len(latest))
+	for id := range latest {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		t := TimeOf(latest[id])
+		if _, err := q.ExecContext(ctx,
+			`UPDATE resources SET last_revision_at = $1 WHERE id = $2 AND (last_revision_at IS NULL OR last_revision_at < $1)`,
+			t, id); err != nil {
+			return fmt.Errorf("update last revision time of sequence %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func insertNumeric(ctx context.Context, q queryer, rows []row) error {
+	var b strings.Builder
+	for start := 0; start < len(rows); start += numericChunk {
+		chunk := rows[start:min(start+numericChunk, len(rows))]
+		b.Reset()
+		b.Grow(64 + 40*len(chunk))
+		b.WriteString(`INSERT INTO revisions (resource_id, "timestamp", num, size) VALUES `)
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			litInt(&b, int64(r.rid))
+			b.WriteByte(',')
+			litInt(&b, r.ts)
+			b.WriteByte(',')
+			litFloat(&b, r.num)
+			b.WriteString(",8)")
+		}
+		if _, err := q.ExecContext(ctx, b.String()); err != nil {
+			return fmt.Errorf("insert %d numeric values: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
+
+// insertBound inserts text or image rows, binding only the user-supplied text or bytes.
+func insertBound(ctx context.Context, q queryer, rows []row, chunkSize int) error {
+	var b strings.Builder
+	for start := 0; start < len(rows); start += chunkSize {
+		chunk := rows[start:min(start+chunkSize, len(rows))]
+		args := make([]any, 0, len(chunk))
+		b.Reset()
+		b.WriteString(`INSERT INTO revisions (resource_id, "timestamp", text, data, content_type, size) VALUES `)
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			litInt(&b, int64(r.rid))
+			b.WriteByte(',')
+			litInt(&b, r.ts)
+			p := "$" + fmt.Sprint(i+1)
+			if r.kind == kindText {
+				args = append(args, r.text)
+				b.WriteString("," + p + ",NULL,NULL,")
+				litInt(&b, int64(len(r.text)))
+			} else {
+				args = append(args, r.data)
+				// The content type is one of the two sniffed constants, never user text.
+				b.WriteString(",NULL," + p + ",'" + r.ctype + "',")
+				litInt(&b, int64(len(r.data)))
+			}
+			b.WriteByte(')')
+		}
+		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("insert %d values: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
