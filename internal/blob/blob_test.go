@@ -256,7 +256,7 @@ func TestS3EndpointIsUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	_, err = s.Exists(ctx, "ab/cd/0123456789abcdef0123456789abcdef")

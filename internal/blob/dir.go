@@ -81,8 +81,11 @@ func syncDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("open blob directory: %w", err)
 	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("sync blob directory: %w", err)
 	}
 	return nil

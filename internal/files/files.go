@@ -91,7 +91,7 @@ func Write(ctx context.Context, client *ent.Client, blobs blob.Store, file *ent.
 		sum.Write(head)
 		rev.data, rev.size = head, int64(n)
 	} else {
-		var rest io.Reader = content
+		rest := content
 		if whole {
 			rest = eofReader{}
 		}

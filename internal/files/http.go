@@ -71,7 +71,8 @@ func serve(w http.ResponseWriter, r *http.Request, client *ent.Client, blobs blo
 	if err != nil {
 		return err
 	}
-	defer content.Close()
+	// A read-only close fails only when something already failed; ServeContent reported it.
+	defer func() { _ = content.Close() }()
 
 	h := w.Header()
 	if meta.ContentType != nil && *meta.ContentType != "" {
