@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rhizoflex/rhizoflex/ent/key"
 	"github.com/rhizoflex/rhizoflex/internal/access"
@@ -314,4 +315,42 @@ func TestGraphQLLimits(t *testing.T) {
 	if r := c.do(t, `{ version }`, map[string]any{"pad": big}); r.Status < 400 {
 		t.Fatalf("a 2 MiB body was accepted: %d", r.Status)
 	}
+}
+
+func TestSessionIdleTimeout(t *testing.T) {
+	ts := newTestServer(t, "sqlite", func(c *Config) { c.SessionIdleTimeout = time.Second })
+	c := ts.login(t, "lmember")
+	if r := c.do(t, `{ me { id } }`, nil).ok(t); string(r.Data["me"]) == "null" {
+		t.Fatal("fresh session not recognised")
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if r := c.do(t, `{ me { id } }`, nil).ok(t); string(r.Data["me"]) != "null" {
+		t.Fatalf("session outlived its idle timeout: %s", r.raw)
+	}
+}
+
+func TestCORSAllowList(t *testing.T) {
+	ts := newTestServer(t, "sqlite", func(c *Config) { c.CORSOrigins = []string{"https://app.example"} })
+	preflight := func(origin string) string {
+		req, _ := http.NewRequest(http.MethodOptions, ts.URL+"/graphql", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.Header.Get("Access-Control-Allow-Origin") + "|" + resp.Header.Get("Access-Control-Allow-Credentials")
+	}
+	if got := preflight("https://app.example"); got != "https://app.example|true" {
+		t.Fatalf("listed origin: %q", got)
+	}
+	if got := preflight("https://evil.example"); got != "|" {
+		t.Fatalf("unlisted origin got CORS headers: %q", got)
+	}
+	// A listed origin may also send cookie mutations (trusted by the CSRF check).
+	browser := ts.login(t, "lmember")
+	browser.origin = "https://app.example"
+	browser.do(t, `mutation { createKey(input: {name: "from the app"}) { key { id } } }`, nil).ok(t)
 }

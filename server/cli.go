@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/account"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/demo"
@@ -147,7 +148,7 @@ func newRootCommand(environ []string, stdin io.Reader, stdout, stderr io.Writer)
 	pf.String("log-level", "", "debug, info, warn or error (setting log_level)")
 	pf.String("log-format", "", "text or json (setting log_format)")
 
-	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.createAdminCommand(), c.demoCommand(), c.versionCommand(), c.dasCommand())
+	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.createAdminCommand(), c.demoCommand(), c.versionCommand(), c.dasCommand(), c.createKeyCommand())
 	return root
 }
 
@@ -286,6 +287,71 @@ func (c *cli) demoCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func (c *cli) createKeyCommand() *cobra.Command {
+	var name, userEmail, controller, by, org string
+	cmd := &cobra.Command{
+		Use:   "create-key --name NAME (--user EMAIL | --controller PATH) [--by EMAIL] [--organization NAME]",
+		Short: "Create an API key and print its secret (shown once)",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (userEmail == "") == (controller == "") {
+				return usageError{errors.New("create-key needs exactly one of --user EMAIL and --controller PATH")}
+			}
+			if controller != "" && by == "" {
+				return usageError{errors.New("a controller key needs --by EMAIL (the person recorded as its creator)")}
+			}
+			cfg, err := c.config(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			db, err := c.openDatabase(ctx, cfg, slog.Default())
+			if err != nil {
+				return err
+			}
+			defer func() { _ = db.Close() }()
+			in := access.NewKey{Name: name, AsControllerPath: controller}
+			if org != "" {
+				o, err := account.OrganizationByName(ctx, db.Client, org)
+				if err != nil {
+					return err
+				}
+				in.OrganizationID = &o.ID
+			}
+			var creator int
+			if userEmail != "" {
+				u, err := account.UserByEmail(ctx, db.Client, userEmail)
+				if err != nil {
+					return err
+				}
+				in.AsUserID, creator = &u.ID, u.ID
+			}
+			if by != "" {
+				u, err := account.UserByEmail(ctx, db.Client, by)
+				if err != nil {
+					return err
+				}
+				creator = u.ID
+			}
+			k, secret, err := access.NewAuthorizer(db.Client).CreateKeyAsOperator(ctx, in, creator)
+			if err != nil {
+				return err
+			}
+			_, _ = fmt.Fprintf(c.stderr, "key %d (%s) created; the secret below is shown only once\n", k.ID, k.Prefix)
+			_, _ = fmt.Fprintln(c.stdout, secret)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "a name to tell the key apart (required)")
+	f.StringVar(&userEmail, "user", "", "the key acts as this user")
+	f.StringVar(&controller, "controller", "", "the key acts as this controller folder")
+	f.StringVar(&by, "by", "", "the person recorded as creator (default: the --user)")
+	f.StringVar(&org, "organization", "", "the organization the key belongs to")
+	_ = cmd.MarkFlagRequired("name")
+	return cmd
 }
 
 // dasCommand hands everything after "das" to the stream tools (their own flags and usage).

@@ -85,6 +85,14 @@ func TestBinaryCreateAdminDemoServe(t *testing.T) {
 			if code != 0 || !strings.Contains(out, "already present") {
 				t.Fatalf("demo twice: exit %d %s", code, out)
 			}
+			secret, errOut, code := runBinary(t, bin, dir, env, "create-key", "--name", "ops", "--controller", "/demo/lab-controller", "--by", "root@example.com")
+			secret = strings.TrimSpace(secret)
+			if code != 0 || !strings.HasPrefix(secret, "rfk_") || !strings.Contains(errOut, "shown only once") {
+				t.Fatalf("create-key: exit %d %q %s", code, secret, errOut)
+			}
+			if _, _, code := runBinary(t, bin, dir, env, "create-key", "--name", "x", "--user", "nobody@example.com"); code != 1 {
+				t.Fatalf("create-key for an unknown user: exit %d", code)
+			}
 			out, _, code = runBinary(t, bin, dir, env, "version")
 			if code != 0 || strings.TrimSpace(out) != "rhizoflex "+testVersion {
 				t.Fatalf("version: %q", out)
@@ -134,6 +142,19 @@ func TestBinaryCreateAdminDemoServe(t *testing.T) {
 			if res.Data.Version != testVersion || res.Data.Me != nil {
 				t.Fatalf("graphql: %+v", res)
 			}
+			// The operator's controller key authenticates over HTTP.
+			req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(`{"query":"{ resource(path: \"/demo/lab-controller/log\") { access } }"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+secret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if !strings.Contains(string(body), `"access":"WRITE"`) {
+				t.Fatalf("controller key over HTTP: %s", body)
+			}
 
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
@@ -160,6 +181,7 @@ func TestBinaryBadConfigExits2WithOneLine(t *testing.T) {
 		{nil, []string{"create-admin", "no-colon"}},
 		{nil, []string{"frobnicate"}},
 		{nil, []string{"serve", "--no-such-flag"}},
+		{nil, []string{"create-key", "--name", "x"}},
 	} {
 		_, errOut, code := runBinary(t, bin, dir, tc.env, tc.args...)
 		if code != 2 {
