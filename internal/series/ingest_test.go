@@ -114,9 +114,9 @@ func TestUpdateManyAllOrNothing(t *testing.T) {
 		items := []series.Item{
 			{Resource: a, Value: 1, Time: base},
 			{Resource: b, Value: "ok", Time: base},
-			{Resource: a, Value: 11, Time: base},            // above max
-			{Path: "/lab/b", Value: 2.0, Time: base},        // number for text
-			{Path: "/lab/missing", Value: 1.0, Time: base},  // not found
+			{Resource: a, Value: 11, Time: base},           // above max
+			{Path: "/lab/b", Value: 2.0, Time: base},       // number for text
+			{Path: "/lab/missing", Value: 1.0, Time: base}, // not found
 			{Resource: a, Value: 2, Time: base.Add(time.Second)},
 		}
 		errs, err := series.UpdateMany(t.Context(), c, items)

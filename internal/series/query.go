@@ -228,8 +228,8 @@ type Bucket struct {
 // from the widest rollup that fits the bucket width, plus the raw values at the edges
 // that rollup buckets only partly cover; from the raw values when buckets are narrower
 // than the narrowest rollup. Empty buckets are left out. Widths that use rollups are
-// whole multiples of the rollup width and aligned to 1970, so the bucket count can be
-// below maxPoints.
+// whole multiples of the rollup width and start on a rollup boundary, so the bucket count
+// can be below maxPoints.
 func Series(ctx context.Context, client *ent.Client, seq *ent.Resource, from, to time.Time, maxPoints int) ([]Bucket, error) {
 	if err := requireNumeric(seq); err != nil {
 		return nil, err
@@ -298,12 +298,14 @@ func planSeries(rid int, lo, hi int64, maxPoints int) seriesPlan {
 		if r > w {
 			continue
 		}
+		// Buckets start on a rollup boundary and are whole rollups wide, so every rollup
+		// row falls into exactly one bucket; one extra rollup of width absorbs the
+		// alignment of origin below lo.
 		p.rollup = s
 		p.width = alignUp(w, r)
-		p.origin = alignDown(lo, p.width)
-		for (hi-p.origin+p.width-1)/p.width > int64(maxPoints) {
+		p.origin = alignDown(lo, r)
+		if (hi-p.origin+p.width-1)/p.width > int64(maxPoints) {
 			p.width += r
-			p.origin = alignDown(lo, p.width)
 		}
 		p.inLo, p.inHi = alignUp(lo, r), alignDown(hi, r)
 		if p.inLo >= p.inHi {
