@@ -276,6 +276,11 @@ func TestHandlerStatuses(t *testing.T) {
 		e.file(t, "/lab/dir/empty.txt")
 		other := e.file(t, "/lab/dir/other.txt")
 		otherRev := e.write(t, other, []byte("other"), "", 0)
+		lost := e.file(t, "/lab/dir/lost.bin")
+		lostRev := e.write(t, lost, everyByte(1000), "", 10)
+		if err := e.blobs.Delete(t.Context(), *lostRev.BlobKey); err != nil {
+			t.Fatal(err)
+		}
 		e.file(t, "/lab/secret/s.txt")
 		e.file(t, "/lab/hidden/h.txt")
 		e.file(t, "/lab/anon/a.txt")
@@ -300,6 +305,7 @@ func TestHandlerStatuses(t *testing.T) {
 			{"GET", "/files/lab/dir/missing.txt", 404, "no resource at /lab/dir/missing.txt"},
 			{"GET", "/files/lab/dir/empty.txt", 404, "has no revisions"},
 			{"GET", "/files/lab/dir", 400, "not a file"},
+			{"GET", "/files/lab/dir/lost.bin", 404, "content of revision"},
 			{"GET", "/files/lab/bad%00name", 400, ""},
 			{"GET", "/files/lab/secret/s.txt", 403, "no access to /lab/secret/s.txt"},
 			{"GET", "/files/lab/hidden/h.txt", 404, "no access"},

@@ -112,6 +112,8 @@ func Open(ctx context.Context, client *ent.Client, blobs blob.Store, rev *ent.Re
 	if rev.BlobKey != nil {
 		r, err := blobs.Open(ctx, *rev.BlobKey)
 		if errors.Is(err, blob.ErrNotFound) {
+			// A row whose blob is gone is lost data, not a client mistake: log it loudly.
+			slog.ErrorContext(ctx, "revision blob missing", "revision", rev.ID, "blob_key", *rev.BlobKey)
 			return nil, fault.Wrap(err, fault.NotFound, "the content of revision %d is missing", rev.ID)
 		}
 		if err != nil {
