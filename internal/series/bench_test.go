@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/internal/account"
 	"github.com/rhizoflex/rhizoflex/internal/database"
@@ -119,8 +121,8 @@ func loadPoints(b *testing.B, db *database.DB, seq *ent.Resource, n int64) (from
 	ctx := context.Background()
 	t0 := int64(946684800) * 1e6
 	gen := fmt.Sprintf(`INSERT INTO revisions (resource_id, "timestamp", num, size)
- SELECT %d, %d + g * 1000000, (g %% 1000) * 0.5, 8 FROM generate_series(0, %d) AS g`, seq.ID, t0, n-1)
-	if db.Dialect == "sqlite" {
+ SELECT %d, %d + g * CAST(1000000 AS bigint), (g %% 1000) * 0.5, 8 FROM generate_series(0, %d) AS g`, seq.ID, t0, n-1)
+	if db.Dialect == dialect.SQLite {
 		gen = fmt.Sprintf(`WITH RECURSIVE g(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM g WHERE x < %d)
  INSERT INTO revisions (resource_id, "timestamp", num, size) SELECT %d, %d + x * 1000000, (x %% 1000) * 0.5, 8 FROM g`, n-1, seq.ID, t0)
 	}
@@ -131,7 +133,7 @@ func loadPoints(b *testing.B, db *database.DB, seq *ent.Resource, n int64) (from
 	if err := rebuildRollups(ctx, db.Client, seq.ID, t0, t0+n*1e6); err != nil {
 		b.Fatal(err)
 	}
-	if db.Dialect == "postgres" {
+	if db.Dialect == dialect.Postgres {
 		if _, err := db.Client.ExecContext(ctx, "ANALYZE revisions; ANALYZE rollups"); err != nil {
 			b.Fatal(err)
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/rhizoflex/rhizoflex/internal/account"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/dbtest"
@@ -76,7 +78,7 @@ func TestQueriesUseIndex(t *testing.T) {
 		}
 		defer func() { _ = conn.Close() }()
 		prefix := "EXPLAIN QUERY PLAN "
-		if db.Dialect == "postgres" {
+		if db.Dialect == dialect.Postgres {
 			prefix = "EXPLAIN "
 			for _, s := range []string{"ANALYZE revisions", "ANALYZE rollups", "SET enable_seqscan = off"} {
 				if _, err := conn.ExecContext(ctx, s); err != nil {

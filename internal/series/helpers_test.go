@@ -127,14 +127,6 @@ func near(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-9*max(1, math.Abs(a), math.Abs(b))
 }
 
-func timestamps(vs []series.Value) []int64 {
-	out := make([]int64, len(vs))
-	for i, v := range vs {
-		out[i] = series.Micros(v.Time)
-	}
-	return out
-}
-
 func sortedCopy(ts []int64) []int64 {
 	c := slices.Clone(ts)
 	slices.Sort(c)
