@@ -38,6 +38,12 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		presented.Extensions = map[string]any{}
 	}
 	presented.Extensions["code"] = string(code)
+	var fe *fault.Error
+	if errors.As(err, &fe) {
+		for k, v := range fe.Extensions {
+			presented.Extensions[k] = v
+		}
+	}
 	return presented
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/blob"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 )
 
@@ -34,6 +35,9 @@ type Resolver struct {
 	Mailer         access.Mailer
 	PasswordParams access.PasswordParams
 	BaseURL        string
+	Blobs          blob.Store
+	BulkThreshold  int64
+	MaxUploadBytes int64
 }
 
 func viewer(ctx context.Context) *access.Viewer { return access.ViewerFrom(ctx) }

@@ -8,17 +8,45 @@ package graph
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
+	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/ent/user"
 	"github.com/rhizoflex/rhizoflex/graph/generated"
 	"github.com/rhizoflex/rhizoflex/graph/model"
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/account"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/files"
+	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
+
+// Timestamp is the resolver for the timestamp field.
+func (r *fileRevisionResolver) Timestamp(ctx context.Context, obj *ent.Revision) (*time.Time, error) {
+	t := series.TimeOf(obj.Timestamp)
+	return &t, nil
+}
+
+// Author is the resolver for the author field.
+func (r *fileRevisionResolver) Author(ctx context.Context, obj *ent.Revision) (*ent.User, error) {
+	if obj.AuthorUserID == nil {
+		return nil, nil
+	}
+	return r.Client.User.Get(ctx, *obj.AuthorUserID)
+}
+
+// URL is the resolver for the url field.
+func (r *fileRevisionResolver) URL(ctx context.Context, obj *ent.Revision) (string, error) {
+	res, err := r.Client.Resource.Get(ctx, obj.ResourceID)
+	if err != nil {
+		return "", fmt.Errorf("load file: %w", err)
+	}
+	return fileURL(res.Path, obj.ID), nil
+}
 
 // Organization is the resolver for the organization field.
 func (r *keyResolver) Organization(ctx context.Context, obj *ent.Key) (*ent.Organization, error) {
@@ -196,6 +224,138 @@ func (r *mutationResolver) RevokeKey(ctx context.Context, id int) (*ent.Key, err
 	return r.Authz.RevokeKey(ctx, viewer(ctx), id)
 }
 
+// CreateFolder is the resolver for the createFolder field.
+func (r *mutationResolver) CreateFolder(ctx context.Context, path string, createParents *bool) (*ent.Resource, error) {
+	if err := r.requireParent(ctx, path, access.Write); err != nil {
+		return nil, err
+	}
+	return tree.Create(ctx, r.Client, tree.CreateParams{Path: path, Type: tree.Folder, CreateParents: isTrue(createParents)})
+}
+
+// CreateFile is the resolver for the createFile field.
+func (r *mutationResolver) CreateFile(ctx context.Context, path string, content *graphql.Upload, contentBase64 *string, contentType *string, createParents *bool) (*ent.Resource, error) {
+	if err := r.requireParent(ctx, path, access.Write); err != nil {
+		return nil, err
+	}
+	return r.createFile(ctx, path, content, contentBase64, deref(contentType), isTrue(createParents))
+}
+
+// WriteFile is the resolver for the writeFile field.
+func (r *mutationResolver) WriteFile(ctx context.Context, path string, content *graphql.Upload, contentBase64 *string, contentType *string) (*ent.Revision, error) {
+	res, err := r.authorized(ctx, path, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	return r.writeFile(ctx, res, content, contentBase64, deref(contentType))
+}
+
+// CreateSequence is the resolver for the createSequence field.
+func (r *mutationResolver) CreateSequence(ctx context.Context, input model.CreateSequenceInput) (*ent.Resource, error) {
+	if err := r.requireParent(ctx, input.Path, access.Write); err != nil {
+		return nil, err
+	}
+	attrs, err := sequenceAttributes(input)
+	if err != nil {
+		return nil, err
+	}
+	return tree.Create(ctx, r.Client, tree.CreateParams{Path: input.Path, Type: tree.Sequence, SystemAttributes: attrs, CreateParents: isTrue(input.CreateParents)})
+}
+
+// CreateController is the resolver for the createController field.
+func (r *mutationResolver) CreateController(ctx context.Context, path string, createParents *bool) (*ent.Resource, error) {
+	if err := r.requireParent(ctx, path, access.Write); err != nil {
+		return nil, err
+	}
+	return tree.CreateController(ctx, r.Client, path, isTrue(createParents))
+}
+
+// RenameResource is the resolver for the renameResource field.
+func (r *mutationResolver) RenameResource(ctx context.Context, path string, name string) (*ent.Resource, error) {
+	res, err := r.authorized(ctx, path, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.requireParent(ctx, path, access.Write); err != nil {
+		return nil, err
+	}
+	return tree.Rename(ctx, r.Client, res, name)
+}
+
+// MoveResource is the resolver for the moveResource field.
+func (r *mutationResolver) MoveResource(ctx context.Context, path string, newParent string) (*ent.Resource, error) {
+	res, err := r.authorized(ctx, path, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	dest, err := r.authorized(ctx, newParent, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	return tree.Move(ctx, r.Client, res, dest)
+}
+
+// DeleteResource is the resolver for the deleteResource field.
+func (r *mutationResolver) DeleteResource(ctx context.Context, path string) (bool, error) {
+	res, err := r.authorized(ctx, path, access.Write)
+	if err != nil {
+		return false, err
+	}
+	return true, tree.Delete(ctx, r.Client, res, func(ctx context.Context, ids []int) error {
+		return files.DeleteData(ctx, r.Client, r.Blobs, ids)
+	})
+}
+
+// UpdateResourceAttributes is the resolver for the updateResourceAttributes field.
+func (r *mutationResolver) UpdateResourceAttributes(ctx context.Context, path string, userAttributes map[string]any, sequence *model.SequenceSettingsInput, watchdogMinutes *int) (*ent.Resource, error) {
+	res, err := r.authorized(ctx, path, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	system, err := sequenceSettings(res, sequence)
+	if err != nil {
+		return nil, err
+	}
+	return tree.UpdateAttributes(ctx, r.Client, res, userAttributes, system, watchdogMinutes)
+}
+
+// UpdateSequence is the resolver for the updateSequence field.
+func (r *mutationResolver) UpdateSequence(ctx context.Context, path string, value string, timestamp *time.Time) (*model.SequenceValue, error) {
+	res, err := r.authorized(ctx, path, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	at := time.Now().UTC()
+	if timestamp != nil {
+		at = *timestamp
+	}
+	if err := series.Update(ctx, r.Client, res, value, at); err != nil {
+		return nil, err
+	}
+	return storedValue(res, value, at), nil
+}
+
+// UpdateSequences is the resolver for the updateSequences field.
+func (r *mutationResolver) UpdateSequences(ctx context.Context, values []*model.SequenceValueInput) (int, error) {
+	items, err := r.sequenceItems(ctx, values)
+	if err != nil {
+		return 0, err
+	}
+	if itemErrs, err := series.UpdateMany(ctx, r.Client, items); err != nil {
+		return 0, withItemErrors(err, itemErrs)
+	}
+	return len(items), nil
+}
+
+// DeleteSequenceData is the resolver for the deleteSequenceData field.
+func (r *mutationResolver) DeleteSequenceData(ctx context.Context, path string, from *time.Time, to *time.Time) (int, error) {
+	res, err := r.authorized(ctx, path, access.Write)
+	if err != nil {
+		return 0, err
+	}
+	n, err := series.DeleteRange(ctx, r.Client, res, timeOrZero(from), timeOrZero(to))
+	return int(n), err
+}
+
 // FolderPath is the resolver for the folderPath field.
 func (r *organizationResolver) FolderPath(ctx context.Context, obj *ent.Organization) (string, error) {
 	return tree.JoinPath(obj.Name), nil
@@ -322,6 +482,24 @@ func (r *queryResolver) Resource(ctx context.Context, path string) (*ent.Resourc
 	return res, err
 }
 
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id int) (model.Node, error) {
+	res, err := r.Client.Resource.Get(ctx, id)
+	if ent.IsNotFound(err) || (err == nil && res.Deleted) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load node: %w", err)
+	}
+	if err := r.Authz.Require(ctx, viewer(ctx), res, access.Read); err != nil {
+		if fault.Is(err, fault.NotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
 // Access is the resolver for the access field.
 func (r *resourceResolver) Access(ctx context.Context, obj *ent.Resource) (permission.Level, error) {
 	lv, err := r.Authz.LevelOn(ctx, viewer(ctx), obj)
@@ -336,6 +514,137 @@ func (r *resourceResolver) Permissions(ctx context.Context, obj *ent.Resource) (
 	return r.Authz.Permissions(ctx, viewer(ctx), obj)
 }
 
+// Parent is the resolver for the parent field.
+func (r *resourceResolver) Parent(ctx context.Context, obj *ent.Resource) (*ent.Resource, error) {
+	if obj.ParentID == nil {
+		return nil, nil
+	}
+	p, err := r.Client.Resource.Get(ctx, *obj.ParentID)
+	if err != nil {
+		return nil, fmt.Errorf("load parent: %w", err)
+	}
+	if r.Authz.Require(ctx, viewer(ctx), p, access.Read) != nil {
+		return nil, nil
+	}
+	return p, nil
+}
+
+// Ancestors is the resolver for the ancestors field.
+func (r *resourceResolver) Ancestors(ctx context.Context, obj *ent.Resource) ([]*ent.Resource, error) {
+	all, err := tree.Ancestors(ctx, r.Client, obj)
+	if err != nil {
+		return nil, err
+	}
+	return r.readableOnly(ctx, all)
+}
+
+// Children is the resolver for the children field.
+func (r *resourceResolver) Children(ctx context.Context, obj *ent.Resource, first *int, after *string, typeArg *resource.Type, filter *string) (*model.ResourceConnection, error) {
+	n, err := pageSize(first, 100, tree.MaxPageSize)
+	if err != nil {
+		return nil, err
+	}
+	page, err := tree.Children(ctx, r.Client, obj, tree.ChildrenQuery{First: n, After: deref(after), Type: typeArg, Filter: deref(filter)})
+	if err != nil {
+		return nil, err
+	}
+	return resourceConnection(page, after != nil), nil
+}
+
+// Descendants is the resolver for the descendants field.
+func (r *resourceResolver) Descendants(ctx context.Context, obj *ent.Resource, depth *int) ([]*ent.Resource, error) {
+	d := 1
+	if depth != nil {
+		d = *depth
+	}
+	all, err := tree.Descendants(ctx, r.Client, obj, d)
+	if err != nil {
+		return nil, err
+	}
+	return r.readableOnly(ctx, all)
+}
+
+// Sequence is the resolver for the sequence field.
+func (r *resourceResolver) Sequence(ctx context.Context, obj *ent.Resource) (*model.SequenceInfo, error) {
+	if obj.Type != tree.Sequence {
+		return nil, nil
+	}
+	return sequenceInfo(obj), nil
+}
+
+// LastValue is the resolver for the lastValue field.
+func (r *resourceResolver) LastValue(ctx context.Context, obj *ent.Resource) (*model.SequenceValue, error) {
+	if obj.Type != tree.Sequence {
+		return nil, nil
+	}
+	v, err := series.LastValue(ctx, r.Client, obj)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return sequenceValue(*v), nil
+}
+
+// Values is the resolver for the values field.
+func (r *resourceResolver) Values(ctx context.Context, obj *ent.Resource, from *time.Time, to *time.Time, first *int, last *int, after *string, before *string) (*model.SequenceValueConnection, error) {
+	q := series.PageQuery{From: timeOrZero(from), To: timeOrZero(to), After: deref(after), Before: deref(before)}
+	if first != nil {
+		q.First = *first
+	}
+	if last != nil {
+		q.Last = *last
+	}
+	page, err := series.Values(ctx, r.Client, obj, q)
+	if err != nil {
+		return nil, err
+	}
+	return valueConnection(page), nil
+}
+
+// Series is the resolver for the series field.
+func (r *resourceResolver) Series(ctx context.Context, obj *ent.Resource, from *time.Time, to *time.Time, maxPoints *int) ([]*model.SeriesBucket, error) {
+	n := 1000
+	if maxPoints != nil {
+		n = *maxPoints
+	}
+	buckets, err := series.Series(ctx, r.Client, obj, timeOrZero(from), timeOrZero(to), n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.SeriesBucket, len(buckets))
+	for i, b := range buckets {
+		out[i] = &model.SeriesBucket{Start: b.Start, End: b.End, Count: int(b.Count), Min: b.Min, Max: b.Max, Mean: b.Mean}
+	}
+	return out, nil
+}
+
+// Revisions is the resolver for the revisions field.
+func (r *resourceResolver) Revisions(ctx context.Context, obj *ent.Resource, first *int, after *string) (*model.FileRevisionConnection, error) {
+	n, err := pageSize(first, files.DefaultPageSize, files.MaxPageSize)
+	if err != nil {
+		return nil, err
+	}
+	afterID := 0
+	if after != nil {
+		if afterID, err = decodeCursor(*after); err != nil {
+			return nil, err
+		}
+	}
+	page, err := files.Revisions(ctx, r.Client, obj, n, afterID)
+	if err != nil {
+		return nil, err
+	}
+	return revisionConnection(page, after != nil), nil
+}
+
+// URL is the resolver for the url field.
+func (r *resourceResolver) URL(ctx context.Context, obj *ent.Resource) (*string, error) {
+	if obj.Type != tree.File {
+		return nil, nil
+	}
+	u := fileURL(obj.Path, 0)
+	return &u, nil
+}
+
 // Memberships is the resolver for the memberships field.
 func (r *userResolver) Memberships(ctx context.Context, obj *ent.User) ([]*ent.Membership, error) {
 	v := viewer(ctx)
@@ -344,6 +653,9 @@ func (r *userResolver) Memberships(ctx context.Context, obj *ent.User) ([]*ent.M
 	}
 	return obj.QueryMemberships().All(ctx)
 }
+
+// FileRevision returns generated.FileRevisionResolver implementation.
+func (r *Resolver) FileRevision() generated.FileRevisionResolver { return &fileRevisionResolver{r} }
 
 // Key returns generated.KeyResolver implementation.
 func (r *Resolver) Key() generated.KeyResolver { return &keyResolver{r} }
@@ -370,6 +682,7 @@ func (r *Resolver) Resource() generated.ResourceResolver { return &resourceResol
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
 type (
+	fileRevisionResolver struct{ *Resolver }
 	keyResolver          struct{ *Resolver }
 	membershipResolver   struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }

@@ -15,10 +15,14 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/rs/cors"
 
+	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/frontend"
 	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/blob"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/demo"
+	"github.com/rhizoflex/rhizoflex/internal/files"
+	"github.com/rhizoflex/rhizoflex/internal/series"
 )
 
 // App is one running rhizoflex instance: configuration, database and HTTP routes.
@@ -31,6 +35,7 @@ type App struct {
 	store    *access.SessionStore
 	limiter  *access.LoginLimiter
 	mailer   access.Mailer
+	blobs    blob.Store
 	// extraRoutes lets tests add handlers (for example a slow one) before start.
 	extraRoutes func(mux *http.ServeMux)
 }
@@ -42,10 +47,10 @@ const (
 )
 
 // NewApp wires an instance over an open, migrated database.
-func NewApp(cfg Config, db *database.DB, log *slog.Logger) *App {
+func NewApp(cfg Config, db *database.DB, blobs blob.Store, log *slog.Logger) *App {
 	store := access.NewSessionStore(db.Client)
 	return &App{
-		cfg: cfg, db: db, log: log,
+		cfg: cfg, db: db, log: log, blobs: blobs,
 		authz:    access.NewAuthorizer(db.Client),
 		store:    store,
 		sessions: newSessionManager(cfg, store),
@@ -63,6 +68,9 @@ func (a *App) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("/graphql", a.graphqlHandler())
+	mux.Handle(files.Prefix+"/", files.Handler(a.db.Client, a.blobs, func(r *http.Request, res *ent.Resource) error {
+		return a.authz.Require(r.Context(), access.ViewerFrom(r.Context()), res, access.Read)
+	}))
 	if a.cfg.Playground {
 		mux.Handle("GET /playground", playgroundHandler())
 	}
@@ -145,6 +153,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go a.store.RunCleanup(bg, 5*time.Minute, a.log)
+	go series.RunTrimmer(bg, a.db.Client, a.cfg.TrimInterval, a.log)
 	if a.cfg.DemoLiveInterval > 0 {
 		go demo.Live(bg, a.db.Client, a.cfg.DemoLiveInterval, func(err error) {
 			a.log.Warn("demo live values", "err", err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/account"
+	"github.com/rhizoflex/rhizoflex/internal/blob"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/demo"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
@@ -186,7 +187,12 @@ func (c *cli) serveCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 			}
-			app := NewApp(cfg, db, log)
+			blobs, err := blob.Open(ctx, cfg.BlobLocation())
+			if err != nil {
+				return fmt.Errorf("bulk storage %s: %w", cfg.BlobLocation(), err)
+			}
+			defer func() { _ = blobs.Close() }()
+			app := NewApp(cfg, db, blobs, log)
 			return app.Serve(ctx, ln)
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -42,8 +43,18 @@ type Config struct {
 	QueryDepth         int                   `koanf:"query_depth"`
 	ShutdownTimeout    time.Duration         `koanf:"shutdown_timeout"`
 	BulkThreshold      int64                 `koanf:"bulk_threshold"`
+	BlobURL            string                `koanf:"blob_url"`
+	TrimInterval       time.Duration         `koanf:"trim_interval"`
 	DemoLiveInterval   time.Duration         `koanf:"demo_live_interval"`
 	Password           access.PasswordParams `koanf:"password"`
+}
+
+// BlobLocation is where bulk storage lives: blob_url, or data_dir/blobs.
+func (c Config) BlobLocation() string {
+	if c.BlobURL != "" {
+		return c.BlobURL
+	}
+	return filepath.Join(c.DataDir, "blobs")
 }
 
 // defaults are the settings used when nothing else says otherwise. playground and
@@ -67,6 +78,8 @@ func defaults() map[string]any {
 		"query_depth":          15,
 		"shutdown_timeout":     "30s",
 		"bulk_threshold":       64 << 10,
+		"blob_url":             "",
+		"trim_interval":        "1m",
 		"demo_live_interval":   "0s",
 		"password.memory_kib":  access.DefaultPasswordParams.MemoryKiB,
 		"password.iterations":  access.DefaultPasswordParams.Iterations,
@@ -225,7 +238,7 @@ func (c Config) validate() error {
 			add("cors_origins may not contain * (credentials are allowed): list the origins")
 		}
 	}
-	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout} {
+	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval} {
 		if d <= 0 {
 			add("%s must be positive (got %s)", name, d)
 		}

@@ -229,7 +229,7 @@ func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := make(chan struct{})
-	app := NewApp(cfg, db, newLogger(io.Discard, "info", "text"))
+	app := NewApp(cfg, db, testBlobs(t), newLogger(io.Discard, "info", "text"))
 	app.extraRoutes = func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /test/slow", func(w http.ResponseWriter, _ *http.Request) {
 			close(started)

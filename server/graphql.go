@@ -23,6 +23,7 @@ func (a *App) graphqlHandler() http.Handler {
 		Resolvers: &graph.Resolver{
 			Client: a.db.Client, Version: Version, Authz: a.authz, Sessions: a.sessions,
 			Limiter: a.limiter, Mailer: a.mailer, PasswordParams: a.cfg.Password, BaseURL: a.cfg.BaseURL,
+			Blobs: a.blobs, BulkThreshold: a.cfg.BulkThreshold, MaxUploadBytes: a.cfg.MaxUploadBytes,
 		},
 	}))
 	srv.AddTransport(transport.Websocket{

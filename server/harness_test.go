@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rhizoflex/rhizoflex/internal/blob"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/dbtest"
 	"github.com/rhizoflex/rhizoflex/internal/fixture"
@@ -24,6 +25,15 @@ type testServer struct {
 	db    *database.DB
 	world *fixture.World
 	mail  *captureMailer
+}
+
+func testBlobs(t *testing.T) blob.Store {
+	t.Helper()
+	b, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 type captureMailer struct {
@@ -51,7 +61,7 @@ func newTestServer(t *testing.T, dialect string, mutate ...func(*Config)) *testS
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	app := NewApp(cfg, db, newLogger(io.Discard, "info", "text"))
+	app := NewApp(cfg, db, testBlobs(t), newLogger(io.Discard, "info", "text"))
 	mail := &captureMailer{}
 	app.mailer = mail
 	srv := httptest.NewServer(app.Handler())

@@ -3,8 +3,20 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
 	"github.com/rhizoflex/rhizoflex/ent"
 )
+
+// Relay: an object with a global ID.
+type Node interface {
+	IsNode()
+	GetID() int
+}
 
 // Exactly one of asUserEmail (default: yourself) and asController.
 type CreateKeyInput struct {
@@ -14,6 +26,19 @@ type CreateKeyInput struct {
 	AsUserEmail  *string `json:"asUserEmail,omitempty"`
 	// Path of a controller folder the key acts as.
 	AsController *string `json:"asController,omitempty"`
+}
+
+type CreateSequenceInput struct {
+	Path          string           `json:"path"`
+	DataType      SequenceDataType `json:"dataType"`
+	Units         *string          `json:"units,omitempty"`
+	DecimalPlaces *int             `json:"decimalPlaces,omitempty"`
+	Min           *float64         `json:"min,omitempty"`
+	Max           *float64         `json:"max,omitempty"`
+	MaxHistory    *int             `json:"maxHistory,omitempty"`
+	// Seconds; values closer than this to the last stored one are skipped (default 0: keep all).
+	MinStorageInterval *float64 `json:"minStorageInterval,omitempty"`
+	CreateParents      *bool    `json:"createParents,omitempty"`
 }
 
 type CreateUserInput struct {
@@ -30,6 +55,16 @@ type CreatedKey struct {
 	Secret string `json:"secret"`
 }
 
+type FileRevisionConnection struct {
+	Edges    []*FileRevisionEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type FileRevisionEdge struct {
+	Node   *ent.Revision `json:"node"`
+	Cursor string        `json:"cursor"`
+}
+
 // Exactly one of userEmail, organization and public.
 type GranteeInput struct {
 	UserEmail    *string `json:"userEmail,omitempty"`
@@ -44,6 +79,77 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
+type ResourceConnection struct {
+	Edges    []*ResourceEdge `json:"edges"`
+	PageInfo *PageInfo       `json:"pageInfo"`
+}
+
+type ResourceEdge struct {
+	Node   *ent.Resource `json:"node"`
+	Cursor string        `json:"cursor"`
+}
+
+// Sequence settings, from the system attributes.
+type SequenceInfo struct {
+	DataType           SequenceDataType `json:"dataType"`
+	Units              *string          `json:"units,omitempty"`
+	DecimalPlaces      *int             `json:"decimalPlaces,omitempty"`
+	Min                *float64         `json:"min,omitempty"`
+	Max                *float64         `json:"max,omitempty"`
+	MaxHistory         *int             `json:"maxHistory,omitempty"`
+	MinStorageInterval *float64         `json:"minStorageInterval,omitempty"`
+}
+
+// Sequence settings to change; absent fields are left as they are.
+type SequenceSettingsInput struct {
+	Units              *string  `json:"units,omitempty"`
+	DecimalPlaces      *int     `json:"decimalPlaces,omitempty"`
+	Min                *float64 `json:"min,omitempty"`
+	Max                *float64 `json:"max,omitempty"`
+	MaxHistory         *int     `json:"maxHistory,omitempty"`
+	MinStorageInterval *float64 `json:"minStorageInterval,omitempty"`
+	// Remove the min and max limits.
+	ClearRange *bool `json:"clearRange,omitempty"`
+}
+
+// One stored value of a sequence.
+type SequenceValue struct {
+	Timestamp time.Time `json:"timestamp"`
+	// Numeric sequences.
+	Number *float64 `json:"number,omitempty"`
+	// Text and JSON sequences.
+	Text *string `json:"text,omitempty"`
+	// Image sequences: the image as base64.
+	ImageBase64 *string `json:"imageBase64,omitempty"`
+	ContentType *string `json:"contentType,omitempty"`
+}
+
+type SequenceValueConnection struct {
+	Edges    []*SequenceValueEdge `json:"edges"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+}
+
+type SequenceValueEdge struct {
+	Node   *SequenceValue `json:"node"`
+	Cursor string         `json:"cursor"`
+}
+
+type SequenceValueInput struct {
+	Path      string     `json:"path"`
+	Value     string     `json:"value"`
+	Timestamp *time.Time `json:"timestamp,omitempty"`
+}
+
+// Aggregate of the values in [start, end).
+type SeriesBucket struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Count int       `json:"count"`
+	Min   float64   `json:"min"`
+	Max   float64   `json:"max"`
+	Mean  float64   `json:"mean"`
+}
+
 type UserConnection struct {
 	Edges    []*UserEdge `json:"edges"`
 	PageInfo *PageInfo   `json:"pageInfo"`
@@ -52,4 +158,63 @@ type UserConnection struct {
 type UserEdge struct {
 	Node   *ent.User `json:"node"`
 	Cursor string    `json:"cursor"`
+}
+
+type SequenceDataType string
+
+const (
+	SequenceDataTypeNumeric SequenceDataType = "NUMERIC"
+	SequenceDataTypeText    SequenceDataType = "TEXT"
+	SequenceDataTypeImage   SequenceDataType = "IMAGE"
+	SequenceDataTypeJSON    SequenceDataType = "JSON"
+)
+
+var AllSequenceDataType = []SequenceDataType{
+	SequenceDataTypeNumeric,
+	SequenceDataTypeText,
+	SequenceDataTypeImage,
+	SequenceDataTypeJSON,
+}
+
+func (e SequenceDataType) IsValid() bool {
+	switch e {
+	case SequenceDataTypeNumeric, SequenceDataTypeText, SequenceDataTypeImage, SequenceDataTypeJSON:
+		return true
+	}
+	return false
+}
+
+func (e SequenceDataType) String() string {
+	return string(e)
+}
+
+func (e *SequenceDataType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SequenceDataType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SequenceDataType", str)
+	}
+	return nil
+}
+
+func (e SequenceDataType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SequenceDataType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SequenceDataType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

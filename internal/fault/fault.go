@@ -27,6 +27,8 @@ type Error struct {
 	Code    Code
 	Message string
 	Cause   error
+	// Extensions are extra machine-readable details for clients (GraphQL extensions).
+	Extensions map[string]any
 }
 
 func (e *Error) Error() string {

@@ -10,6 +10,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/ent/rollup"
 	"github.com/rhizoflex/rhizoflex/internal/database"
@@ -240,30 +241,54 @@ func Delete(ctx context.Context, client *ent.Client, r *ent.Resource, purge Purg
 	return nil
 }
 
-// UpdateAttributes replaces the user attributes (when userAttrs is not nil) and merges
-// system settings (nil values remove a setting).
-func UpdateAttributes(ctx context.Context, client *ent.Client, r *ent.Resource, userAttrs map[string]any, system map[string]any) (*ent.Resource, error) {
-	upd := client.Resource.UpdateOne(r)
-	if userAttrs != nil {
-		upd.SetUserAttributes(userAttrs)
-	}
-	if len(system) > 0 {
-		merged := map[string]any{}
-		for k, v := range r.SystemAttributes {
-			merged[k] = v
+// UpdateAttributes replaces the user attributes (when userAttrs is not nil), merges system
+// settings (nil values remove a setting) and, for controller folders, sets the watchdog
+// (minutes without contact before watchers are told; 0 turns it off), in one transaction.
+func UpdateAttributes(ctx context.Context, client *ent.Client, r *ent.Resource, userAttrs map[string]any, system map[string]any, watchdogMinutes *int) (*ent.Resource, error) {
+	if watchdogMinutes != nil {
+		if r.Type != ControllerFolder {
+			return nil, fault.New(fault.BadInput, "%s is not a controller; only controllers have a watchdog", r.Path)
 		}
-		for k, v := range system {
-			if v == nil {
-				delete(merged, k)
-			} else {
+		if *watchdogMinutes < 0 || *watchdogMinutes > 60*24*365 {
+			return nil, fault.New(fault.BadInput, "watchdogMinutes must be between 0 and 525600")
+		}
+	}
+	var out *ent.Resource
+	err := database.WithTx(ctx, client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		upd := c.Resource.UpdateOneID(r.ID)
+		if userAttrs != nil {
+			upd.SetUserAttributes(userAttrs)
+		}
+		if len(system) > 0 {
+			merged := map[string]any{}
+			for k, v := range r.SystemAttributes {
 				merged[k] = v
 			}
+			for k, v := range system {
+				if v == nil {
+					delete(merged, k)
+				} else {
+					merged[k] = v
+				}
+			}
+			upd.SetSystemAttributes(merged)
 		}
-		upd.SetSystemAttributes(merged)
-	}
-	out, err := upd.Save(ctx)
+		var err error
+		if out, err = upd.Save(ctx); err != nil {
+			return fmt.Errorf("update attributes of %s: %w", r.Path, err)
+		}
+		if watchdogMinutes != nil {
+			err := c.ControllerStatus.Create().SetControllerID(r.ID).SetWatchdogMinutes(*watchdogMinutes).
+				OnConflictColumns(controllerstatus.FieldControllerID).UpdateWatchdogMinutes().Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("set watchdog of %s: %w", r.Path, err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("update attributes of %s: %w", r.Path, err)
+		return nil, err
 	}
-	return out, nil
+	return out.Unwrap(), nil
 }

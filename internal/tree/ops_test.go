@@ -161,16 +161,31 @@ func TestUpdateAttributes(t *testing.T) {
 		ctx := t.Context()
 		build(t, db, map[string]tree.Type{"/lab/s": tree.Sequence})
 		r := mustGet(t, db, "/lab/s")
-		r, err := tree.UpdateAttributes(ctx, db.Client, r, map[string]any{"color": "red"}, map[string]any{"units": "V", "min": 0.0})
+		r, err := tree.UpdateAttributes(ctx, db.Client, r, map[string]any{"color": "red"}, map[string]any{"units": "V", "min": 0.0}, nil)
 		if err != nil || r.UserAttributes["color"] != "red" || r.SystemAttributes["units"] != "V" {
 			t.Fatalf("update: %+v %v", r, err)
 		}
-		r, err = tree.UpdateAttributes(ctx, db.Client, r, nil, map[string]any{"min": nil})
+		r, err = tree.UpdateAttributes(ctx, db.Client, r, nil, map[string]any{"min": nil}, nil)
 		if err != nil || r.UserAttributes["color"] != "red" || r.SystemAttributes["units"] != "V" {
 			t.Fatalf("merge: %+v %v", r, err)
 		}
 		if _, ok := r.SystemAttributes["min"]; ok {
 			t.Fatal("nil did not remove a setting")
+		}
+		minutes := 15
+		if _, err := tree.UpdateAttributes(ctx, db.Client, r, nil, nil, &minutes); !fault.Is(err, fault.BadInput) {
+			t.Fatalf("watchdog on a sequence: %v", err)
+		}
+		ctrl, err := tree.CreateController(ctx, db.Client, "/lab/ctrl", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tree.UpdateAttributes(ctx, db.Client, ctrl, nil, nil, &minutes); err != nil {
+			t.Fatal(err)
+		}
+		st, err := db.Client.ControllerStatus.Query().Only(ctx)
+		if err != nil || st.WatchdogMinutes != 15 {
+			t.Fatalf("watchdog: %+v %v", st, err)
 		}
 	})
 }
