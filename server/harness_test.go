@@ -64,9 +64,14 @@ func newTestServer(t *testing.T, dialect string, mutate ...func(*Config)) *testS
 	app := NewApp(cfg, db, testBlobs(t), newLogger(io.Discard, "info", "text"))
 	mail := &captureMailer{}
 	app.mailer = mail
+	return &testServer{URL: newHTTPTestServer(t, app), app: app, db: db, world: world, mail: mail}
+}
+
+func newHTTPTestServer(t *testing.T, app *App) string {
+	t.Helper()
 	srv := httptest.NewServer(app.Handler())
 	t.Cleanup(srv.Close)
-	return &testServer{URL: srv.URL, app: app, db: db, world: world, mail: mail}
+	return srv.URL
 }
 
 // gqlClient is one GraphQL client: a cookie jar (a browser) and/or an Authorization header.
