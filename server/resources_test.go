@@ -55,7 +55,9 @@ func TestTreeOverGraphQL(t *testing.T) {
 			t.Fatalf("children page: %+v", root.Children)
 		}
 		var more struct {
-			Children struct{ Edges []struct{ Node struct{ Name string } } }
+			Children struct {
+				Edges []struct{ Node struct{ Name string } }
+			}
 		}
 		c.do(t, `query($a: String) { resource(path: "/lab/runs") { children(first: 10, after: $a) { edges { node { name } } } } }`, map[string]any{"a": root.Children.PageInfo.EndCursor}).ok(t).decode(t, "resource", &more)
 		if len(more.Children.Edges) != 1 || more.Children.Edges[0].Node.Name != "volts" {
@@ -282,7 +284,9 @@ func TestFilesOverGraphQL(t *testing.T) {
 					t.Fatalf("text changed: %q", body)
 				}
 				var hist struct {
-					Revisions struct{ Edges []struct{ Node struct{ Size int } } }
+					Revisions struct {
+						Edges []struct{ Node struct{ Size int } }
+					}
 				}
 				c.do(t, `{ resource(path: "/lab/data/blob.bin") { revisions { edges { node { size } } } } }`, nil).ok(t).decode(t, "resource", &hist)
 				if len(hist.Revisions.Edges) != 2 || hist.Revisions.Edges[1].Node.Size != len(content) {
