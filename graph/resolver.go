@@ -42,15 +42,6 @@ type Resolver struct {
 
 func viewer(ctx context.Context) *access.Viewer { return access.ViewerFrom(ctx) }
 
-// requireUser returns the viewer's user or UNAUTHENTICATED.
-func requireUser(ctx context.Context) (*access.Viewer, error) {
-	v := viewer(ctx)
-	if v.User == nil {
-		return nil, fault.New(fault.Unauthenticated, "sign in first")
-	}
-	return v, nil
-}
-
 func encodeCursor(id int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.Itoa(id)))
 }

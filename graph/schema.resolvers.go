@@ -418,10 +418,11 @@ func (r *queryResolver) Organization(ctx context.Context, name string) (*ent.Org
 	if err != nil {
 		return nil, err
 	}
-	if r.requireMember(viewer(ctx), org.ID) != nil {
-		return nil, nil
+	if denied := r.requireMember(viewer(ctx), org.ID); denied == nil {
+		return org, nil
 	}
-	return org, nil
+	// Organizations the viewer does not belong to are not revealed.
+	return nil, nil
 }
 
 // Users is the resolver for the users field.
@@ -523,10 +524,11 @@ func (r *resourceResolver) Parent(ctx context.Context, obj *ent.Resource) (*ent.
 	if err != nil {
 		return nil, fmt.Errorf("load parent: %w", err)
 	}
-	if r.Authz.Require(ctx, viewer(ctx), p, access.Read) != nil {
-		return nil, nil
+	if denied := r.Authz.Require(ctx, viewer(ctx), p, access.Read); denied == nil {
+		return p, nil
 	}
-	return p, nil
+	// A parent the viewer may not read is shown as none.
+	return nil, nil
 }
 
 // Ancestors is the resolver for the ancestors field.

@@ -199,7 +199,13 @@ func uploadFile(t *testing.T, c *gqlClient, path string, content []byte) gqlResu
 	return res
 }
 
-func get(t *testing.T, c *gqlClient, url string, header map[string]string) (*http.Response, []byte) {
+// response is what a test needs of an HTTP answer (the body is already read and closed).
+type response struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func get(t *testing.T, c *gqlClient, url string, header map[string]string) (response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, c.ts.URL+url, nil)
 	for k, v := range header {
@@ -214,7 +220,7 @@ func get(t *testing.T, c *gqlClient, url string, header map[string]string) (*htt
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return response{resp.StatusCode, resp.Header}, b
 }
 
 func blobFiles(t *testing.T, store blob.Store) int {
