@@ -77,8 +77,8 @@ func TestKilledServerKeepsAcknowledgedValues(t *testing.T) {
 			killed := make(chan struct{})
 			go func() {
 				time.Sleep(700 * time.Millisecond)
+				close(killed) // before the signal, so a failing call always sees it
 				_ = cmd.Process.Signal(syscall.SIGKILL)
-				close(killed)
 			}()
 			for call := 0; ; call++ {
 				values := make([]map[string]any, batch)
