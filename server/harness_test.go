@@ -27,7 +27,7 @@ type testServer struct {
 	mail  *captureMailer
 }
 
-func testBlobs(t *testing.T) blob.Store {
+func testBlobs(t testing.TB) blob.Store {
 	t.Helper()
 	b, err := blob.NewDir(t.TempDir())
 	if err != nil {
@@ -48,7 +48,7 @@ func (m *captureMailer) Send(_ context.Context, _, _, body string) error {
 	return nil
 }
 
-func newTestServer(t *testing.T, dialect string, mutate ...func(*Config)) *testServer {
+func newTestServer(t testing.TB, dialect string, mutate ...func(*Config)) *testServer {
 	t.Helper()
 	db := dbtest.Open(t, dialect)
 	world := fixture.Build(t, db)
@@ -67,7 +67,7 @@ func newTestServer(t *testing.T, dialect string, mutate ...func(*Config)) *testS
 	return &testServer{URL: newHTTPTestServer(t, app), app: app, db: db, world: world, mail: mail}
 }
 
-func newHTTPTestServer(t *testing.T, app *App) string {
+func newHTTPTestServer(t testing.TB, app *App) string {
 	t.Helper()
 	srv := httptest.NewServer(app.Handler())
 	t.Cleanup(srv.Close)
@@ -83,7 +83,7 @@ type gqlClient struct {
 	cookies string // sent verbatim when set (replaying a cookie)
 }
 
-func (ts *testServer) client(t *testing.T) *gqlClient {
+func (ts *testServer) client(t testing.TB) *gqlClient {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -92,20 +92,20 @@ func (ts *testServer) client(t *testing.T) *gqlClient {
 	return &gqlClient{ts: ts, http: &http.Client{Jar: jar}}
 }
 
-func (ts *testServer) bearer(t *testing.T, secret string) *gqlClient {
+func (ts *testServer) bearer(t testing.TB, secret string) *gqlClient {
 	c := ts.client(t)
 	c.auth = "Bearer " + secret
 	return c
 }
 
-func (ts *testServer) basic(t *testing.T, secret string) *gqlClient {
+func (ts *testServer) basic(t testing.TB, secret string) *gqlClient {
 	c := ts.client(t)
 	c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte("anyone:"+secret))
 	return c
 }
 
 // login signs a fresh browser-like client in.
-func (ts *testServer) login(t *testing.T, name string) *gqlClient {
+func (ts *testServer) login(t testing.TB, name string) *gqlClient {
 	t.Helper()
 	c := ts.client(t)
 	res := c.do(t, `mutation($l: String!, $p: String!) { login(login: $l, password: $p) { id } }`,
@@ -125,7 +125,7 @@ type gqlResult struct {
 	raw []byte
 }
 
-func (r gqlResult) ok(t *testing.T) gqlResult {
+func (r gqlResult) ok(t testing.TB) gqlResult {
 	t.Helper()
 	if len(r.Errors) > 0 || r.Status != http.StatusOK {
 		t.Fatalf("unexpected failure: status %d %s", r.Status, r.raw)
@@ -141,14 +141,14 @@ func (r gqlResult) code() string {
 	return r.Errors[0].Extensions.Code
 }
 
-func (r gqlResult) decode(t *testing.T, field string, into any) {
+func (r gqlResult) decode(t testing.TB, field string, into any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Data[field], into); err != nil {
 		t.Fatalf("decode %s from %s: %v", field, r.raw, err)
 	}
 }
 
-func (c *gqlClient) do(t *testing.T, query string, vars map[string]any) gqlResult {
+func (c *gqlClient) do(t testing.TB, query string, vars map[string]any) gqlResult {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, err := http.NewRequest(http.MethodPost, c.ts.URL+"/graphql", bytes.NewReader(body))
