@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 	"github.com/rhizoflex/rhizoflex/internal/files"
 	"github.com/rhizoflex/rhizoflex/internal/series"
+	"github.com/rhizoflex/rhizoflex/internal/thumbnail"
 	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
 
@@ -647,6 +649,30 @@ func (r *resourceResolver) URL(ctx context.Context, obj *ent.Resource) (*string,
 	return &u, nil
 }
 
+// ThumbnailBase64 is the resolver for the thumbnailBase64 field.
+func (r *sequenceValueResolver) ThumbnailBase64(ctx context.Context, obj *model.SequenceValue, size *int) (*string, error) {
+	if obj.ImageBase64 == nil {
+		return nil, nil
+	}
+	n := 160
+	if size != nil {
+		n = *size
+	}
+	if n < 1 || n > thumbnail.MaxEdge {
+		return nil, fault.New(fault.BadInput, "size must be between 1 and %d", thumbnail.MaxEdge)
+	}
+	src, err := base64.StdEncoding.DecodeString(*obj.ImageBase64)
+	if err != nil {
+		return nil, fmt.Errorf("decode stored image: %w", err)
+	}
+	out, _, err := thumbnail.Make(src, n)
+	if err != nil {
+		return nil, fault.Wrap(err, fault.BadInput, "the stored image cannot be scaled")
+	}
+	s := base64.StdEncoding.EncodeToString(out)
+	return &s, nil
+}
+
 // Memberships is the resolver for the memberships field.
 func (r *userResolver) Memberships(ctx context.Context, obj *ent.User) ([]*ent.Membership, error) {
 	v := viewer(ctx)
@@ -680,17 +706,21 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 // Resource returns generated.ResourceResolver implementation.
 func (r *Resolver) Resource() generated.ResourceResolver { return &resourceResolver{r} }
 
+// SequenceValue returns generated.SequenceValueResolver implementation.
+func (r *Resolver) SequenceValue() generated.SequenceValueResolver { return &sequenceValueResolver{r} }
+
 // User returns generated.UserResolver implementation.
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
 type (
-	fileRevisionResolver struct{ *Resolver }
-	keyResolver          struct{ *Resolver }
-	membershipResolver   struct{ *Resolver }
-	mutationResolver     struct{ *Resolver }
-	organizationResolver struct{ *Resolver }
-	permissionResolver   struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	resourceResolver     struct{ *Resolver }
-	userResolver         struct{ *Resolver }
+	fileRevisionResolver  struct{ *Resolver }
+	keyResolver           struct{ *Resolver }
+	membershipResolver    struct{ *Resolver }
+	mutationResolver      struct{ *Resolver }
+	organizationResolver  struct{ *Resolver }
+	permissionResolver    struct{ *Resolver }
+	queryResolver         struct{ *Resolver }
+	resourceResolver      struct{ *Resolver }
+	sequenceValueResolver struct{ *Resolver }
+	userResolver          struct{ *Resolver }
 )

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"io/fs"
 	"mime/multipart"
@@ -417,4 +419,35 @@ func TestSequencesOverGraphQL(t *testing.T) {
 			t.Fatalf("controller key writing outside its folder: %s", r.raw)
 		}
 	})
+}
+
+func TestImageSequenceThumbnails(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	c := ts.login(t, "lmember")
+	c.do(t, `mutation { createSequence(input: {path: "/lab/data/cam", dataType: IMAGE}) { id } }`, nil).ok(t)
+	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	c.do(t, `mutation($v: String!) { updateSequence(path: "/lab/data/cam", value: $v) { timestamp } }`,
+		map[string]any{"v": base64.StdEncoding.EncodeToString(buf.Bytes())}).ok(t)
+	if r := c.do(t, `mutation { updateSequence(path: "/lab/data/cam", value: "bm90IGFuIGltYWdl") { timestamp } }`, nil); r.code() != "BAD_USER_INPUT" {
+		t.Fatalf("non-image bytes: %s", r.raw)
+	}
+	var got struct {
+		LastValue struct {
+			ContentType, ImageBase64, ThumbnailBase64 string
+		}
+	}
+	c.do(t, `{ resource(path: "/lab/data/cam") { lastValue { contentType imageBase64 thumbnailBase64(size: 64) } } }`, nil).ok(t).decode(t, "resource", &got)
+	raw, _ := base64.StdEncoding.DecodeString(got.LastValue.ImageBase64)
+	if got.LastValue.ContentType != "image/png" || !bytes.Equal(raw, buf.Bytes()) {
+		t.Fatalf("stored image differs: %s", got.LastValue.ContentType)
+	}
+	thumb, _ := base64.StdEncoding.DecodeString(got.LastValue.ThumbnailBase64)
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(thumb))
+	if err != nil || cfg.Width != 64 || cfg.Height != 48 {
+		t.Fatalf("thumbnail %dx%d %v", cfg.Width, cfg.Height, err)
+	}
 }

@@ -40,6 +40,7 @@ type ResolverRoot interface {
 	Permission() PermissionResolver
 	Query() QueryResolver
 	Resource() ResourceResolver
+	SequenceValue() SequenceValueResolver
 	User() UserResolver
 }
 
@@ -201,11 +202,12 @@ type ComplexityRoot struct {
 	}
 
 	SequenceValue struct {
-		ContentType func(childComplexity int) int
-		ImageBase64 func(childComplexity int) int
-		Number      func(childComplexity int) int
-		Text        func(childComplexity int) int
-		Timestamp   func(childComplexity int) int
+		ContentType     func(childComplexity int) int
+		ImageBase64     func(childComplexity int) int
+		Number          func(childComplexity int) int
+		Text            func(childComplexity int) int
+		ThumbnailBase64 func(childComplexity int, size *int) int
+		Timestamp       func(childComplexity int) int
 	}
 
 	SequenceValueConnection struct {
@@ -330,6 +332,9 @@ type ResourceResolver interface {
 	Series(ctx context.Context, obj *ent.Resource, from *time.Time, to *time.Time, maxPoints *int) ([]*model.SeriesBucket, error)
 	Revisions(ctx context.Context, obj *ent.Resource, first *int, after *string) (*model.FileRevisionConnection, error)
 	URL(ctx context.Context, obj *ent.Resource) (*string, error)
+}
+type SequenceValueResolver interface {
+	ThumbnailBase64(ctx context.Context, obj *model.SequenceValue, size *int) (*string, error)
 }
 type UserResolver interface {
 	Memberships(ctx context.Context, obj *ent.User) ([]*ent.Membership, error)
@@ -1215,6 +1220,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SequenceValue.Text(childComplexity), true
+	case "SequenceValue.thumbnailBase64":
+		if e.ComplexityRoot.SequenceValue.ThumbnailBase64 == nil {
+			break
+		}
+
+		args, err := ec.field_SequenceValue_thumbnailBase64_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.SequenceValue.ThumbnailBase64(childComplexity, args["size"].(*int)), true
 	case "SequenceValue.timestamp":
 		if e.ComplexityRoot.SequenceValue.Timestamp == nil {
 			break
@@ -1598,6 +1614,8 @@ type SequenceValue {
   "Image sequences: the image as base64."
   imageBase64: String
   contentType: String
+  "Image sequences: the image scaled to fit size x size pixels, base64, same format."
+  thumbnailBase64(size: Int = 160): String
 }
 
 type SequenceValueConnection {
@@ -2057,6 +2075,8 @@ func (ec *executionContext) childFields_SequenceValue(ctx context.Context, field
 		return ec.fieldContext_SequenceValue_imageBase64(ctx, field)
 	case "contentType":
 		return ec.fieldContext_SequenceValue_contentType(ctx, field)
+	case "thumbnailBase64":
+		return ec.fieldContext_SequenceValue_thumbnailBase64(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SequenceValue", field.Name)
 }
@@ -3086,6 +3106,20 @@ func (ec *executionContext) field_Resource_values_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["before"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_SequenceValue_thumbnailBase64_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
 	return args, nil
 }
 
@@ -6782,6 +6816,50 @@ func (ec *executionContext) _SequenceValue_contentType(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_SequenceValue_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SequenceValue", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SequenceValue_thumbnailBase64(ctx context.Context, field graphql.CollectedField, obj *model.SequenceValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SequenceValue_thumbnailBase64(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.SequenceValue().ThumbnailBase64(ctx, obj, fc.Args["size"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SequenceValue_thumbnailBase64(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SequenceValue",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_SequenceValue_thumbnailBase64_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SequenceValueConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SequenceValueConnection) (ret graphql.Marshaler) {
@@ -10927,28 +11005,66 @@ func (ec *executionContext) _SequenceValue(ctx context.Context, sel ast.Selectio
 		case "timestamp":
 			out.Values[i] = ec._SequenceValue_timestamp(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "number":
 			out.Values[i] = ec._SequenceValue_number(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "text":
 			out.Values[i] = ec._SequenceValue_text(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "imageBase64":
 			out.Values[i] = ec._SequenceValue_imageBase64(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "contentType":
 			out.Values[i] = ec._SequenceValue_contentType(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "thumbnailBase64":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SequenceValue_thumbnailBase64(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

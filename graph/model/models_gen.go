@@ -122,6 +122,8 @@ type SequenceValue struct {
 	// Image sequences: the image as base64.
 	ImageBase64 *string `json:"imageBase64,omitempty"`
 	ContentType *string `json:"contentType,omitempty"`
+	// Image sequences: the image scaled to fit size x size pixels, base64, same format.
+	ThumbnailBase64 *string `json:"thumbnailBase64,omitempty"`
 }
 
 type SequenceValueConnection struct {
