@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -22,6 +23,9 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		return gqlErr
 	}
 	code := fault.CodeOf(err)
+	if gqlErr != nil && strings.Contains(gqlErr.Message, "introspection disabled") {
+		code = fault.Forbidden
+	}
 	if errors.Is(err, context.Canceled) {
 		code = fault.Internal
 	}
@@ -33,7 +37,9 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	if errors.As(err, &rl) {
 		setHint(ctx, http.StatusTooManyRequests, rl.RetryAfter)
 	}
-	presented.Message = fault.SafeMessage(err)
+	if code != fault.Forbidden || gqlErr == nil {
+		presented.Message = fault.SafeMessage(err)
+	}
 	if presented.Extensions == nil {
 		presented.Extensions = map[string]any{}
 	}

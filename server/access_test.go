@@ -354,3 +354,48 @@ func TestCORSAllowList(t *testing.T) {
 	browser.origin = "https://app.example"
 	browser.do(t, `mutation { createKey(input: {name: "from the app"}) { key { id } } }`, nil).ok(t)
 }
+
+func TestProductionTurnsPlaygroundAndIntrospectionOff(t *testing.T) {
+	for _, prod := range []bool{false, true} {
+		ts := newTestServer(t, "sqlite", func(c *Config) {
+			c.Production, c.SecureCookies = prod, prod
+			c.Playground, c.Introspection = !prod, !prod
+		})
+		resp, _ := get(t, ts.client(t), "/playground", nil)
+		if (resp.StatusCode == http.StatusOK) == prod {
+			t.Errorf("production=%v: /playground answers %d", prod, resp.StatusCode)
+		}
+		r := ts.client(t).do(t, `{ __schema { queryType { name } } }`, nil)
+		if (r.code() == "") == prod {
+			t.Errorf("production=%v: introspection %s", prod, r.raw)
+		}
+		if prod {
+			login := ts.client(t).do(t, `mutation { login(login: "lmember", password: "`+fixture.Password+`") { id } }`, nil).ok(t)
+			if !strings.Contains(login.Header.Get("Set-Cookie"), "Secure") {
+				t.Errorf("production session cookie is not Secure: %s", login.Header.Get("Set-Cookie"))
+			}
+		}
+	}
+}
+
+func TestPanicBecomes500(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	app := ts.app
+	app.extraRoutes = func(mux *http.ServeMux) {
+		mux.HandleFunc("GET /test/panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	}
+	url := newHTTPTestServer(t, app)
+	resp, err := http.Get(url + "/test/panic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("panicking handler: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(url + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("server unhealthy after a panic: %v", err)
+	}
+	_ = resp.Body.Close()
+}

@@ -73,6 +73,8 @@ func (a *App) Handler() http.Handler {
 	}))
 	if a.cfg.Playground {
 		mux.Handle("GET /playground", playgroundHandler())
+	} else {
+		mux.Handle("/playground", http.NotFoundHandler())
 	}
 	mux.Handle("/", spaHandler(frontend.Dist(), frontend.Built()))
 	if a.extraRoutes != nil {
