@@ -130,6 +130,21 @@ func (c *cli) openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*
 	return db, nil
 }
 
+// withDatabase loads the configuration, opens and migrates the database, runs fn and
+// closes the database: the shape of every operator subcommand.
+func (c *cli) withDatabase(cmd *cobra.Command, fn func(ctx context.Context, cfg Config, db *database.DB) error) error {
+	cfg, err := c.config(cmd)
+	if err != nil {
+		return err
+	}
+	db, err := c.openDatabase(cmd.Context(), cfg, slog.Default())
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+	return fn(cmd.Context(), cfg, db)
+}
+
 func newRootCommand(environ []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	c := &cli{environ: environ, stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
@@ -241,26 +256,18 @@ func (c *cli) createAdminCommand() *cobra.Command {
 			if !ok || email == "" || password == "" {
 				return usageError{errors.New("create-admin takes EMAIL:PASSWORD")}
 			}
-			cfg, err := c.config(cmd)
-			if err != nil {
-				return err
-			}
-			log := slog.Default()
-			db, err := c.openDatabase(cmd.Context(), cfg, log)
-			if err != nil {
-				return err
-			}
-			defer func() { _ = db.Close() }()
-			u, created, err := account.EnsureAdmin(cmd.Context(), db.Client, email, password, cfg.Password)
-			if err != nil {
-				return err
-			}
-			verb := "updated"
-			if created {
-				verb = "created"
-			}
-			_, _ = fmt.Fprintf(c.stdout, "system admin %s %s\n", u.Email, verb)
-			return nil
+			return c.withDatabase(cmd, func(ctx context.Context, cfg Config, db *database.DB) error {
+				u, created, err := account.EnsureAdmin(ctx, db.Client, email, password, cfg.Password)
+				if err != nil {
+					return err
+				}
+				verb := "updated"
+				if created {
+					verb = "created"
+				}
+				_, _ = fmt.Fprintf(c.stdout, "system admin %s %s\n", u.Email, verb)
+				return nil
+			})
 		},
 	}
 }
@@ -271,26 +278,18 @@ func (c *cli) demoCommand() *cobra.Command {
 		Short: "Seed the demo organization (folders, a controller, a day of sequence data)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := c.config(cmd)
-			if err != nil {
-				return err
-			}
-			log := slog.Default()
-			db, err := c.openDatabase(cmd.Context(), cfg, log)
-			if err != nil {
-				return err
-			}
-			defer func() { _ = db.Close() }()
-			res, err := demo.Seed(cmd.Context(), db.Client, time.Now().UTC(), cfg.Password)
-			if err != nil {
-				return err
-			}
-			if !res.Created {
-				_, _ = fmt.Fprintf(c.stdout, "demo organization already present; log in as %s / %s\n", demo.Email, demo.Password)
+			return c.withDatabase(cmd, func(ctx context.Context, cfg Config, db *database.DB) error {
+				res, err := demo.Seed(ctx, db.Client, time.Now().UTC(), cfg.Password)
+				if err != nil {
+					return err
+				}
+				if !res.Created {
+					_, _ = fmt.Fprintf(c.stdout, "demo organization already present; log in as %s / %s\n", demo.Email, demo.Password)
+					return nil
+				}
+				_, _ = fmt.Fprintf(c.stdout, "demo organization created with %d values; log in as %s / %s\n", res.Values, demo.Email, demo.Password)
 				return nil
-			}
-			_, _ = fmt.Fprintf(c.stdout, "demo organization created with %d values; log in as %s / %s\n", res.Values, demo.Email, demo.Password)
-			return nil
+			})
 		},
 	}
 }
@@ -308,46 +307,38 @@ func (c *cli) createKeyCommand() *cobra.Command {
 			if controller != "" && by == "" {
 				return usageError{errors.New("a controller key needs --by EMAIL (the person recorded as its creator)")}
 			}
-			cfg, err := c.config(cmd)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			db, err := c.openDatabase(ctx, cfg, slog.Default())
-			if err != nil {
-				return err
-			}
-			defer func() { _ = db.Close() }()
-			in := access.NewKey{Name: name, AsControllerPath: controller}
-			if org != "" {
-				o, err := account.OrganizationByName(ctx, db.Client, org)
+			return c.withDatabase(cmd, func(ctx context.Context, _ Config, db *database.DB) error {
+				in := access.NewKey{Name: name, AsControllerPath: controller}
+				if org != "" {
+					o, err := account.OrganizationByName(ctx, db.Client, org)
+					if err != nil {
+						return err
+					}
+					in.OrganizationID = &o.ID
+				}
+				var creator int
+				if userEmail != "" {
+					u, err := account.UserByEmail(ctx, db.Client, userEmail)
+					if err != nil {
+						return err
+					}
+					in.AsUserID, creator = &u.ID, u.ID
+				}
+				if by != "" {
+					u, err := account.UserByEmail(ctx, db.Client, by)
+					if err != nil {
+						return err
+					}
+					creator = u.ID
+				}
+				k, secret, err := access.NewAuthorizer(db.Client).CreateKeyAsOperator(ctx, in, creator)
 				if err != nil {
 					return err
 				}
-				in.OrganizationID = &o.ID
-			}
-			var creator int
-			if userEmail != "" {
-				u, err := account.UserByEmail(ctx, db.Client, userEmail)
-				if err != nil {
-					return err
-				}
-				in.AsUserID, creator = &u.ID, u.ID
-			}
-			if by != "" {
-				u, err := account.UserByEmail(ctx, db.Client, by)
-				if err != nil {
-					return err
-				}
-				creator = u.ID
-			}
-			k, secret, err := access.NewAuthorizer(db.Client).CreateKeyAsOperator(ctx, in, creator)
-			if err != nil {
-				return err
-			}
-			_, _ = fmt.Fprintf(c.stderr, "key %d (%s) created; the secret below is shown only once\n", k.ID, k.Prefix)
-			_, _ = fmt.Fprintln(c.stdout, secret)
-			return nil
+				_, _ = fmt.Fprintf(c.stderr, "key %d (%s) created; the secret below is shown only once\n", k.ID, k.Prefix)
+				_, _ = fmt.Fprintln(c.stdout, secret)
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -70,13 +70,9 @@ func (a *Authorizer) CreateKey(ctx context.Context, v *Viewer, in NewKey) (*ent.
 	case in.AsControllerPath != "" && in.AsUserID != nil:
 		return nil, "", fault.New(fault.BadInput, "a key acts as a user or as a controller, not both")
 	case in.AsControllerPath != "":
-		ctrl, err := a.client.Resource.Query().
-			Where(resource.Path(strings.TrimSuffix(in.AsControllerPath, "/")), resource.Deleted(false)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return nil, "", fault.New(fault.NotFound, "no resource at %s", in.AsControllerPath)
-		}
+		ctrl, err := a.resourceByPath(ctx, in.AsControllerPath)
 		if err != nil {
-			return nil, "", fmt.Errorf("look up controller: %w", err)
+			return nil, "", err
 		}
 		if err := a.Require(ctx, v, ctrl, Write); err != nil {
 			return nil, "", err
@@ -114,6 +110,18 @@ func (a *Authorizer) CreateKey(ctx context.Context, v *Viewer, in NewKey) (*ent.
 	return saveKey(ctx, create)
 }
 
+func (a *Authorizer) resourceByPath(ctx context.Context, path string) (*ent.Resource, error) {
+	r, err := a.client.Resource.Query().
+		Where(resource.Path(strings.TrimSuffix(path, "/")), resource.Deleted(false)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, fault.New(fault.NotFound, "no resource at %s", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", path, err)
+	}
+	return r, nil
+}
+
 func saveKey(ctx context.Context, create *ent.KeyCreate) (*ent.Key, string, error) {
 	secret, prefix, hash, err := newSecret()
 	if err != nil {
@@ -143,13 +151,9 @@ func (a *Authorizer) CreateKeyAsOperator(ctx context.Context, in NewKey, created
 	case (in.AsControllerPath == "") == (in.AsUserID == nil):
 		return nil, "", fault.New(fault.BadInput, "a key acts as a user or as a controller: give exactly one")
 	case in.AsControllerPath != "":
-		ctrl, err := a.client.Resource.Query().
-			Where(resource.Path(strings.TrimSuffix(in.AsControllerPath, "/")), resource.Deleted(false)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return nil, "", fault.New(fault.NotFound, "no resource at %s", in.AsControllerPath)
-		}
+		ctrl, err := a.resourceByPath(ctx, in.AsControllerPath)
 		if err != nil {
-			return nil, "", fmt.Errorf("look up controller: %w", err)
+			return nil, "", err
 		}
 		if ctrl.Type != resource.TypeControllerFolder {
 			return nil, "", fault.New(fault.BadInput, "%s is not a controller", ctrl.Path)

@@ -66,12 +66,9 @@ func SetMemberAdmin(ctx context.Context, client *ent.Client, orgID, userID int, 
 	var out *ent.Membership
 	err := database.WithTx(ctx, client, func(tx *ent.Tx) error {
 		c := tx.Client()
-		m, err := c.Membership.Query().Where(membership.OrganizationID(orgID), membership.UserID(userID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return fault.New(fault.NotFound, "that user is not a member")
-		}
+		m, err := membershipOf(ctx, c, orgID, userID)
 		if err != nil {
-			return fmt.Errorf("look up membership: %w", err)
+			return err
 		}
 		if m.IsAdmin && !isAdmin {
 			if err := keepOneAdmin(ctx, c, orgID); err != nil {
@@ -94,12 +91,9 @@ func SetMemberAdmin(ctx context.Context, client *ent.Client, orgID, userID int, 
 func RemoveMember(ctx context.Context, client *ent.Client, orgID, userID int) error {
 	return database.WithTx(ctx, client, func(tx *ent.Tx) error {
 		c := tx.Client()
-		m, err := c.Membership.Query().Where(membership.OrganizationID(orgID), membership.UserID(userID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return fault.New(fault.NotFound, "that user is not a member")
-		}
+		m, err := membershipOf(ctx, c, orgID, userID)
 		if err != nil {
-			return fmt.Errorf("look up membership: %w", err)
+			return err
 		}
 		if m.IsAdmin {
 			if err := keepOneAdmin(ctx, c, orgID); err != nil {
@@ -111,6 +105,17 @@ func RemoveMember(ctx context.Context, client *ent.Client, orgID, userID int) er
 		}
 		return nil
 	})
+}
+
+func membershipOf(ctx context.Context, c *ent.Client, orgID, userID int) (*ent.Membership, error) {
+	m, err := c.Membership.Query().Where(membership.OrganizationID(orgID), membership.UserID(userID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, fault.New(fault.NotFound, "that user is not a member")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up membership: %w", err)
+	}
+	return m, nil
 }
 
 func keepOneAdmin(ctx context.Context, c *ent.Client, orgID int) error {
