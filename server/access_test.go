@@ -399,3 +399,26 @@ func TestPanicBecomes500(t *testing.T) {
 	}
 	_ = resp.Body.Close()
 }
+
+func TestResourcePermissionsField(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		admin := ts.login(t, "omember")
+		var res struct {
+			Permissions []struct {
+				ID, GranteeType, Level string
+				Resource               struct{ Path string }
+			}
+		}
+		admin.do(t, `{ resource(path: "/other/pub") { permissions { id granteeType level resource { path } } } }`, nil).ok(t).decode(t, "resource", &res)
+		if len(res.Permissions) != 1 || res.Permissions[0].GranteeType != "PUBLIC" || res.Permissions[0].Level != "READ" || res.Permissions[0].Resource.Path != "/other/pub" {
+			t.Fatalf("permissions: %+v", res)
+		}
+		if r := ts.login(t, "lmember").do(t, `{ resource(path: "/other/pub") { permissions { id } } }`, nil); r.code() != "FORBIDDEN" {
+			t.Fatalf("a reader listing grants: %s", r.raw)
+		}
+		admin.do(t, `mutation($id: ID!) { revokePermission(id: $id) }`, map[string]any{"id": res.Permissions[0].ID}).ok(t)
+		if r := ts.client(t).do(t, `{ resource(path: "/other/pub") { path } }`, nil); r.code() != "UNAUTHENTICATED" {
+			t.Fatalf("public access survived revocation: %s", r.raw)
+		}
+	})
+}
