@@ -70,8 +70,22 @@ func NewAuthorizer(client *ent.Client) *Authorizer { return &Authorizer{client: 
 //     member of, or to the public) add their level; a public grant is all an anonymous
 //     viewer gets.
 func (a *Authorizer) LevelOn(ctx context.Context, v *Viewer, r *ent.Resource) (Level, error) {
+	level := baseLevel(v, r)
+	if level == Admin {
+		return level, nil
+	}
+	granted, err := a.grantLevel(ctx, v, r)
+	if err != nil {
+		return None, err
+	}
+	return max(level, granted), nil
+}
+
+// baseLevel is what the viewer's own standing gives, without reading grants: system admin,
+// organization membership, controller scope.
+func baseLevel(v *Viewer, r *ent.Resource) Level {
 	if v.IsSystemAdmin() {
-		return Admin, nil
+		return Admin
 	}
 	level := None
 	if r.OrganizationID != nil {
@@ -84,14 +98,7 @@ func (a *Authorizer) LevelOn(ctx context.Context, v *Viewer, r *ent.Resource) (L
 			level = max(level, Read)
 		}
 	}
-	if level == Admin {
-		return level, nil
-	}
-	granted, err := a.grantLevel(ctx, v, r)
-	if err != nil {
-		return None, err
-	}
-	return max(level, granted), nil
+	return level
 }
 
 // grantLevel is the highest explicit Permission on r or its ancestors that applies to v.
@@ -144,6 +151,9 @@ func ancestorPaths(path string) []string {
 // for anonymous viewers and FORBIDDEN for others; when the viewer may not even read r, the
 // error is NOT_FOUND so that hidden resources are not revealed.
 func (a *Authorizer) Require(ctx context.Context, v *Viewer, r *ent.Resource, level Level) error {
+	if baseLevel(v, r) >= level {
+		return nil // no grant can matter: skip the database
+	}
 	have, err := a.LevelOn(ctx, v, r)
 	if err != nil {
 		return err
