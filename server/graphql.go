@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/rhizoflex/rhizoflex/graph"
 	"github.com/rhizoflex/rhizoflex/graph/generated"
+	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/fault"
 )
 
 // graphqlHandler builds the gqlgen server with explicit transports and limits.
@@ -28,6 +32,7 @@ func (a *App) graphqlHandler() http.Handler {
 	}))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
+		InitFunc:              a.websocketInit,
 		// coder/websocket refuses cross-origin upgrades unless the origin host is listed.
 		Implementation: transport.CoderWebsocketImplementation{
 			AcceptOptions: websocket.AcceptOptions{OriginPatterns: originHosts(a.cfg.CORSOrigins)},
@@ -73,4 +78,23 @@ func originHosts(origins []string) []string {
 		}
 	}
 	return hosts
+}
+
+// websocketInit authenticates a websocket connection from its connection_init payload
+// ({"Authorization": "Bearer rfk_..."}), for clients that cannot set headers on the upgrade
+// request. Without one, the viewer of the upgrade request (cookie or header) stays.
+func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	h := p.Authorization()
+	if h == "" {
+		return ctx, nil, nil
+	}
+	secret, ok := keyFromAuthorization(h)
+	if !ok {
+		return ctx, nil, errors.New("unsupported Authorization in connection_init: use Bearer <key>")
+	}
+	v, err := a.authz.AuthenticateKey(ctx, secret)
+	if err != nil {
+		return ctx, nil, errors.New(fault.SafeMessage(err))
+	}
+	return access.WithViewer(ctx, v), nil, nil
 }
