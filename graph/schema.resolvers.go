@@ -209,6 +209,10 @@ func (r *mutationResolver) CreateKey(ctx context.Context, input model.CreateKeyI
 	}
 	if input.AsUserEmail != nil {
 		u, err := account.UserByEmail(ctx, r.Client, *input.AsUserEmail)
+		if fault.Is(err, fault.NotFound) {
+			// Same answer as for an existing non-member: keys do not reveal accounts.
+			return nil, fault.New(fault.NotFound, "that user is not a member of the organization")
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -422,3 +422,27 @@ func TestResourcePermissionsField(t *testing.T) {
 		}
 	})
 }
+
+func TestClientIPBehindTrustedProxy(t *testing.T) {
+	app := &App{cfg: Config{TrustedProxies: []string{"10.0.0.0/8"}}}
+	tests := []struct{ remote, xff, want string }{
+		{"192.0.2.7:1234", "", "192.0.2.7"},
+		{"192.0.2.7:1234", "203.0.113.9", "192.0.2.7"}, // untrusted peer: header ignored
+		{"10.1.2.3:80", "203.0.113.9", "203.0.113.9"},
+		{"10.1.2.3:80", "198.51.100.1, 203.0.113.9, 10.9.9.9", "203.0.113.9"},
+		{"10.1.2.3:80", "", "10.1.2.3"},
+	}
+	for _, tc := range tests {
+		r, _ := http.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := app.clientIP(r); got != tc.want {
+			t.Errorf("%s with XFF %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+	if _, err := loadConfig(writeFile(t, "trusted_proxies: [nonsense]\n"), nil, nil); err == nil {
+		t.Fatal("a bad trusted_proxies entry was accepted")
+	}
+}

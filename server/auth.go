@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/alexedwards/scs/v2"
@@ -96,17 +97,42 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 			}
 		}
 		ctx = access.WithViewer(ctx, v)
-		ctx = graph.WithRemoteAddr(ctx, clientIP(r))
+		ctx = graph.WithRemoteAddr(ctx, a.clientIP(r))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
+// clientIP is the client's address: the TCP peer, or, when the peer is a trusted proxy, the
+// nearest untrusted address in X-Forwarded-For (read from the right, as proxies append).
+func (a *App) clientIP(r *http.Request) string {
+	peer := r.RemoteAddr
+	if ap, err := netip.ParseAddrPort(peer); err == nil {
+		peer = ap.Addr().String()
 	}
-	return host
+	if !a.trusted(peer) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop != "" && !a.trusted(hop) {
+			return hop
+		}
+	}
+	return peer
+}
+
+func (a *App) trusted(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	for _, p := range a.cfg.TrustedProxies {
+		if prefix, err := netip.ParsePrefix(p); err == nil && prefix.Contains(ip.Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 // unauthorized answers 401 in a shape both GraphQL clients and people can read.

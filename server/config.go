@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,7 @@ type Config struct {
 	LogLevel           string                `koanf:"log_level"`
 	LogFormat          string                `koanf:"log_format"`
 	CORSOrigins        []string              `koanf:"cors_origins"`
+	TrustedProxies     []string              `koanf:"trusted_proxies"`
 	SecureCookies      bool                  `koanf:"secure_cookies"`
 	SessionIdleTimeout time.Duration         `koanf:"session_idle_timeout"`
 	SessionLifetime    time.Duration         `koanf:"session_lifetime"`
@@ -69,6 +71,7 @@ func defaults() map[string]any {
 		"log_level":            "info",
 		"log_format":           "text",
 		"cors_origins":         []string{},
+		"trusted_proxies":      []string{},
 		"secure_cookies":       false,
 		"session_idle_timeout": "24h",
 		"session_lifetime":     "168h",
@@ -232,6 +235,11 @@ func (c Config) validate() error {
 	}
 	if !slices.Contains([]string{"text", "json"}, c.LogFormat) {
 		add("log_format %q is not one of text, json", c.LogFormat)
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			add("trusted_proxies entry %q is not a CIDR prefix such as 10.0.0.0/8 or 127.0.0.1/32", p)
+		}
 	}
 	for _, o := range c.CORSOrigins {
 		if o == "*" {
