@@ -370,4 +370,8 @@ func init() {
 	userDescDeleted := userFields[6].Descriptor()
 	// user.DefaultDeleted holds the default value on creation for the deleted field.
 	user.DefaultDeleted = userDescDeleted.Default.(bool)
+	// userDescSessionEpoch is the schema descriptor for session_epoch field.
+	userDescSessionEpoch := userFields[7].Descriptor()
+	// user.DefaultSessionEpoch holds the default value on creation for the session_epoch field.
+	user.DefaultSessionEpoch = userDescSessionEpoch.Default.(int)
 }

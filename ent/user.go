@@ -35,6 +35,8 @@ type User struct {
 	LastLogin *time.Time `json:"last_login,omitempty"`
 	// Deleted holds the value of the "deleted" field.
 	Deleted bool `json:"deleted,omitempty"`
+	// SessionEpoch holds the value of the "session_epoch" field.
+	SessionEpoch int `json:"session_epoch,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges                      UserEdges `json:"edges"`
@@ -89,7 +91,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldSystemAdmin, user.FieldDeleted:
 			values[i] = new(sql.NullBool)
-		case user.FieldID:
+		case user.FieldID, user.FieldSessionEpoch:
 			values[i] = new(sql.NullInt64)
 		case user.FieldUserName, user.FieldEmail, user.FieldFullName, user.FieldPasswordHash:
 			values[i] = new(sql.NullString)
@@ -173,6 +175,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field deleted", values[i])
 			} else if value.Valid {
 				_m.Deleted = value.Bool
+			}
+		case user.FieldSessionEpoch:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field session_epoch", values[i])
+			} else if value.Valid {
+				_m.SessionEpoch = int(value.Int64)
 			}
 		case user.ForeignKeys[0]:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -261,6 +269,9 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("deleted=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Deleted))
+	builder.WriteString(", ")
+	builder.WriteString("session_epoch=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SessionEpoch))
 	builder.WriteByte(')')
 	return builder.String()
 }

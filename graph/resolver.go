@@ -22,8 +22,12 @@ type Sessions interface {
 	Destroy(ctx context.Context) error
 }
 
-// SessionUserKey is the session key holding the signed-in user's ID.
-const SessionUserKey = "user_id"
+// Session keys: the signed-in user's ID and the user's session epoch at login (a session
+// whose epoch is behind the user's, after a password change, is over).
+const (
+	SessionUserKey  = "user_id"
+	SessionEpochKey = "epoch"
+)
 
 // Resolver is the root resolver; its fields are the dependencies resolvers share.
 type Resolver struct {

@@ -100,6 +100,7 @@ func (r *mutationResolver) Login(ctx context.Context, login string, password str
 		return nil, fmt.Errorf("renew session: %w", err)
 	}
 	r.Sessions.Put(ctx, SessionUserKey, u.ID)
+	r.Sessions.Put(ctx, SessionEpochKey, u.SessionEpoch)
 	return u, nil
 }
 
@@ -113,10 +114,15 @@ func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error) {
-	if err := r.Authz.ChangePassword(ctx, viewer(ctx), currentPassword, newPassword, r.PasswordParams); err != nil {
+	u, err := r.Authz.ChangePassword(ctx, viewer(ctx), currentPassword, newPassword, r.PasswordParams)
+	if err != nil {
 		return false, err
 	}
-	return true, r.Sessions.RenewToken(ctx)
+	if err := r.Sessions.RenewToken(ctx); err != nil {
+		return false, fmt.Errorf("renew session: %w", err)
+	}
+	r.Sessions.Put(ctx, SessionEpochKey, u.SessionEpoch)
+	return true, nil
 }
 
 // RequestPasswordReset is the resolver for the requestPasswordReset field.

@@ -289,10 +289,17 @@ func TestOrganizationsOverGraphQL(t *testing.T) {
 func TestPasswordChangeAndResetOverGraphQL(t *testing.T) {
 	ts := newTestServer(t, "sqlite")
 	c := ts.login(t, "lmember")
+	other := ts.login(t, "lmember") // the same person in another browser
 	if r := c.do(t, `mutation { changePassword(currentPassword: "nope", newPassword: "another-one") }`, nil); r.code() != "FORBIDDEN" {
 		t.Fatalf("wrong current password: %s", r.raw)
 	}
 	c.do(t, `mutation { changePassword(currentPassword: "`+fixture.Password+`", newPassword: "another-one") }`, nil).ok(t)
+	if r := c.do(t, `{ me { email } }`, nil).ok(t); !strings.Contains(string(r.raw), "lmember@example.com") {
+		t.Fatalf("the session that changed the password was ended: %s", r.raw)
+	}
+	if r := other.do(t, `{ me { email } }`, nil).ok(t); string(r.Data["me"]) != "null" {
+		t.Fatalf("another session survived the password change: %s", r.raw)
+	}
 	anon := ts.client(t)
 	anon.do(t, `mutation { requestPasswordReset(email: "nobody@example.com") }`, nil).ok(t)
 	anon.do(t, `mutation { requestPasswordReset(email: "lmember@example.com") }`, nil).ok(t)
@@ -301,6 +308,9 @@ func TestPasswordChangeAndResetOverGraphQL(t *testing.T) {
 	}
 	token := strings.Fields(strings.SplitN(ts.mail.bodies[0], "Reset token: ", 2)[1])[0]
 	anon.do(t, `mutation($t: String!) { resetPassword(token: $t, newPassword: "third-password") }`, map[string]any{"t": token}).ok(t)
+	if r := c.do(t, `{ me { email } }`, nil).ok(t); string(r.Data["me"]) != "null" {
+		t.Fatalf("a session survived the password reset: %s", r.raw)
+	}
 	anon.do(t, `mutation { login(login: "lmember", password: "third-password") { id } }`, nil).ok(t)
 }
 

@@ -84,7 +84,7 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 			v = &access.Viewer{}
 			if id := a.sessions.GetInt(ctx, graph.SessionUserKey); id != 0 {
 				u, err := a.db.Client.User.Get(ctx, id)
-				if err == nil && !u.Deleted {
+				if err == nil && !u.Deleted && a.sessions.GetInt(ctx, graph.SessionEpochKey) == u.SessionEpoch {
 					v.User = u
 				} else if err := a.sessions.Destroy(ctx); err != nil {
 					a.log.WarnContext(ctx, "drop stale session", "err", err)

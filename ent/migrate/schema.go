@@ -484,6 +484,7 @@ var (
 		{Name: "system_admin", Type: field.TypeBool, Default: false},
 		{Name: "last_login", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted", Type: field.TypeBool, Default: false},
+		{Name: "session_epoch", Type: field.TypeInt, Default: 0},
 		{Name: "controller_status_watchers", Type: field.TypeInt, Nullable: true},
 	}
 	// UsersTable holds the schema information for the "users" table.
@@ -494,7 +495,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_controller_status_watchers",
-				Columns:    []*schema.Column{UsersColumns[10]},
+				Columns:    []*schema.Column{UsersColumns[11]},
 				RefColumns: []*schema.Column{ControllerStatusColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

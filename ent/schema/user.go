@@ -28,6 +28,9 @@ func (User) Fields() []ent.Field {
 		field.Bool("system_admin").Default(false),
 		field.Time("last_login").Optional().Nillable(),
 		field.Bool("deleted").Default(false),
+		// session_epoch is stored in each session at login; changing the password bumps it,
+		// which ends every other session of the user on every instance.
+		field.Int("session_epoch").Default(0),
 	}
 }
 

@@ -32,6 +32,8 @@ const (
 	FieldLastLogin = "last_login"
 	// FieldDeleted holds the string denoting the deleted field in the database.
 	FieldDeleted = "deleted"
+	// FieldSessionEpoch holds the string denoting the session_epoch field in the database.
+	FieldSessionEpoch = "session_epoch"
 	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
 	EdgeMemberships = "memberships"
 	// EdgeKeys holds the string denoting the keys edge name in mutations.
@@ -75,6 +77,7 @@ var Columns = []string{
 	FieldSystemAdmin,
 	FieldLastLogin,
 	FieldDeleted,
+	FieldSessionEpoch,
 }
 
 // ForeignKeys holds the SQL foreign-keys that are owned by the "users"
@@ -119,6 +122,8 @@ var (
 	DefaultSystemAdmin bool
 	// DefaultDeleted holds the default value on creation for the "deleted" field.
 	DefaultDeleted bool
+	// DefaultSessionEpoch holds the default value on creation for the "session_epoch" field.
+	DefaultSessionEpoch int
 )
 
 // OrderOption defines the ordering options for the User queries.
@@ -172,6 +177,11 @@ func ByLastLogin(opts ...sql.OrderTermOption) OrderOption {
 // ByDeleted orders the results by the deleted field.
 func ByDeleted(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeleted, opts...).ToFunc()
+}
+
+// BySessionEpoch orders the results by the session_epoch field.
+func BySessionEpoch(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSessionEpoch, opts...).ToFunc()
 }
 
 // ByMembershipsCount orders the results by memberships count.

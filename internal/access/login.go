@@ -129,29 +129,34 @@ func (a *Authorizer) Login(ctx context.Context, limiter *LoginLimiter, login, pa
 	return u, nil
 }
 
-// ChangePassword sets a new password after checking the current one.
-func (a *Authorizer) ChangePassword(ctx context.Context, v *Viewer, current, next string, p PasswordParams) error {
+// ChangePassword sets a new password after checking the current one. It ends the user's
+// other sessions (the session epoch moves on); the caller renews the current one with the
+// returned user's epoch.
+func (a *Authorizer) ChangePassword(ctx context.Context, v *Viewer, current, next string, p PasswordParams) (*ent.User, error) {
 	if err := a.RequireHuman(v); err != nil {
-		return err
+		return nil, err
 	}
 	if !CheckPassword(current, v.User.PasswordHash) {
-		return fault.New(fault.Forbidden, "the current password is wrong")
+		return nil, fault.New(fault.Forbidden, "the current password is wrong")
 	}
 	return a.setPassword(ctx, v.User.ID, next, p)
 }
 
-func (a *Authorizer) setPassword(ctx context.Context, userID int, password string, p PasswordParams) error {
+// setPassword stores a new password hash and bumps the session epoch, which ends every
+// session of the user.
+func (a *Authorizer) setPassword(ctx context.Context, userID int, password string, p PasswordParams) (*ent.User, error) {
 	if len(password) < MinPasswordLength {
-		return fault.New(fault.BadInput, "password must have at least %d characters", MinPasswordLength)
+		return nil, fault.New(fault.BadInput, "password must have at least %d characters", MinPasswordLength)
 	}
 	hash, err := HashPassword(password, p)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := a.client.User.UpdateOneID(userID).SetPasswordHash(hash).Exec(ctx); err != nil {
-		return fmt.Errorf("set password: %w", err)
+	u, err := a.client.User.UpdateOneID(userID).SetPasswordHash(hash).AddSessionEpoch(1).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("set password: %w", err)
 	}
-	return nil
+	return u, nil
 }
 
 // Mailer sends e-mail. The messages issue adds SMTP; until then a log sink is used.
@@ -212,5 +217,6 @@ func (a *Authorizer) ResetPassword(ctx context.Context, token, password string, 
 	if err != nil {
 		return fmt.Errorf("load reset token: %w", err)
 	}
-	return a.setPassword(ctx, r.UserID, password, p)
+	_, err = a.setPassword(ctx, r.UserID, password, p)
+	return err
 }

@@ -1,0 +1,2 @@
+-- Modify "users" table
+ALTER TABLE "users" ADD COLUMN "session_epoch" bigint NOT NULL DEFAULT 0;
