@@ -121,6 +121,7 @@ func UpdateMany(ctx context.Context, client *ent.Client, items []Item) ([]ItemEr
 		return nil, nil
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
+	pg := isPostgres(ctx, client)
 	var itemErrs []ItemError
 	err := database.WithTx(ctx, client, func(tx *ent.Tx) error {
 		seqs, err := resolve(ctx, tx.Client(), items)
@@ -158,7 +159,7 @@ func UpdateMany(ctx context.Context, client *ent.Client, items []Item) ([]ItemEr
 		if err != nil {
 			return err
 		}
-		return store(ctx, tx, rows)
+		return store(ctx, tx, rows, pg)
 	})
 	if err != nil {
 		return itemErrs, err
@@ -426,8 +427,9 @@ func anyInterval(attrs map[int]Attributes) bool {
 
 // store inserts the rows, upserts the rollups of numeric rows and advances
 // last_revision_at, in an order (rollup keys and resource ids sorted) that keeps
-// concurrent PostgreSQL writers from deadlocking.
-func store(ctx context.Context, q queryer, rows []row) error {
+// concurrent PostgreSQL writers from deadlocking. On PostgreSQL (pg) the numeric rows,
+// rollups and last_revision_at go in one round trip (storeNumericPostgres).
+func store(ctx context.Context, q queryer, rows []row, pg bool) error {
 	var nums, texts, datas []row
 	latest := map[int]int64{}
 	for _, r := range rows {
@@ -443,6 +445,20 @@ func store(ctx context.Context, q queryer, rows []row) error {
 			latest[r.rid] = r.ts
 		}
 	}
+	ids := make([]int, 0, len(latest))
+	for id := range latest {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if pg {
+		if err := insertBound(ctx, q, texts, textChunk); err != nil {
+			return err
+		}
+		if err := insertBound(ctx, q, datas, imageChunk); err != nil {
+			return err
+		}
+		return storeNumericPostgres(ctx, q, nums, ids, latest)
+	}
 	if err := insertNumeric(ctx, q, nums); err != nil {
 		return err
 	}
@@ -456,11 +472,6 @@ func store(ctx context.Context, q queryer, rows []row) error {
 	if err := upsertRollups(ctx, q, keys, aggs); err != nil {
 		return err
 	}
-	ids := make([]int, 0, len(latest))
-	for id := range latest {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	for _, id := range ids {
 		t := TimeOf(latest[id])
 		if _, err := q.ExecContext(ctx,

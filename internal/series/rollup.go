@@ -57,9 +57,17 @@ func aggregate(rows []row) ([]rollupKey, []rollupAgg) {
 	return keys, aggs
 }
 
-// upsertRollups adds the aggregates to the stored rollups, one statement per chunk. The
-// CASE expressions do what min()/max() (SQLite) and LEAST/GREATEST (PostgreSQL) do, in
-// SQL both accept.
+// rollupConflict adds an inserted aggregate to the stored one of its bucket. The CASE
+// expressions do what min()/max() (SQLite) and LEAST/GREATEST (PostgreSQL) do, in SQL
+// both accept.
+const rollupConflict = ` ON CONFLICT (resource_id, bucket_seconds, bucket_start) DO UPDATE SET
+ "count" = rollups."count" + excluded."count",
+ "sum" = rollups."sum" + excluded."sum",
+ "min" = CASE WHEN excluded."min" < rollups."min" THEN excluded."min" ELSE rollups."min" END,
+ "max" = CASE WHEN excluded."max" > rollups."max" THEN excluded."max" ELSE rollups."max" END`
+
+// upsertRollups adds the aggregates to the stored rollups, one statement per chunk (the
+// SQLite path; PostgreSQL uses storeNumericPostgres).
 func upsertRollups(ctx context.Context, q queryer, keys []rollupKey, aggs []rollupAgg) error {
 	var b strings.Builder
 	for start := 0; start < len(keys); start += rollupChunk {
@@ -87,11 +95,7 @@ func upsertRollups(ctx context.Context, q queryer, keys []rollupKey, aggs []roll
 			litFloat(&b, a.max)
 			b.WriteByte(')')
 		}
-		b.WriteString(` ON CONFLICT (resource_id, bucket_seconds, bucket_start) DO UPDATE SET
- "count" = rollups."count" + excluded."count",
- "sum" = rollups."sum" + excluded."sum",
- "min" = CASE WHEN excluded."min" < rollups."min" THEN excluded."min" ELSE rollups."min" END,
- "max" = CASE WHEN excluded."max" > rollups."max" THEN excluded."max" ELSE rollups."max" END`)
+		b.WriteString(rollupConflict)
 		if _, err := q.ExecContext(ctx, b.String()); err != nil {
 			return fmt.Errorf("upsert %d rollups: %w", end-start, err)
 		}

@@ -7,7 +7,9 @@
 // keeps µs precision. The statements are written once for both databases: placeholders
 // are $N (PostgreSQL, and modernc SQLite binds $N by ordinal), identifiers are double
 // quoted, and the bulk statements carry numbers as literals formatted by strconv (never
-// user text), which keeps parsing and binding linear in the batch size.
+// user text), which keeps parsing and binding linear in the batch size. The one exception
+// is PostgreSQL ingest of numbers (postgres.go): columns as array literals expanded by
+// unnest, and the revision, rollup and last_revision_at statements in one round trip.
 package series
 
 import (
