@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rhizoflex/rhizoflex/ent/key"
+	"github.com/rhizoflex/rhizoflex/frontend"
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/dbtest"
 	"github.com/rhizoflex/rhizoflex/internal/fixture"
@@ -454,5 +455,21 @@ func TestClientIPBehindTrustedProxy(t *testing.T) {
 	}
 	if _, err := loadConfig(writeFile(t, "trusted_proxies: [nonsense]\n"), nil, nil); err == nil {
 		t.Fatal("a bad trusted_proxies entry was accepted")
+	}
+}
+
+func TestPlaygroundIsSelfHosted(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	resp, body := get(t, ts.client(t), "/playground", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/playground: %d", resp.StatusCode)
+	}
+	if frontend.Built() {
+		// The bundled GraphiQL loads nothing from third-party hosts (works offline, no CDN trust).
+		if strings.Contains(string(body), "https://") || !strings.Contains(string(body), "/assets/") {
+			t.Fatalf("playground page is not the bundled one:\n%s", body)
+		}
+	} else if !strings.Contains(string(body), "GraphiQL") {
+		t.Fatalf("fallback playground page: %s", body)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 	"net/url"
 
+	"github.com/rhizoflex/rhizoflex/frontend"
 	"github.com/rhizoflex/rhizoflex/graph"
 	"github.com/rhizoflex/rhizoflex/graph/generated"
 	"github.com/rhizoflex/rhizoflex/internal/access"
@@ -64,8 +66,18 @@ func (a *App) graphqlHandler() http.Handler {
 	})
 }
 
+// playgroundHandler serves the GraphiQL page bundled into the SPA build (no CDN, works
+// offline); a binary built without the web app falls back to gqlgen's CDN-based page.
 func playgroundHandler() http.Handler {
-	return playground.Handler("rhizoflex GraphQL", "/graphql")
+	page, err := fs.ReadFile(frontend.Dist(), "playground.html")
+	if err != nil {
+		return playground.Handler("rhizoflex GraphQL", "/graphql")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(page)
+	})
 }
 
 // originHosts turns configured origins (https://app.example.org) into the host patterns
