@@ -13,7 +13,7 @@ FUZZTIME      ?= 5s
 MIGRATION     ?= change
 RUN_DIR       ?= data
 
-.PHONY: build run frontend test test-go fuzz lint generate check-generate bench clean
+.PHONY: build run frontend test test-go test-e2e fuzz lint generate check-generate bench clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -31,7 +31,10 @@ run: build ## start with the embedded database and demo data
 	@echo "rhizoflex: open http://localhost:8080/  (log in as demo@example.com / demo-password)"
 	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) serve --demo-live-interval 5s
 
-test: lint check-generate test-go fuzz ## everything CI runs
+test: lint check-generate test-go fuzz test-e2e ## everything CI runs
+
+test-e2e: build ## browser tests of the web pages (Playwright driving /usr/bin/chromium)
+	npm run e2e
 
 test-go: frontend
 	RHIZOFLEX_TEST_POSTGRES='$(TEST_POSTGRES)' $(GO) test -race -count=1 -timeout 20m ./...
