@@ -31,7 +31,7 @@ run: build ## start with the embedded database and demo data
 	@echo "rhizoflex: open http://localhost:8080/  (log in as demo@example.com / demo-password)"
 	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) serve --demo-live-interval 5s
 
-test: lint check-generate test-go fuzz test-e2e ## everything CI runs
+test: lint check-generate test-e2e test-go fuzz ## everything CI runs
 
 test-e2e: build ## browser tests of the web pages (Playwright driving /usr/bin/chromium)
 	npm run e2e
