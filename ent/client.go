@@ -15,7 +15,9 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/rhizoflex/rhizoflex/ent/buspayload"
 	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
+	"github.com/rhizoflex/rhizoflex/ent/joblease"
 	"github.com/rhizoflex/rhizoflex/ent/key"
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
@@ -36,8 +38,12 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// BusPayload is the client for interacting with the BusPayload builders.
+	BusPayload *BusPayloadClient
 	// ControllerStatus is the client for interacting with the ControllerStatus builders.
 	ControllerStatus *ControllerStatusClient
+	// JobLease is the client for interacting with the JobLease builders.
+	JobLease *JobLeaseClient
 	// Key is the client for interacting with the Key builders.
 	Key *KeyClient
 	// Membership is the client for interacting with the Membership builders.
@@ -71,7 +77,9 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.BusPayload = NewBusPayloadClient(c.config)
 	c.ControllerStatus = NewControllerStatusClient(c.config)
+	c.JobLease = NewJobLeaseClient(c.config)
 	c.Key = NewKeyClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
 	c.Message = NewMessageClient(c.config)
@@ -175,7 +183,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:              ctx,
 		config:           cfg,
+		BusPayload:       NewBusPayloadClient(cfg),
 		ControllerStatus: NewControllerStatusClient(cfg),
+		JobLease:         NewJobLeaseClient(cfg),
 		Key:              NewKeyClient(cfg),
 		Membership:       NewMembershipClient(cfg),
 		Message:          NewMessageClient(cfg),
@@ -206,7 +216,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:              ctx,
 		config:           cfg,
+		BusPayload:       NewBusPayloadClient(cfg),
 		ControllerStatus: NewControllerStatusClient(cfg),
+		JobLease:         NewJobLeaseClient(cfg),
 		Key:              NewKeyClient(cfg),
 		Membership:       NewMembershipClient(cfg),
 		Message:          NewMessageClient(cfg),
@@ -224,7 +236,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		ControllerStatus.
+//		BusPayload.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -247,9 +259,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ControllerStatus, c.Key, c.Membership, c.Message, c.Organization,
-		c.PasswordReset, c.Permission, c.Resource, c.Revision, c.Rollup, c.Session,
-		c.User,
+		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.Membership, c.Message,
+		c.Organization, c.PasswordReset, c.Permission, c.Resource, c.Revision,
+		c.Rollup, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -259,9 +271,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ControllerStatus, c.Key, c.Membership, c.Message, c.Organization,
-		c.PasswordReset, c.Permission, c.Resource, c.Revision, c.Rollup, c.Session,
-		c.User,
+		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.Membership, c.Message,
+		c.Organization, c.PasswordReset, c.Permission, c.Resource, c.Revision,
+		c.Rollup, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -270,8 +282,12 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *BusPayloadMutation:
+		return c.BusPayload.mutate(ctx, m)
 	case *ControllerStatusMutation:
 		return c.ControllerStatus.mutate(ctx, m)
+	case *JobLeaseMutation:
+		return c.JobLease.mutate(ctx, m)
 	case *KeyMutation:
 		return c.Key.mutate(ctx, m)
 	case *MembershipMutation:
@@ -296,6 +312,139 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// BusPayloadClient is a client for the BusPayload schema.
+type BusPayloadClient struct {
+	config
+}
+
+// NewBusPayloadClient returns a client for the BusPayload from the given config.
+func NewBusPayloadClient(c config) *BusPayloadClient {
+	return &BusPayloadClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `buspayload.Hooks(f(g(h())))`.
+func (c *BusPayloadClient) Use(hooks ...Hook) {
+	c.hooks.BusPayload = append(c.hooks.BusPayload, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `buspayload.Intercept(f(g(h())))`.
+func (c *BusPayloadClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BusPayload = append(c.inters.BusPayload, interceptors...)
+}
+
+// Create returns a builder for creating a BusPayload entity.
+func (c *BusPayloadClient) Create() *BusPayloadCreate {
+	mutation := newBusPayloadMutation(c.config, OpCreate)
+	return &BusPayloadCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BusPayload entities.
+func (c *BusPayloadClient) CreateBulk(builders ...*BusPayloadCreate) *BusPayloadCreateBulk {
+	return &BusPayloadCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BusPayloadClient) MapCreateBulk(slice any, setFunc func(*BusPayloadCreate, int)) *BusPayloadCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BusPayloadCreateBulk{err: fmt.Errorf("calling to BusPayloadClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BusPayloadCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BusPayloadCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BusPayload.
+func (c *BusPayloadClient) Update() *BusPayloadUpdate {
+	mutation := newBusPayloadMutation(c.config, OpUpdate)
+	return &BusPayloadUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BusPayloadClient) UpdateOne(_m *BusPayload) *BusPayloadUpdateOne {
+	mutation := newBusPayloadMutation(c.config, OpUpdateOne, withBusPayload(_m))
+	return &BusPayloadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BusPayloadClient) UpdateOneID(id int64) *BusPayloadUpdateOne {
+	mutation := newBusPayloadMutation(c.config, OpUpdateOne, withBusPayloadID(id))
+	return &BusPayloadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BusPayload.
+func (c *BusPayloadClient) Delete() *BusPayloadDelete {
+	mutation := newBusPayloadMutation(c.config, OpDelete)
+	return &BusPayloadDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BusPayloadClient) DeleteOne(_m *BusPayload) *BusPayloadDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BusPayloadClient) DeleteOneID(id int64) *BusPayloadDeleteOne {
+	builder := c.Delete().Where(buspayload.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BusPayloadDeleteOne{builder}
+}
+
+// Query returns a query builder for BusPayload.
+func (c *BusPayloadClient) Query() *BusPayloadQuery {
+	return &BusPayloadQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBusPayload},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BusPayload entity by its id.
+func (c *BusPayloadClient) Get(ctx context.Context, id int64) (*BusPayload, error) {
+	return c.Query().Where(buspayload.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BusPayloadClient) GetX(ctx context.Context, id int64) *BusPayload {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *BusPayloadClient) Hooks() []Hook {
+	return c.hooks.BusPayload
+}
+
+// Interceptors returns the client interceptors.
+func (c *BusPayloadClient) Interceptors() []Interceptor {
+	return c.inters.BusPayload
+}
+
+func (c *BusPayloadClient) mutate(ctx context.Context, m *BusPayloadMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BusPayloadCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BusPayloadUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BusPayloadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BusPayloadDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BusPayload mutation op: %q", m.Op())
 	}
 }
 
@@ -461,6 +610,139 @@ func (c *ControllerStatusClient) mutate(ctx context.Context, m *ControllerStatus
 		return (&ControllerStatusDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ControllerStatus mutation op: %q", m.Op())
+	}
+}
+
+// JobLeaseClient is a client for the JobLease schema.
+type JobLeaseClient struct {
+	config
+}
+
+// NewJobLeaseClient returns a client for the JobLease from the given config.
+func NewJobLeaseClient(c config) *JobLeaseClient {
+	return &JobLeaseClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `joblease.Hooks(f(g(h())))`.
+func (c *JobLeaseClient) Use(hooks ...Hook) {
+	c.hooks.JobLease = append(c.hooks.JobLease, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `joblease.Intercept(f(g(h())))`.
+func (c *JobLeaseClient) Intercept(interceptors ...Interceptor) {
+	c.inters.JobLease = append(c.inters.JobLease, interceptors...)
+}
+
+// Create returns a builder for creating a JobLease entity.
+func (c *JobLeaseClient) Create() *JobLeaseCreate {
+	mutation := newJobLeaseMutation(c.config, OpCreate)
+	return &JobLeaseCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of JobLease entities.
+func (c *JobLeaseClient) CreateBulk(builders ...*JobLeaseCreate) *JobLeaseCreateBulk {
+	return &JobLeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *JobLeaseClient) MapCreateBulk(slice any, setFunc func(*JobLeaseCreate, int)) *JobLeaseCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &JobLeaseCreateBulk{err: fmt.Errorf("calling to JobLeaseClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*JobLeaseCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &JobLeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for JobLease.
+func (c *JobLeaseClient) Update() *JobLeaseUpdate {
+	mutation := newJobLeaseMutation(c.config, OpUpdate)
+	return &JobLeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *JobLeaseClient) UpdateOne(_m *JobLease) *JobLeaseUpdateOne {
+	mutation := newJobLeaseMutation(c.config, OpUpdateOne, withJobLease(_m))
+	return &JobLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *JobLeaseClient) UpdateOneID(id int) *JobLeaseUpdateOne {
+	mutation := newJobLeaseMutation(c.config, OpUpdateOne, withJobLeaseID(id))
+	return &JobLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for JobLease.
+func (c *JobLeaseClient) Delete() *JobLeaseDelete {
+	mutation := newJobLeaseMutation(c.config, OpDelete)
+	return &JobLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *JobLeaseClient) DeleteOne(_m *JobLease) *JobLeaseDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *JobLeaseClient) DeleteOneID(id int) *JobLeaseDeleteOne {
+	builder := c.Delete().Where(joblease.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &JobLeaseDeleteOne{builder}
+}
+
+// Query returns a query builder for JobLease.
+func (c *JobLeaseClient) Query() *JobLeaseQuery {
+	return &JobLeaseQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeJobLease},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a JobLease entity by its id.
+func (c *JobLeaseClient) Get(ctx context.Context, id int) (*JobLease, error) {
+	return c.Query().Where(joblease.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *JobLeaseClient) GetX(ctx context.Context, id int) *JobLease {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *JobLeaseClient) Hooks() []Hook {
+	return c.hooks.JobLease
+}
+
+// Interceptors returns the client interceptors.
+func (c *JobLeaseClient) Interceptors() []Interceptor {
+	return c.inters.JobLease
+}
+
+func (c *JobLeaseClient) mutate(ctx context.Context, m *JobLeaseMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&JobLeaseCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&JobLeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&JobLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&JobLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown JobLease mutation op: %q", m.Op())
 	}
 }
 
@@ -2442,12 +2724,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ControllerStatus, Key, Membership, Message, Organization, PasswordReset,
-		Permission, Resource, Revision, Rollup, Session, User []ent.Hook
+		BusPayload, ControllerStatus, JobLease, Key, Membership, Message, Organization,
+		PasswordReset, Permission, Resource, Revision, Rollup, Session, User []ent.Hook
 	}
 	inters struct {
-		ControllerStatus, Key, Membership, Message, Organization, PasswordReset,
-		Permission, Resource, Revision, Rollup, Session, User []ent.Interceptor
+		BusPayload, ControllerStatus, JobLease, Key, Membership, Message, Organization,
+		PasswordReset, Permission, Resource, Revision, Rollup, Session,
+		User []ent.Interceptor
 	}
 )
 

@@ -12,7 +12,9 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/rhizoflex/rhizoflex/ent/buspayload"
 	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
+	"github.com/rhizoflex/rhizoflex/ent/joblease"
 	"github.com/rhizoflex/rhizoflex/ent/key"
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
@@ -84,7 +86,9 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			buspayload.Table:       buspayload.ValidColumn,
 			controllerstatus.Table: controllerstatus.ValidColumn,
+			joblease.Table:         joblease.ValidColumn,
 			key.Table:              key.ValidColumn,
 			membership.Table:       membership.ValidColumn,
 			message.Table:          message.ValidColumn,

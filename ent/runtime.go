@@ -5,7 +5,9 @@ package ent
 import (
 	"time"
 
+	"github.com/rhizoflex/rhizoflex/ent/buspayload"
 	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
+	"github.com/rhizoflex/rhizoflex/ent/joblease"
 	"github.com/rhizoflex/rhizoflex/ent/key"
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
@@ -23,6 +25,12 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	buspayloadFields := schema.BusPayload{}.Fields()
+	_ = buspayloadFields
+	// buspayloadDescCreatedAt is the schema descriptor for created_at field.
+	buspayloadDescCreatedAt := buspayloadFields[2].Descriptor()
+	// buspayload.DefaultCreatedAt holds the default value on creation for the created_at field.
+	buspayload.DefaultCreatedAt = buspayloadDescCreatedAt.Default.(func() time.Time)
 	controllerstatusFields := schema.ControllerStatus{}.Fields()
 	_ = controllerstatusFields
 	// controllerstatusDescWatchdogMinutes is the schema descriptor for watchdog_minutes field.
@@ -31,6 +39,36 @@ func init() {
 	controllerstatus.DefaultWatchdogMinutes = controllerstatusDescWatchdogMinutes.Default.(int)
 	// controllerstatus.WatchdogMinutesValidator is a validator for the "watchdog_minutes" field. It is called by the builders before save.
 	controllerstatus.WatchdogMinutesValidator = controllerstatusDescWatchdogMinutes.Validators[0].(func(int) error)
+	jobleaseFields := schema.JobLease{}.Fields()
+	_ = jobleaseFields
+	// jobleaseDescName is the schema descriptor for name field.
+	jobleaseDescName := jobleaseFields[0].Descriptor()
+	// joblease.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	joblease.NameValidator = func() func(string) error {
+		validators := jobleaseDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// jobleaseDescHolder is the schema descriptor for holder field.
+	jobleaseDescHolder := jobleaseFields[1].Descriptor()
+	// joblease.DefaultHolder holds the default value on creation for the holder field.
+	joblease.DefaultHolder = jobleaseDescHolder.Default.(string)
+	// joblease.HolderValidator is a validator for the "holder" field. It is called by the builders before save.
+	joblease.HolderValidator = jobleaseDescHolder.Validators[0].(func(string) error)
+	// jobleaseDescNextRunAt is the schema descriptor for next_run_at field.
+	jobleaseDescNextRunAt := jobleaseFields[2].Descriptor()
+	// joblease.DefaultNextRunAt holds the default value on creation for the next_run_at field.
+	joblease.DefaultNextRunAt = jobleaseDescNextRunAt.Default.(func() time.Time)
 	keyFields := schema.Key{}.Fields()
 	_ = keyFields
 	// keyDescName is the schema descriptor for name field.

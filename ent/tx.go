@@ -14,8 +14,12 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// BusPayload is the client for interacting with the BusPayload builders.
+	BusPayload *BusPayloadClient
 	// ControllerStatus is the client for interacting with the ControllerStatus builders.
 	ControllerStatus *ControllerStatusClient
+	// JobLease is the client for interacting with the JobLease builders.
+	JobLease *JobLeaseClient
 	// Key is the client for interacting with the Key builders.
 	Key *KeyClient
 	// Membership is the client for interacting with the Membership builders.
@@ -169,7 +173,9 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.BusPayload = NewBusPayloadClient(tx.config)
 	tx.ControllerStatus = NewControllerStatusClient(tx.config)
+	tx.JobLease = NewJobLeaseClient(tx.config)
 	tx.Key = NewKeyClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
@@ -190,7 +196,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: ControllerStatus.QueryXXX(), the query will be executed
+// applies a query, for example: BusPayload.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -24,13 +24,6 @@ import (
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
-func timeOrZero(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
-}
-
 // authorized resolves path and requires level on it.
 func (r *Resolver) authorized(ctx context.Context, path string, level access.Level) (*ent.Resource, error) {
 	res, err := tree.ByPath(ctx, r.Client, path)
@@ -327,7 +320,7 @@ func (r *Resolver) sequenceItems(ctx context.Context, in []*model.SequenceValueI
 			itemErrs = append(itemErrs, series.ItemError{Index: i, Code: fault.CodeOf(err), Message: fault.SafeMessage(err)})
 			continue
 		}
-		items[i] = series.Item{Resource: res, Value: v.Value, Time: timeOrZero(v.Timestamp)}
+		items[i] = series.Item{Resource: res, Value: v.Value, Time: v.Timestamp}
 	}
 	if len(itemErrs) > 0 {
 		return nil, withItemErrors(fault.New(fault.BadInput, "%d of %d values refused; nothing was stored", len(itemErrs), len(in)), itemErrs)

@@ -336,11 +336,11 @@ func (r *mutationResolver) UpdateSequence(ctx context.Context, path string, valu
 	if err != nil {
 		return nil, err
 	}
-	at := time.Now().UTC()
+	at := series.ServerTime()
 	if timestamp != nil {
 		at = *timestamp
 	}
-	if err := series.Update(ctx, r.Client, res, value, at); err != nil {
+	if err := series.Update(ctx, r.Client, res, value, &at); err != nil {
 		return nil, err
 	}
 	return storedValue(res, value, at), nil
@@ -364,7 +364,7 @@ func (r *mutationResolver) DeleteSequenceData(ctx context.Context, path string, 
 	if err != nil {
 		return 0, err
 	}
-	n, err := series.DeleteRange(ctx, r.Client, res, timeOrZero(from), timeOrZero(to))
+	n, err := series.DeleteRange(ctx, r.Client, res, from, to)
 	return int(n), err
 }
 
@@ -600,7 +600,7 @@ func (r *resourceResolver) LastValue(ctx context.Context, obj *ent.Resource) (*m
 
 // Values is the resolver for the values field.
 func (r *resourceResolver) Values(ctx context.Context, obj *ent.Resource, from *time.Time, to *time.Time, first *int, last *int, after *string, before *string) (*model.SequenceValueConnection, error) {
-	q := series.PageQuery{From: timeOrZero(from), To: timeOrZero(to), After: deref(after), Before: deref(before)}
+	q := series.PageQuery{From: from, To: to, After: deref(after), Before: deref(before)}
 	if first != nil {
 		q.First = *first
 	}
@@ -620,7 +620,7 @@ func (r *resourceResolver) Series(ctx context.Context, obj *ent.Resource, from *
 	if maxPoints != nil {
 		n = *maxPoints
 	}
-	buckets, err := series.Series(ctx, r.Client, obj, timeOrZero(from), timeOrZero(to), n)
+	buckets, err := series.Series(ctx, r.Client, obj, from, to, n)
 	if err != nil {
 		return nil, err
 	}

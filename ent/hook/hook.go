@@ -9,6 +9,18 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent"
 )
 
+// The BusPayloadFunc type is an adapter to allow the use of ordinary
+// function as BusPayload mutator.
+type BusPayloadFunc func(context.Context, *ent.BusPayloadMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BusPayloadFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BusPayloadMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BusPayloadMutation", m)
+}
+
 // The ControllerStatusFunc type is an adapter to allow the use of ordinary
 // function as ControllerStatus mutator.
 type ControllerStatusFunc func(context.Context, *ent.ControllerStatusMutation) (ent.Value, error)
@@ -19,6 +31,18 @@ func (f ControllerStatusFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ControllerStatusMutation", m)
+}
+
+// The JobLeaseFunc type is an adapter to allow the use of ordinary
+// function as JobLease mutator.
+type JobLeaseFunc func(context.Context, *ent.JobLeaseMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f JobLeaseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.JobLeaseMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.JobLeaseMutation", m)
 }
 
 // The KeyFunc type is an adapter to allow the use of ordinary

@@ -9,6 +9,25 @@ import (
 )
 
 var (
+	// BusPayloadsColumns holds the columns for the "bus_payloads" table.
+	BusPayloadsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt64, Increment: true},
+		{Name: "payload", Type: field.TypeBytes},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// BusPayloadsTable holds the schema information for the "bus_payloads" table.
+	BusPayloadsTable = &schema.Table{
+		Name:       "bus_payloads",
+		Columns:    BusPayloadsColumns,
+		PrimaryKey: []*schema.Column{BusPayloadsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "buspayload_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{BusPayloadsColumns[2]},
+			},
+		},
+	}
 	// ControllerStatusColumns holds the columns for the "controller_status" table.
 	ControllerStatusColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -38,6 +57,20 @@ var (
 				Columns: []*schema.Column{ControllerStatusColumns[5]},
 			},
 		},
+	}
+	// JobLeasesColumns holds the columns for the "job_leases" table.
+	JobLeasesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 100},
+		{Name: "holder", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "next_run_at", Type: field.TypeTime},
+		{Name: "last_run_at", Type: field.TypeTime, Nullable: true},
+	}
+	// JobLeasesTable holds the schema information for the "job_leases" table.
+	JobLeasesTable = &schema.Table{
+		Name:       "job_leases",
+		Columns:    JobLeasesColumns,
+		PrimaryKey: []*schema.Column{JobLeasesColumns[0]},
 	}
 	// KeysColumns holds the columns for the "keys" table.
 	KeysColumns = []*schema.Column{
@@ -410,7 +443,7 @@ var (
 		Indexes: []*schema.Index{
 			{
 				Name:    "revision_resource_id_timestamp",
-				Unique:  false,
+				Unique:  true,
 				Columns: []*schema.Column{RevisionsColumns[9], RevisionsColumns[1]},
 			},
 		},
@@ -515,7 +548,9 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		BusPayloadsTable,
 		ControllerStatusTable,
+		JobLeasesTable,
 		KeysTable,
 		MembershipsTable,
 		MessagesTable,

@@ -6,8 +6,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// BusPayload is the predicate function for buspayload builders.
+type BusPayload func(*sql.Selector)
+
 // ControllerStatus is the predicate function for controllerstatus builders.
 type ControllerStatus func(*sql.Selector)
+
+// JobLease is the predicate function for joblease builders.
+type JobLease func(*sql.Selector)
 
 // Key is the predicate function for key builders.
 type Key func(*sql.Selector)

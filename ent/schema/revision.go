@@ -43,5 +43,7 @@ func (Revision) Edges() []ent.Edge {
 
 // Indexes of the Revision.
 func (Revision) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("resource_id", "timestamp")}
+	// Unique: a value written again at the same (sequence, timestamp) replaces the first
+	// (retried writes are idempotent); file revisions get distinct timestamps.
+	return []ent.Index{index.Fields("resource_id", "timestamp").Unique()}
 }

@@ -3,12 +3,15 @@ package database_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"ariga.io/atlas/sql/migrate"
 
+	"github.com/rhizoflex/rhizoflex/ent/migrate/migrations"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/dbtest"
 )
@@ -173,5 +176,91 @@ func TestRedactHidesPassword(t *testing.T) {
 	got := database.Redact("postgres://u:secret@h/db")
 	if strings.Contains(got, "secret") {
 		t.Fatalf("password not redacted: %s", got)
+	}
+}
+
+// The migration that makes (resource, timestamp) unique keeps the newest of duplicate
+// values (what a repeated write now does) and rebuilds the rollups of the sequences it
+// touched from the values that remain.
+func TestUniqueRevisionMigrationDeduplicates(t *testing.T) {
+	const uniqueMigration = "bus_jobs_unique_revisions"
+	for _, d := range dbtest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := t.Context()
+			db := dbtest.OpenEmpty(t, d)
+			sub := "sqlite"
+			if d == "postgres" {
+				sub = "postgres"
+			}
+			all, err := fs.ReadDir(migrations.FS, sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, later := map[string]string{}, false
+			for _, e := range all {
+				if !strings.HasSuffix(e.Name(), ".sql") {
+					continue
+				}
+				if strings.Contains(e.Name(), uniqueMigration) {
+					later = true
+				}
+				if later {
+					continue
+				}
+				b, err := fs.ReadFile(migrations.FS, sub+"/"+e.Name())
+				if err != nil {
+					t.Fatal(err)
+				}
+				before[e.Name()] = string(b)
+			}
+			if !later {
+				t.Fatalf("no migration named %s", uniqueMigration)
+			}
+			if _, err := database.ApplyMigrations(ctx, db.SQL, db.Dialect, migrationDir(t, before)); err != nil {
+				t.Fatal(err)
+			}
+			org := db.Client.Organization.Create().SetName("lab").SaveX(ctx)
+			folder := db.Client.Resource.Create().SetName("lab").SetPath("/lab").SetType("organization_folder").SetOrganizationID(org.ID).SaveX(ctx)
+			seq := db.Client.Resource.Create().SetName("t").SetPath("/lab/t").SetType("sequence").SetParentID(folder.ID).SetOrganizationID(org.ID).SaveX(ctx)
+			exec := func(q string) {
+				t.Helper()
+				if _, err := db.SQL.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			id := fmt.Sprint(seq.ID)
+			// Two writes at µs 60,000,000 (the retry stored 5 again, then 7), one at 60,000,001.
+			exec(`INSERT INTO revisions (resource_id, "timestamp", num, size) VALUES (` + id + `, 60000000, 5, 8), (` + id + `, 60000000, 7, 8), (` + id + `, 60000001, 1, 8)`)
+			exec(`INSERT INTO rollups (resource_id, bucket_seconds, bucket_start, "count", "sum", "min", "max") VALUES (` + id + `, 60, 60000000, 3, 13, 1, 7), (` + id + `, 3600, 0, 3, 13, 1, 7), (` + id + `, 86400, 0, 3, 13, 1, 7)`)
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatalf("migrate over duplicates: %v", err)
+			}
+			var n int
+			var sum float64
+			if err := db.SQL.QueryRowContext(ctx, `SELECT count(*), sum(num) FROM revisions WHERE resource_id = `+id).Scan(&n, &sum); err != nil {
+				t.Fatal(err)
+			}
+			if n != 2 || sum != 8 {
+				t.Fatalf("after migration: %d values summing to %v, want 2 summing to 8 (newest duplicate kept)", n, sum)
+			}
+			rows, err := db.SQL.QueryContext(ctx, `SELECT bucket_seconds, bucket_start, "count", "sum", "min", "max" FROM rollups WHERE resource_id = `+id+` ORDER BY bucket_seconds`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var got []string
+			for rows.Next() {
+				var s, b, c int64
+				var su, mi, ma float64
+				if err := rows.Scan(&s, &b, &c, &su, &mi, &ma); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, fmt.Sprintf("%d@%d:%d/%g/%g/%g", s, b, c, su, mi, ma))
+			}
+			want := "60@60000000:2/8/1/7 3600@0:2/8/1/7 86400@0:2/8/1/7"
+			if strings.Join(got, " ") != want {
+				t.Fatalf("rollups %v, want %s", got, want)
+			}
+		})
 	}
 }

@@ -57,7 +57,7 @@ func BenchmarkUpdateMany1000(b *testing.B) {
 		b.ResetTimer()
 		for b.Loop() {
 			for i := range items {
-				items[i] = Item{Resource: seqs[0], Value: float64(n % 1000), Time: t0.Add(time.Duration(n) * time.Second)}
+				items[i] = Item{Resource: seqs[0], Value: float64(n % 1000), Time: new(t0.Add(time.Duration(n) * time.Second))}
 				n++
 			}
 			if errs, err := UpdateMany(ctx, db.Client, items); err != nil {
@@ -91,7 +91,7 @@ func BenchmarkUpdateConcurrent32(b *testing.B) {
 						break
 					}
 					t := time.Now()
-					if err := Update(ctx, db.Client, seqs[w], float64(i), time.Time{}); err != nil {
+					if err := Update(ctx, db.Client, seqs[w], float64(i), nil); err != nil {
 						b.Error(err)
 						return
 					}
@@ -150,7 +150,7 @@ func BenchmarkValuesPage1000(b *testing.B) {
 		b.ResetTimer()
 		i := 0
 		for b.Loop() {
-			q := PageQuery{First: 1000, From: from.Add(time.Duration(i%190) * 1000 * time.Second)}
+			q := PageQuery{First: 1000, From: new(from.Add(time.Duration(i%190) * 1000 * time.Second))}
 			p, err := Values(ctx, db.Client, seqs[0], q)
 			if err != nil || len(p.Values) != 1000 {
 				b.Fatal(err)
@@ -175,7 +175,7 @@ func BenchmarkSeries2000(b *testing.B) {
 		for b.Loop() {
 			// Shift the range by a few minutes so the edges are unaligned and vary.
 			f := from.Add(time.Duration(i%50) * 7 * time.Minute)
-			bs, err := Series(ctx, db.Client, seqs[0], f, to, 2000)
+			bs, err := Series(ctx, db.Client, seqs[0], &f, &to, 2000)
 			if err != nil || len(bs) == 0 || len(bs) > 2000 {
 				b.Fatal(len(bs), err)
 			}
@@ -195,7 +195,7 @@ func BenchmarkReadNumeric(b *testing.B) {
 		b.ResetTimer()
 		var total int
 		for b.Loop() {
-			err := ReadNumeric(ctx, db.Client, seqs[0], time.Time{}, time.Time{}, func(c []Point) error {
+			err := ReadNumeric(ctx, db.Client, seqs[0], nil, nil, func(c []Point) error {
 				total += len(c)
 				return nil
 			})

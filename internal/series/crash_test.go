@@ -141,7 +141,7 @@ func crashChild(url string) {
 		if errs, err := series.UpdateMany(ctx, db.Client, items); err != nil {
 			panic(fmt.Sprint(errs, err))
 		}
-		_, err := fmt.Fprintf(os.Stdout, "ack %d\n", series.Micros(items[len(items)-1].Time))
+		_, err := fmt.Fprintf(os.Stdout, "ack %d\n", series.Micros(*items[len(items)-1].Time))
 		must(err)
 	}
 }

@@ -28,10 +28,10 @@ func deleteRangeSQL(rid int, lo, hi int64) string {
 	return fmt.Sprintf(`DELETE FROM revisions WHERE resource_id = %d AND "timestamp" >= (%d) AND "timestamp" < (%d)`, rid, lo, hi)
 }
 
-// DeleteRange deletes seq's values in [from, to) (zero times: unbounded) and, in the same
+// DeleteRange deletes seq's values in [from, to) (nil: unbounded) and, in the same
 // transaction, recomputes the rollups of the affected buckets and last_revision_at. It
 // returns the number of values deleted.
-func DeleteRange(ctx context.Context, client *ent.Client, seq *ent.Resource, from, to time.Time) (int64, error) {
+func DeleteRange(ctx context.Context, client *ent.Client, seq *ent.Resource, from, to *time.Time) (int64, error) {
 	if err := requireSequence(seq); err != nil {
 		return 0, err
 	}

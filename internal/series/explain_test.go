@@ -37,7 +37,7 @@ func TestQueriesUseIndex(t *testing.T) {
 			}
 			items := make([]Item, 3000)
 			for i := range items {
-				items[i] = Item{Resource: seq, Value: float64(i), Time: time.Unix(int64(i)*10, 0)}
+				items[i] = Item{Resource: seq, Value: float64(i), Time: new(time.Unix(int64(i)*10, 0))}
 			}
 			if errs, err := UpdateMany(ctx, c, items); err != nil {
 				t.Fatal(errs, err)

@@ -49,7 +49,7 @@ func newSeq(t testing.TB, c *ent.Client, name, dt string, extra map[string]any) 
 func numItems(seq *ent.Resource, t0 time.Time, step time.Duration, n int, f func(i int) float64) []series.Item {
 	items := make([]series.Item, n)
 	for i := range items {
-		items[i] = series.Item{Resource: seq, Value: f(i), Time: t0.Add(time.Duration(i) * step)}
+		items[i] = series.Item{Resource: seq, Value: f(i), Time: new(t0.Add(time.Duration(i) * step))}
 	}
 	return items
 }
@@ -131,4 +131,12 @@ func sortedCopy(ts []int64) []int64 {
 	c := slices.Clone(ts)
 	slices.Sort(c)
 	return c
+}
+
+// opt is t as an optional bound for test tables: the zero time stands for "absent".
+func opt(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

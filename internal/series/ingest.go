@@ -29,7 +29,9 @@ type Item struct {
 	// json.RawMessage, or any other Go value (marshalled); image: JPEG or PNG bytes as
 	// []byte or a standard base64 string.
 	Value any
-	Time  time.Time // zero: server time; µs precision; years 1 to 9999
+	// Time is when the value was measured (µs precision, years 1 to 9999), used as given;
+	// nil means the server's time (see ServerTime).
+	Time *time.Time
 }
 
 // ItemError says why one item of a batch was refused.
@@ -68,6 +70,7 @@ const (
 type row struct {
 	rid   int
 	ts    int64
+	given bool // ts came with the value (it may replace a stored one)
 	kind  rowKind
 	num   float64
 	text  string
@@ -75,8 +78,8 @@ type row struct {
 	ctype string
 }
 
-// Update stores one value of seq at time at (zero: now).
-func Update(ctx context.Context, client *ent.Client, seq *ent.Resource, value any, at time.Time) error {
+// Update stores one value of seq at time at (nil: the server's time).
+func Update(ctx context.Context, client *ent.Client, seq *ent.Resource, value any, at *time.Time) error {
 	if err := requireSequence(seq); err != nil {
 		return err
 	}
@@ -94,7 +97,7 @@ func Append(ctx context.Context, client *ent.Client, seq *ent.Resource, values [
 	}
 	items := make([]Item, len(values))
 	for i, v := range values {
-		items[i] = Item{Resource: seq, Time: v.Time}
+		items[i] = Item{Resource: seq, Time: &v.Time}
 		switch {
 		case v.Num != nil:
 			items[i].Value = *v.Num
@@ -115,12 +118,14 @@ func Append(ctx context.Context, client *ent.Client, seq *ent.Resource, values [
 // is refused it returns every item's error (index, code, message) and a BAD_USER_INPUT
 // error, and stores nothing. Values closer than the sequence's min_storage_interval to
 // the previous stored value are skipped (not an error); the first value is always kept.
-// Rollups and Resource.last_revision_at are updated in the same transaction.
+// A value at a (sequence, timestamp) that already holds one replaces it, so a retried
+// write stores nothing twice; within one batch the last such item wins. Values without a
+// time get distinct server times (ServerTime). Rollups and Resource.last_revision_at are
+// updated in the same transaction.
 func UpdateMany(ctx context.Context, client *ent.Client, items []Item) ([]ItemError, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
 	pg := isPostgres(ctx, client)
 	var itemErrs []ItemError
 	err := database.WithTx(ctx, client, func(tx *ent.Tx) error {
@@ -140,7 +145,7 @@ func UpdateMany(ctx context.Context, client *ent.Client, items []Item) ([]ItemEr
 					a = AttributesOf(seq.res)
 					attrs[seq.res.ID] = a
 				}
-				r, err := convert(seq.res, a, it, now)
+				r, err := convert(seq.res, a, it)
 				if err != nil {
 					ie = &ItemError{Index: i, Code: fault.CodeOf(err), Message: fault.SafeMessage(err)}
 				} else {
@@ -159,9 +164,22 @@ func UpdateMany(ctx context.Context, client *ent.Client, items []Item) ([]ItemEr
 		if err != nil {
 			return err
 		}
-		return store(ctx, tx, rows, pg)
+		rows = lastWins(rows)
+		replaced, err := deleteReplaced(ctx, tx, rows, pg)
+		if err != nil {
+			return err
+		}
+		if err := store(ctx, tx, rows, pg); err != nil {
+			return err
+		}
+		return rebuildReplaced(ctx, tx, replaced)
 	})
 	if err != nil {
+		if isUniqueViolation(err) {
+			// Only a value written at the same microsecond of the same sequence by another
+			// instance gets here (one instance never hands out a server time twice).
+			return itemErrs, fault.Wrap(err, fault.Conflict, "another write stored a value of the same sequence at the same time; retry")
+		}
 		return itemErrs, err
 	}
 	return nil, nil
@@ -230,13 +248,15 @@ var (
 )
 
 // convert validates one value against its sequence and turns it into a row.
-func convert(seq *ent.Resource, a Attributes, it Item, now time.Time) (row, error) {
-	r := row{rid: seq.ID, ts: Micros(now)}
-	if !it.Time.IsZero() {
+func convert(seq *ent.Resource, a Attributes, it Item) (row, error) {
+	r := row{rid: seq.ID}
+	if it.Time != nil {
 		if it.Time.Before(minTime) || !it.Time.Before(maxTime) {
-			return r, fault.New(fault.BadInput, "time %s of %s is outside years 1 to 9999", it.Time, seq.Path)
+			return r, fault.New(fault.BadInput, "time %s of %s is outside years 1 to 9999", it.Time.UTC().Format(time.RFC3339Nano), seq.Path)
 		}
-		r.ts = Micros(it.Time)
+		r.ts, r.given = Micros(*it.Time), true
+	} else {
+		r.ts = serverClock.next()
 	}
 	switch a.DataType {
 	case tree.Numeric:

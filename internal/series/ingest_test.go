@@ -59,7 +59,7 @@ func TestUpdateManyValidation(t *testing.T) {
 			{"NaN", series.Item{Resource: num, Value: "NaN"}, fault.BadInput},
 			{"infinity", series.Item{Resource: num, Value: math.Inf(1)}, fault.BadInput},
 			{"bool for number", series.Item{Resource: num, Value: true}, fault.BadInput},
-			{"year 10000", series.Item{Resource: num, Value: 1, Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, fault.BadInput},
+			{"year 10000", series.Item{Resource: num, Value: 1, Time: new(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))}, fault.BadInput},
 			{"text", series.Item{Resource: text, Value: "hello wörld"}, ""},
 			{"number for text", series.Item{Resource: text, Value: 3.0}, fault.BadInput},
 			{"bad utf-8", series.Item{Resource: text, Value: "a\xffb"}, fault.BadInput},
@@ -112,12 +112,12 @@ func TestUpdateManyAllOrNothing(t *testing.T) {
 		a := newSeq(t, c, "a", tree.Numeric, map[string]any{"max": 10})
 		b := newSeq(t, c, "b", tree.Text, nil)
 		items := []series.Item{
-			{Resource: a, Value: 1, Time: base},
-			{Resource: b, Value: "ok", Time: base},
-			{Resource: a, Value: 11, Time: base},           // above max
-			{Path: "/lab/b", Value: 2.0, Time: base},       // number for text
-			{Path: "/lab/missing", Value: 1.0, Time: base}, // not found
-			{Resource: a, Value: 2, Time: base.Add(time.Second)},
+			{Resource: a, Value: 1, Time: new(base)},
+			{Resource: b, Value: "ok", Time: new(base)},
+			{Resource: a, Value: 11, Time: new(base)},           // above max
+			{Path: "/lab/b", Value: 2.0, Time: new(base)},       // number for text
+			{Path: "/lab/missing", Value: 1.0, Time: new(base)}, // not found
+			{Resource: a, Value: 2, Time: new(base.Add(time.Second))},
 		}
 		errs, err := series.UpdateMany(t.Context(), c, items)
 		if !fault.Is(err, fault.BadInput) {
@@ -158,12 +158,12 @@ func TestUpdateManyStores(t *testing.T) {
 		}
 		var items []series.Item
 		for i, tm := range times {
-			items = append(items, series.Item{Resource: num, Value: float64(i) + 0.25, Time: tm})
+			items = append(items, series.Item{Resource: num, Value: float64(i) + 0.25, Time: new(tm)})
 		}
 		items = append(items,
-			series.Item{Resource: text, Value: "line 'one'; DROP TABLE revisions; --", Time: base},
-			series.Item{Resource: js, Value: json.RawMessage(`{"k": "v"}`), Time: base},
-			series.Item{Resource: img, Value: pic, Time: base},
+			series.Item{Resource: text, Value: "line 'one'; DROP TABLE revisions; --", Time: new(base)},
+			series.Item{Resource: js, Value: json.RawMessage(`{"k": "v"}`), Time: new(base)},
+			series.Item{Resource: img, Value: pic, Time: new(base)},
 		)
 		before := time.Now().Add(-time.Second)
 		items = append(items, series.Item{Resource: num, Value: 9.0}) // server time
@@ -220,10 +220,10 @@ func TestUpdateManyStores(t *testing.T) {
 			}
 		}
 		checkLast(times[2])
-		mustUpdate(t, c, []series.Item{{Resource: num, Value: 1.0, Time: times[0].Add(time.Hour)}})
+		mustUpdate(t, c, []series.Item{{Resource: num, Value: 1.0, Time: new(times[0].Add(time.Hour))}})
 		checkLast(times[2])
 		later := times[2].Add(time.Microsecond)
-		mustUpdate(t, c, []series.Item{{Resource: num, Value: 1.0, Time: later}})
+		mustUpdate(t, c, []series.Item{{Resource: num, Value: 1.0, Time: new(later)}})
 		checkLast(later)
 		checkRollups(t, c, num.ID)
 	})
@@ -238,17 +238,17 @@ func TestAppendAndUpdate(t *testing.T) {
 		if err := series.Append(t.Context(), c, num, []series.Value{{Time: base, Num: &v}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := series.Update(t.Context(), c, num, 4.0, base.Add(time.Second)); err != nil {
+		if err := series.Update(t.Context(), c, num, 4.0, new(base.Add(time.Second))); err != nil {
 			t.Fatal(err)
 		}
-		if err := series.Update(t.Context(), c, num, 6.0, base.Add(2*time.Second)); !fault.Is(err, fault.BadInput) {
+		if err := series.Update(t.Context(), c, num, 6.0, new(base.Add(2*time.Second))); !fault.Is(err, fault.BadInput) {
 			t.Fatalf("Update above max: %v, want BAD_USER_INPUT", err)
 		}
 		folder, err := tree.ByPath(t.Context(), c, "/lab")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := series.Update(t.Context(), c, folder, 1.0, base); !fault.Is(err, fault.BadInput) {
+		if err := series.Update(t.Context(), c, folder, 1.0, new(base)); !fault.Is(err, fault.BadInput) {
 			t.Fatalf("Update of a folder: %v, want BAD_USER_INPUT", err)
 		}
 		last, err := series.LastValue(t.Context(), c, num)
@@ -267,7 +267,7 @@ func TestMinStorageInterval(t *testing.T) {
 		batch    []time.Duration
 		want     []time.Duration // all stored offsets afterwards
 	}{
-		{"off stores all", 0, nil, []time.Duration{0, 1, 2}, []time.Duration{0, 1, 2}},
+		{"off stores all", 0, nil, []time.Duration{0, time.Microsecond, 2 * time.Microsecond}, []time.Duration{0, time.Microsecond, 2 * time.Microsecond}},
 		{"first value kept", 10, nil, []time.Duration{0}, []time.Duration{0}},
 		{"within batch", 10, nil, []time.Duration{0, 5 * s, 10 * s, 12 * s, 25 * s}, []time.Duration{0, 10 * s, 25 * s}},
 		{"against stored", 10, []time.Duration{0}, []time.Duration{9 * s, 10 * s}, []time.Duration{0, 10 * s}},
@@ -283,7 +283,7 @@ func TestMinStorageInterval(t *testing.T) {
 				items := func(offs []time.Duration) []series.Item {
 					var out []series.Item
 					for _, o := range offs {
-						out = append(out, series.Item{Resource: seq, Value: 1.0, Time: base.Add(o)})
+						out = append(out, series.Item{Resource: seq, Value: 1.0, Time: new(base.Add(o))})
 					}
 					return out
 				}

@@ -47,11 +47,11 @@ func lastValueSQL(rid int) string {
 	return fmt.Sprintf(`SELECT %s FROM revisions WHERE resource_id = %d ORDER BY "timestamp" DESC, id DESC LIMIT 1`, valueColumns, rid)
 }
 
-// PageQuery selects a page of values in [From, To) (zero times: unbounded), Relay style:
+// PageQuery selects a page of values in [From, To) (nil: unbounded), Relay style:
 // First (with After) pages forward, Last (with Before) backward; neither means
 // First = DefaultPageSize.
 type PageQuery struct {
-	From, To      time.Time
+	From, To      *time.Time
 	First, Last   int
 	After, Before string
 }
@@ -223,14 +223,14 @@ type Bucket struct {
 	Mean       float64
 }
 
-// Series downsamples seq's values in [from, to) (zero times: from the first / to after the
-// last value) into at most maxPoints buckets of equal width, aggregated in the database:
+// Series downsamples seq's values in [from, to) (nil: from the first / to after the last
+// value) into at most maxPoints buckets of equal width, aggregated in the database:
 // from the widest rollup that fits the bucket width, plus the raw values at the edges
 // that rollup buckets only partly cover; from the raw values when buckets are narrower
 // than the narrowest rollup. Empty buckets are left out. Widths that use rollups are
 // whole multiples of the rollup width and start on a rollup boundary, so the bucket count
 // can be below maxPoints.
-func Series(ctx context.Context, client *ent.Client, seq *ent.Resource, from, to time.Time, maxPoints int) ([]Bucket, error) {
+func Series(ctx context.Context, client *ent.Client, seq *ent.Resource, from, to *time.Time, maxPoints int) ([]Bucket, error) {
 	if err := requireNumeric(seq); err != nil {
 		return nil, err
 	}
@@ -238,15 +238,15 @@ func Series(ctx context.Context, client *ent.Client, seq *ent.Resource, from, to
 		return nil, fault.New(fault.BadInput, "maxPoints must be between 1 and %d", MaxSeriesPoints)
 	}
 	lo, hi := bounds(from, to)
-	if from.IsZero() || to.IsZero() {
+	if from == nil || to == nil {
 		first, last, ok, err := extent(ctx, client, seq.ID)
 		if err != nil || !ok {
 			return nil, wrapf(err, "series of %s", seq.Path)
 		}
-		if from.IsZero() {
+		if from == nil {
 			lo = first
 		}
-		if to.IsZero() {
+		if to == nil {
 			hi = last + 1
 		}
 	}
@@ -415,12 +415,12 @@ func readChunkSQL(rid int, lo, hi int64, after *cursor, limit int) string {
 		w.where(), limit)
 }
 
-// ReadNumeric streams the numeric values of seq in [from, to) (zero times: unbounded) in
+// ReadNumeric streams the numeric values of seq in [from, to) (nil: unbounded) in
 // time order to fn, ReadChunk points at a time, for the das stream endpoint. Each chunk
 // is one short keyset query, so memory stays bounded and no read transaction is held
 // while fn writes to a slow client. fn must not keep the slice; returning an error stops
 // the read and is returned wrapped.
-func ReadNumeric(ctx context.Context, client *ent.Client, seq *ent.Resource, from, to time.Time, fn func(chunk []Point) error) error {
+func ReadNumeric(ctx context.Context, client *ent.Client, seq *ent.Resource, from, to *time.Time, fn func(chunk []Point) error) error {
 	if err := requireNumeric(seq); err != nil {
 		return err
 	}

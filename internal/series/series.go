@@ -143,14 +143,15 @@ func requireNumeric(seq *ent.Resource) error {
 	return nil
 }
 
-// bounds turns an optional [from, to) into stored timestamps; zero times are unbounded.
-func bounds(from, to time.Time) (lo, hi int64) {
+// bounds turns an optional [from, to) into stored timestamps; nil is unbounded. A given
+// time is always used as given, year 1 included: "absent" is nil, never the zero time.
+func bounds(from, to *time.Time) (lo, hi int64) {
 	lo, hi = math.MinInt64, math.MaxInt64
-	if !from.IsZero() {
-		lo = Micros(from)
+	if from != nil {
+		lo = Micros(*from)
 	}
-	if !to.IsZero() {
-		hi = Micros(to)
+	if to != nil {
+		hi = Micros(*to)
 	}
 	return lo, hi
 }
