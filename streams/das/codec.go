@@ -29,13 +29,17 @@ func (e *FormatError) Error() string {
 
 func (e *FormatError) Unwrap() error { return e.Err }
 
-// DecodeRecord fills rec from payload p (exactly the record's wire bytes), reading
-// vars in wire order. When infer is set, text formats are learned from the fields.
-// The error, a *FormatError, carries the offset within p.
-func DecodeRecord(p []byte, vars []*Variable, rec *Record, infer bool) error {
+// DecodeRecord fills rec from payload p, reading vars in wire order, and returns
+// the number of bytes used: exactly the fixed record size unless some items are
+// variable-length text. When infer is set, text formats are learned from the
+// fields. The error, a *FormatError, carries the offset within p.
+func DecodeRecord(p []byte, vars []*Variable, rec *Record, infer bool) (int, error) {
 	off := 0
 	for _, v := range vars {
 		n := v.Enc.Size
+		if !v.Enc.Var && len(p)-off < v.Items*n {
+			return off, &FormatError{Offset: int64(off), Rule: "7.5 data length", Msg: fmt.Sprintf("record ends %d bytes short of its items", v.Items*n-(len(p)-off))}
+		}
 		switch v.Enc.Kind {
 		case EncReal:
 			dst := rec.Floats[v.Slot : v.Slot+v.Items]
@@ -72,38 +76,96 @@ func DecodeRecord(p []byte, vars []*Variable, rec *Record, infer bool) error {
 			}
 		case EncText:
 			for i := 0; i < v.Items; i++ {
-				field := TrimField(p[off : off+n])
+				start := off
+				var field []byte
+				if v.Enc.Var {
+					var ok bool
+					field, off, ok = nextVarItem(p, off, v.Enc.Term)
+					if !ok {
+						return off, &FormatError{Offset: int64(off), Rule: "4.6 variable-length items", Msg: fmt.Sprintf("record ends after %d of %d items", i, v.Items)}
+					}
+				} else {
+					field = TrimField(p[off : off+n])
+					off += n
+				}
 				if v.IsTime() {
 					t, err := dastime.Parse(field)
 					if err != nil {
-						return &FormatError{Offset: int64(off), Rule: "3.7 timeN value", Msg: "invalid time text", Err: err}
+						return start, &FormatError{Offset: int64(start), Rule: "3.7 timeN value", Msg: "invalid time text", Err: err}
 					}
 					rec.Ints[v.Slot+i] = int64(t)
 					if infer && i == 0 {
 						v.Text = InferTimeFormat(field)
 					}
-				} else {
-					x, err := strconv.ParseFloat(string(field), 64)
-					if err != nil {
-						return &FormatError{Offset: int64(off), Rule: "3.7 asciiN value", Msg: fmt.Sprintf("cannot parse %q as a number", field)}
-					}
-					rec.Floats[v.Slot+i] = x
-					if infer && i == 0 {
-						v.Text = InferTextFormat(field)
-					}
+					continue
 				}
-				off += n
+				if len(field) == 0 && v.Enc.Var {
+					// An empty item between explicit terminators is a missing value.
+					rec.Floats[v.Slot+i] = v.FillVal
+					continue
+				}
+				x, err := strconv.ParseFloat(string(field), 64)
+				if err != nil {
+					return start, &FormatError{Offset: int64(start), Rule: "3.7 asciiN value", Msg: fmt.Sprintf("cannot parse %q as a number", field)}
+				}
+				rec.Floats[v.Slot+i] = x
+				if infer && i == 0 {
+					v.Text = InferTextFormat(field)
+				}
 			}
 		}
 	}
-	return nil
+	return off, nil
+}
+
+// nextVarItem reads one variable-length text item at p[off:] as das2C does (spec
+// 4.6): with an explicit terminator the item is every byte up to it, trimmed, and
+// may be empty; otherwise leading whitespace is skipped and the item is a run of
+// non-whitespace. One terminator byte after the item is consumed. ok is false
+// when no item is left.
+func nextVarItem(p []byte, off int, term byte) (item []byte, next int, ok bool) {
+	if term != 0 && term != ' ' {
+		if off >= len(p) {
+			return nil, off, false
+		}
+		start := off
+		for off < len(p) && p[off] != term && p[off] != 0 {
+			off++
+		}
+		item = TrimField(p[start:off])
+		if off < len(p) && p[off] == term {
+			off++
+		}
+		return item, off, true
+	}
+	for off < len(p) && (isSpace(p[off]) || p[off] == 0) {
+		off++
+	}
+	if off >= len(p) {
+		return nil, off, false
+	}
+	start := off
+	for off < len(p) && !isSpace(p[off]) && p[off] != 0 {
+		off++
+	}
+	item = p[start:off]
+	if off < len(p) && isSpace(p[off]) {
+		off++
+	}
+	return item, off, true
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 // Field pairs a record variable (Src: where the values live in a Record) with
 // the variable describing how to write it (Out: encoding, units, text format).
-// Out may be Src itself.
+// Out may be Src itself. A field writes Out.Items items of Src starting at item
+// Lo, so one variable can be split across fields (and packets).
 type Field struct {
 	Src, Out *Variable
+	Lo       int
 }
 
 // FieldsOf returns identity fields for vars.
@@ -122,12 +184,12 @@ func AppendRecord(dst []byte, fields []Field, rec *Record) ([]byte, error) {
 	last := len(fields) - 1
 	for k, f := range fields {
 		src, out := f.Src, f.Out
-		items := src.Items
+		items, slot := out.Items, src.Slot+f.Lo
 		sameNum := src.IsInt() == out.IsInt() && (src.Epoch == out.Epoch || (!src.IsTime() && !out.IsTime()))
 		switch out.Enc.Kind {
 		case EncReal:
 			if !src.IsInt() && sameNum {
-				s := rec.Floats[src.Slot : src.Slot+items]
+				s := rec.Floats[slot : slot+items]
 				switch {
 				case out.Enc.Size == 8 && out.Enc.BigEndian:
 					for _, x := range s {
@@ -151,13 +213,13 @@ func AppendRecord(dst []byte, fields []Field, rec *Record) ([]byte, error) {
 			for i := 0; i < items; i++ {
 				var x float64
 				if out.IsTime() && src.IsTime() {
-					t, ok := rec.Time(src, i)
+					t, ok := rec.Time(src, f.Lo+i)
 					if !ok {
 						return dst, errTimeRange(src)
 					}
 					x = dastime.ToFloat(out.Epoch, t)
 				} else {
-					x = rec.Float(src, i)
+					x = rec.Float(src, f.Lo+i)
 				}
 				dst = AppendReal(dst, x, out.Enc)
 			}
@@ -166,9 +228,9 @@ func AppendRecord(dst []byte, fields []Field, rec *Record) ([]byte, error) {
 				var x int64
 				switch {
 				case src.IsInt() && sameNum && src.Enc.Kind != EncText:
-					x = rec.Ints[src.Slot+i]
+					x = rec.Ints[slot+i]
 				case out.IsTime() && src.IsTime():
-					t, ok := rec.Time(src, i)
+					t, ok := rec.Time(src, f.Lo+i)
 					if !ok {
 						return dst, errTimeRange(src)
 					}
@@ -178,7 +240,7 @@ func AppendRecord(dst []byte, fields []Field, rec *Record) ([]byte, error) {
 						x = int64(math.Round(dastime.ToFloat(out.Epoch, t)))
 					}
 				default:
-					x = int64(math.Round(rec.Float(src, i)))
+					x = int64(math.Round(rec.Float(src, f.Lo+i)))
 				}
 				dst = AppendInt(dst, x, out.Enc)
 			}
@@ -194,16 +256,28 @@ func AppendRecord(dst []byte, fields []Field, rec *Record) ([]byte, error) {
 				if k == last && i == items-1 {
 					sep = '\n'
 				}
+				if out.Enc.Var && out.Enc.Term != 0 {
+					sep = out.Enc.Term
+				}
 				if out.IsTime() {
-					t, ok := rec.Time(src, i)
+					t, ok := rec.Time(src, f.Lo+i)
 					if !ok {
 						return dst, errTimeRange(src)
+					}
+					if out.Enc.Var {
+						dst = append(appendVarTime(dst, t), sep)
+						continue
 					}
 					dst = AppendTimeText(dst, t, out.Enc.Size, tf, sep)
 					continue
 				}
+				x := rec.Float(src, f.Lo+i)
+				if out.Enc.Var {
+					// The shortest text that reads back as the same float64.
+					dst = append(strconv.AppendFloat(dst, x, 'g', -1, 64), sep)
+					continue
+				}
 				var ok bool
-				x := rec.Float(src, i)
 				dst, ok = AppendText(dst, x, out.Enc.Size, tf, sep)
 				if !ok {
 					return dst, fmt.Errorf("das: value %g does not fit a %d-byte text field", x, out.Enc.Size)
@@ -212,6 +286,15 @@ func AppendRecord(dst []byte, fields []Field, rec *Record) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// appendVarTime prints t with as few fraction digits (0, 3, 6 or 9) as it needs.
+func appendVarTime(dst []byte, t dastime.Time) []byte {
+	frac := 9
+	for frac > 0 && t.Floor(frac-3) == t {
+		frac -= 3
+	}
+	return dastime.AppendISO(dst, t, frac)
 }
 
 func errTimeRange(v *Variable) error {

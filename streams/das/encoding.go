@@ -24,8 +24,13 @@ const (
 // Encoding is the wire form of one item.
 type Encoding struct {
 	Kind      EncKind
-	Size      int // bytes per item
+	Size      int // bytes per item (0 when Var)
 	BigEndian bool
+	// Var marks das3 variable-length utf8 items (itemBytes="*", spec 4.6): an item
+	// ends at the byte Term, or, when Term is 0, at one whitespace byte after a run
+	// of non-whitespace (leading whitespace skipped).
+	Var  bool
+	Term byte
 }
 
 // Das2Name returns the das2.2 type attribute for e (time selects timeN for text).
@@ -55,13 +60,13 @@ func (e Encoding) Das2Name(time bool) (string, bool) {
 func ParseDas2Encoding(s string) (e Encoding, time bool, ok bool) {
 	switch s {
 	case "sun_real8", "double":
-		return Encoding{EncReal, 8, true}, false, true
+		return Encoding{Kind: EncReal, Size: 8, BigEndian: true}, false, true
 	case "sun_real4", "float":
-		return Encoding{EncReal, 4, true}, false, true
+		return Encoding{Kind: EncReal, Size: 4, BigEndian: true}, false, true
 	case "little_endian_real8":
-		return Encoding{EncReal, 8, false}, false, true
+		return Encoding{Kind: EncReal, Size: 8}, false, true
 	case "little_endian_real4":
-		return Encoding{EncReal, 4, false}, false, true
+		return Encoding{Kind: EncReal, Size: 4}, false, true
 	}
 	for _, p := range [...]string{"ascii", "time"} {
 		if rest, found := strings.CutPrefix(s, p); found {
@@ -69,7 +74,7 @@ func ParseDas2Encoding(s string) (e Encoding, time bool, ok bool) {
 			if err != nil || n < 1 || n > 99 {
 				return Encoding{}, false, false
 			}
-			return Encoding{EncText, n, false}, p == "time", true
+			return Encoding{Kind: EncText, Size: n}, p == "time", true
 		}
 	}
 	return Encoding{}, false, false
@@ -110,17 +115,17 @@ func ParseDas3Encoding(name string, size int) (Encoding, bool) {
 	var e Encoding
 	switch name {
 	case "byte":
-		e = Encoding{EncInt, 1, false}
+		e = Encoding{Kind: EncInt, Size: 1}
 	case "ubyte":
-		e = Encoding{EncUint, 1, false}
+		e = Encoding{Kind: EncUint, Size: 1}
 	case "BEint", "LEint":
-		e = Encoding{EncInt, size, name[0] == 'B'}
+		e = Encoding{Kind: EncInt, Size: size, BigEndian: name[0] == 'B'}
 	case "BEuint", "LEuint":
-		e = Encoding{EncUint, size, name[0] == 'B'}
+		e = Encoding{Kind: EncUint, Size: size, BigEndian: name[0] == 'B'}
 	case "BEreal", "LEreal":
-		e = Encoding{EncReal, size, name[0] == 'B'}
+		e = Encoding{Kind: EncReal, Size: size, BigEndian: name[0] == 'B'}
 	case "utf8":
-		e = Encoding{EncText, size, false}
+		e = Encoding{Kind: EncText, Size: size}
 	default:
 		return Encoding{}, false
 	}
@@ -225,47 +230,35 @@ func AppendTimeText(dst []byte, t dastime.Time, width int, f TextFormat, sep byt
 	return append(dst, sep)
 }
 
-// appendTimeLen prints the longest ISO form not longer than n characters.
+// appendTimeLen prints the longest ISO form not longer than n characters, the way
+// das2C's default time formats do (encoding.c): a form that shows seconds rounds
+// them to the digits shown, ties to even (printf %.Nf); a shorter form cuts the
+// time (printf %02d of the minute or hour: truncation).
 func appendTimeLen(dst []byte, t dastime.Time, n int, doy bool) []byte {
 	base := 19 // YYYY-MM-DDTHH:MM:SS
 	if doy {
 		base = 17
 	}
-	if n >= base+2 {
-		frac := n - base - 1
-		if frac > 9 {
-			frac = 9
-		}
+	var full []byte
+	var buf [40]byte
+	switch {
+	case n >= base+2:
+		frac := min(n-base-1, 9)
 		if doy {
 			return dastime.AppendDOY(dst, t, frac)
 		}
 		return dastime.AppendISO(dst, t, frac)
-	}
-	// Shorter fields: round to the precision shown, then cut.
-	var prec dastime.Time
-	switch {
 	case n >= base:
-		prec = 1e9
-	case n >= base-3:
-		prec = 60e9
+		t = t.Round(0)
 	default:
-		prec = 3600e9
+		t = t.Floor(0)
 	}
-	r := (t + prec/2) / prec * prec
-	if t < 0 && (t+prec/2)%prec != 0 {
-		r -= prec
-	}
-	var full []byte
-	var buf [40]byte
 	if doy {
-		full = dastime.AppendDOY(buf[:0], r, 0)
+		full = dastime.AppendDOY(buf[:0], t, 0)
 	} else {
-		full = dastime.AppendISO(buf[:0], r, 0)
+		full = dastime.AppendISO(buf[:0], t, 0)
 	}
-	if n > len(full) {
-		n = len(full)
-	}
-	return append(dst, full[:n]...)
+	return append(dst, full[:min(n, len(full))]...)
 }
 
 // InferTextFormat reads the printing style of a trimmed number field.

@@ -121,6 +121,9 @@ type Dim struct {
 	Props   Properties
 	Vars    []*Variable
 	YTags   YTags // PlaneYScan only
+	// das3 attributes kept for regenerated headers.
+	Frame      string
+	Annotation string
 }
 
 // Source says where a variable's values come from.
@@ -155,7 +158,17 @@ type Variable struct {
 	Slot int
 	// Epoch is the time unit of a numeric time variable (NotEpoch otherwise).
 	Epoch dastime.Epoch
+	// Props are the variable's own <properties> (das3).
+	Props Properties
+	// Components > 0 makes this a das3 <vector>: each value along the index has
+	// Components items (the fastest-varying), so Items counts every component.
+	Components int
+	System     string // vector system attribute ("" = cartesian)
+	SysOrder   string // vector sysorder attribute ("" = natural order)
 }
+
+// IsVector reports whether v is a das3 <vector>.
+func (v *Variable) IsVector() bool { return v.Components > 0 }
 
 // IsTime reports whether values are instants.
 func (v *Variable) IsTime() bool {
@@ -192,7 +205,8 @@ type Dataset struct {
 
 	// Computed by Layout.
 	NFloat, NInt int
-	WireBytes    int // bytes of one record in its own encodings
+	WireBytes    int  // bytes of one record in its own encodings (fixed-width items only)
+	VarLen       bool // some items are variable-length text: records vary in size
 	packetVars   []*Variable
 }
 
@@ -202,7 +216,7 @@ func (ds *Dataset) PacketVars() []*Variable { return ds.packetVars }
 // Layout assigns record slots and computes the record size; call it after building
 // or changing a dataset. It returns an error for impossible layouts.
 func (ds *Dataset) Layout() error {
-	ds.NFloat, ds.NInt, ds.WireBytes = 0, 0, 0
+	ds.NFloat, ds.NInt, ds.WireBytes, ds.VarLen = 0, 0, 0, false
 	ds.packetVars = ds.packetVars[:0]
 	for _, d := range ds.Dims {
 		for _, v := range d.Vars {
@@ -215,7 +229,13 @@ func (ds *Dataset) Layout() error {
 			if v.Items < 1 || v.Items > MaxItems {
 				return &FormatError{Rule: "items", Msg: "variable " + d.Name + " has " + strconv.Itoa(v.Items) + " items"}
 			}
-			if v.Enc.Size < 1 {
+			switch {
+			case v.Enc.Var:
+				if v.Enc.Kind != EncText {
+					return &FormatError{Rule: "encoding", Msg: "variable " + d.Name + ": only text items can be variable-length"}
+				}
+				ds.VarLen = true
+			case v.Enc.Size < 1:
 				return &FormatError{Rule: "encoding", Msg: "variable " + d.Name + " has no encoding"}
 			}
 			if v.IsInt() {
@@ -276,6 +296,7 @@ func (ds *Dataset) Clone() *Dataset {
 		nd.Vars = make([]*Variable, len(d.Vars))
 		for j, v := range d.Vars {
 			nv := *v
+			nv.Props = append(Properties(nil), v.Props...)
 			nd.Vars[j] = &nv
 		}
 		c.Dims[i] = &nd

@@ -36,7 +36,10 @@ type reader struct {
 	check   das.CheckFunc
 	stream  *das.Stream
 	ids     [das.MaxID + 1]*readState
+	keys    [das.MaxID + 1]string // descriptorKey of each defined ID
 	packets int64
+	// inflate is set once a compressed stream's header has been read.
+	inflate bool
 }
 
 // Decode reads a das2.2 stream from r and feeds sink until EOF. It does not call
@@ -197,7 +200,14 @@ func (r *reader) streamHeader(start int64, root *das.Element, raw []byte) error 
 		r.violate(start, "3.4 stream version", "no version attribute")
 	}
 	if c, ok := root.Attr("compression"); ok && c != "none" {
-		return r.fail(start+10, "3.12 compression", fmt.Sprintf("compression %q is not supported", c), nil)
+		if c != "deflate" && c != "zlib" {
+			return r.fail(start+10, "3.12 compression", fmt.Sprintf("compression %q is not supported", c), nil)
+		}
+		// Everything after this header is one zlib stream (das2C io.c). Writers
+		// never compress, so they must not copy this header.
+		r.violate(start, "3.12 compression", fmt.Sprintf("compression %q: das_verify's schema wants zlib, das2C deflate; use HTTP compression instead", c))
+		s.Raw, s.RawFormat = nil, das.FormatNone
+		r.inflate = true
 	}
 	for _, ch := range root.Children {
 		if ch.Name != "properties" {
@@ -209,7 +219,13 @@ func (r *reader) streamHeader(start int64, root *das.Element, raw []byte) error 
 		s.Props = append(s.Props, r.props(start, ch)...)
 	}
 	r.stream = s
-	return r.sink.Stream(s)
+	if err := r.sink.Stream(s); err != nil {
+		return err
+	}
+	if r.inflate {
+		r.br = bufio.NewReaderSize(&das.Inflater{Src: r.br}, das.MaxPacket+64)
+	}
+	return nil
 }
 
 func (r *reader) props(start int64, el *das.Element) das.Properties {
@@ -239,6 +255,14 @@ func (r *reader) packetHeader(start int64, id int, root *das.Element, raw []byte
 	}
 	if r.ids[id] != nil {
 		r.violate(start, "3.2 packet ID reuse", fmt.Sprintf("packet ID %02d redefined", id))
+	}
+	key := descriptorKey(root, false)
+	r.keys[id] = ""
+	for other, k := range r.keys {
+		if k == key {
+			r.violate(start, "3.2 duplicate packet descriptor", fmt.Sprintf("packet ID %02d repeats the descriptor of ID %02d (das2C: already part of the stream)", id, other))
+			break
+		}
 	}
 	ds := &das.Dataset{ID: id, Rank: 1, Shape: []int{-1}, Raw: raw, RawFormat: das.FormatDas2}
 	var xVar *das.Variable
@@ -409,6 +433,7 @@ func (r *reader) packetHeader(start int64, id int, root *das.Element, raw []byte
 	st := &readState{ds: ds, vars: ds.PacketVars()}
 	st.rec.Reset(ds)
 	r.ids[id] = st
+	r.keys[id] = key
 	return r.sink.Dataset(ds)
 }
 
@@ -512,7 +537,7 @@ func (r *reader) data(a, b byte) error {
 	if len(p) < n {
 		return r.truncated(start, err)
 	}
-	if err := das.DecodeRecord(p[4:], st.vars, &st.rec, !st.inferred); err != nil {
+	if _, err := das.DecodeRecord(p[4:], st.vars, &st.rec, !st.inferred); err != nil {
 		var fe *das.FormatError
 		if errors.As(err, &fe) {
 			fe.Offset += start + 4

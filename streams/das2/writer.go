@@ -32,19 +32,34 @@ type plane struct {
 	props das.Properties
 	tags  das.YTags
 	src   *das.Variable
+	lo    int // first item of src this plane writes
 	out   *das.Variable
 }
 
-type writeState struct {
+// part is one output packet ID an input dataset writes its records to; a record
+// too large for one packet is split across several parts (all with the X value).
+type part struct {
+	id     int
 	fields []das.Field
 }
 
+type writeState struct {
+	parts []part
+}
+
 // Writer writes a das2.2 stream; it is a das.Sink.
+//
+// Every stream it writes is one das2C, das2java and das_verify accept: packets
+// never exceed 262144 bytes (records that would are split across packet IDs by
+// item ranges), equal packet descriptors share one ID, IDs are not redefined
+// while one is free, and every plane has a unique valid name.
 type Writer struct {
 	bw      *bufio.Writer
 	opt     WriterOptions
 	started bool
-	ids     [das.MaxID + 1]*writeState
+	ids     [das.MaxID + 1]*writeState // by input dataset ID
+	out     das.OutIDs
+	loose   [das.MaxID + 1]string // das2C's key of the header under each output ID
 	buf     []byte
 	pending int
 }
@@ -128,7 +143,16 @@ func writeProps(b *strings.Builder, ps das.Properties, indent string) {
 	b.WriteString(" />\n")
 }
 
-// Dataset writes a [NN] packet header.
+// packetSpec is a header to write, the fields of its records and its keys.
+type packetSpec struct {
+	xml           []byte
+	fields        []das.Field
+	strict, loose string
+}
+
+// Dataset writes the packet header(s) of a dataset: one [NN] header, or several
+// when a record does not fit one packet; none when an equal header is already in
+// the stream (its ID is reused).
 func (w *Writer) Dataset(ds *das.Dataset) error {
 	if !w.started {
 		return fmt.Errorf("das2: dataset before the stream header")
@@ -136,26 +160,119 @@ func (w *Writer) Dataset(ds *das.Dataset) error {
 	if ds.ID < 1 || ds.ID > das.MaxID {
 		return fmt.Errorf("das2: packet ID %d outside 1..99", ds.ID)
 	}
-	id := fmt.Sprintf("%02d", ds.ID)
-	if ds.RawFormat == das.FormatDas2 && len(ds.Raw) > 0 && (!w.opt.Text || allText(ds)) {
-		w.ids[ds.ID] = &writeState{fields: das.FieldsOf(ds.PacketVars())}
-		return w.writeHeader(id, ds.Raw)
-	}
-	planes, err := w.planes(ds)
+	raw := ds.RawFormat == das.FormatDas2 && len(ds.Raw) > 0 && (!w.opt.Text || allText(ds)) && 4+ds.WireBytes <= das.MaxPacket
+	specs, err := w.specs(ds, raw, false)
 	if err != nil {
 		return err
 	}
-	st := &writeState{}
-	for _, p := range planes {
-		st.fields = append(st.fields, das.Field{Src: p.src, Out: p.out})
+	if w.looseClash(specs) {
+		// das2C would take a header for one already in the stream that differs
+		// only in yTagInterval tags: spell every part's tags out as yTags lists.
+		if specs, err = w.specs(ds, false, true); err != nil {
+			return err
+		}
 	}
+	if old := w.ids[ds.ID]; old != nil {
+		for _, p := range old.parts {
+			w.out.Release(p.id)
+		}
+	}
+	st := &writeState{}
 	w.ids[ds.ID] = st
-	return w.writeHeader(id, packetXML(ds, planes))
+	for _, sp := range specs {
+		id, found := w.out.Find(sp.strict)
+		if !found {
+			if id, err = w.out.Take(ds.ID, sp.strict); err != nil {
+				return fmt.Errorf("das2: %w", err)
+			}
+			w.loose[id] = sp.loose
+			if err := w.writeHeader(fmt.Sprintf("%02d", id), sp.xml); err != nil {
+				return err
+			}
+		}
+		w.out.Hold(id)
+		st.parts = append(st.parts, part{id: id, fields: sp.fields})
+	}
+	return nil
+}
+
+// specs builds the headers of a dataset: its own when raw is set, else
+// generated ones (split by pack; with lists set, every yscan's tags as a list).
+func (w *Writer) specs(ds *das.Dataset, raw, lists bool) ([]packetSpec, error) {
+	var specs []packetSpec
+	if raw {
+		specs = []packetSpec{{xml: ds.Raw, fields: das.FieldsOf(ds.PacketVars())}}
+	} else {
+		planes, err := w.planes(ds)
+		if err != nil {
+			return nil, err
+		}
+		if lists {
+			for i := range planes {
+				if planes[i].kind == das.PlaneYScan {
+					planes[i].tags = listTags(planes[i].tags)
+				}
+			}
+		}
+		packets, err := pack(ds, planes)
+		if err != nil {
+			return nil, err
+		}
+		for _, pk := range packets {
+			sp := packetSpec{xml: packetXML(ds, pk)}
+			for _, p := range pk {
+				sp.fields = append(sp.fields, das.Field{Src: p.src, Out: p.out, Lo: p.lo})
+			}
+			specs = append(specs, sp)
+		}
+	}
+	for i := range specs {
+		root, err := das.ParseXML(specs[i].xml)
+		if err != nil {
+			return nil, fmt.Errorf("das2: packet header: %w", err)
+		}
+		specs[i].strict, specs[i].loose = descriptorKey(root, true), descriptorKey(root, false)
+	}
+	return specs, nil
+}
+
+// looseClash reports whether a spec would be a header das2C takes for another
+// one in the stream (or in the same dataset) while not being the same header.
+func (w *Writer) looseClash(specs []packetSpec) bool {
+	for i, sp := range specs {
+		if _, same := w.out.Find(sp.strict); same {
+			continue
+		}
+		for id := 1; id <= das.MaxID; id++ {
+			if w.loose[id] == sp.loose {
+				return true
+			}
+		}
+		for _, o := range specs[:i] {
+			if o.loose == sp.loose && o.strict != sp.strict {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// listTags spells tags out as a yTags list.
+func listTags(t das.YTags) das.YTags {
+	if t.Form == das.TagsList {
+		return t
+	}
+	parts := make([]string, len(t.Values))
+	for i, f := range t.Values {
+		parts[i] = strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	t.Form, t.Text, t.Interval, t.Min = das.TagsList, strings.Join(parts, ","), "", ""
+	return t
 }
 
 func allText(ds *das.Dataset) bool {
 	for _, v := range ds.PacketVars() {
-		if v.Enc.Kind != das.EncText {
+		if v.Enc.Kind != das.EncText || v.Enc.Var {
 			return false
 		}
 	}
@@ -163,13 +280,14 @@ func allText(ds *das.Dataset) bool {
 }
 
 // planes maps a dataset onto das2.2 planes: <x> first, then one <y> per scalar
-// variable and one <yscan> per rank-2 variable.
+// variable (one per component of a vector) and one <yscan> per rank-2 variable.
+// Plane names are made valid and unique.
 func (w *Writer) planes(ds *das.Dataset) ([]plane, error) {
 	var ps []plane
 	x := ds.TimeVar()
 	if x == nil {
 		for _, d := range ds.Dims {
-			if d.Kind == das.Coord && len(d.Vars) > 0 && d.Vars[0].Source == das.FromPacket {
+			if d.Kind == das.Coord && len(d.Vars) > 0 && d.Vars[0].Source == das.FromPacket && !d.Vars[0].IsVector() {
 				x = d.Vars[0]
 				break
 			}
@@ -184,6 +302,7 @@ func (w *Writer) planes(ds *das.Dataset) ([]plane, error) {
 		xp.xName = xd.Name
 	}
 	ps = append(ps, xp)
+	used := map[string]bool{}
 	for _, d := range ds.Dims {
 		for _, v := range d.Vars {
 			if v.Source != das.FromPacket || v == x {
@@ -196,19 +315,33 @@ func (w *Writer) planes(ds *das.Dataset) ([]plane, error) {
 					p.kind = das.PlaneY
 				}
 			} else {
-				if v.Use != "" && v.Use != "center" {
+				// das2C groups planes by their source property and takes the role of
+				// each from its operation (dataset_hdr2.c): only min and max have one.
+				switch {
+				case v.IsVector() && v.Use != "" && v.Use != "center":
+					p.name = d.Name + "_" + v.Use
+				case v.IsVector():
+				case v.Use == "min" || v.Use == "max":
 					p.name = d.Name + "." + v.Use
+					p.props.Set(das.Property{Name: "source", Value: d.Name, Das2Type: "String"})
+					p.props.Set(das.Property{Name: "operation", Value: "BIN_" + strings.ToUpper(v.Use), Das2Type: "String"})
+				case v.Use != "" && v.Use != "center":
+					p.name = d.Name + "_" + v.Use
+				case hasMinMax(d) && !v.IsVector():
 					p.props.Set(das.Property{Name: "source", Value: d.Name, Das2Type: "String"})
 				}
 				if p.name == "" {
-					p.name = "plane" + strconv.Itoa(len(ps))
+					p.name = d.PhysDim
+				}
+				if p.name == "" {
+					p.name = ds.Name
 				}
 				for i := range p.props {
 					if p.props[i].Name == "label" {
 						p.props[i].Name = "yLabel"
 					}
 				}
-				if v.Items > 1 {
+				if v.Items > 1 && !v.IsVector() {
 					p.kind = das.PlaneYScan
 					p.tags = tagsFor(ds, v)
 					for i := range p.props {
@@ -225,6 +358,20 @@ func (w *Writer) planes(ds *das.Dataset) ([]plane, error) {
 					p.props.Set(das.Property{Name: fn, Type: "real", Value: v.Fill, Das2Type: "double"})
 				}
 			}
+			if v.IsVector() {
+				if v.Items != v.Components {
+					return nil, fmt.Errorf("das2: vector %q varies along an inner index: das2.2 has no plane for it", d.Name)
+				}
+				// One <y> per component, named after its direction.
+				for c := 0; c < v.Components; c++ {
+					cp := p
+					cp.name = das.Identifier(p.name+"_"+componentName(v, c), "plane"+strconv.Itoa(len(ps)), true, used)
+					cp.lo = c
+					ps = append(ps, cp)
+				}
+				continue
+			}
+			p.name = das.Identifier(p.name, "plane"+strconv.Itoa(len(ps)), true, used)
 			ps = append(ps, p)
 		}
 	}
@@ -233,9 +380,42 @@ func (w *Writer) planes(ds *das.Dataset) ([]plane, error) {
 		if err != nil {
 			return nil, err
 		}
+		if ps[i].src.IsVector() {
+			out.Items, out.Components = 1, 0
+		}
 		ps[i].out = out
 	}
 	return ps, nil
+}
+
+// hasMinMax reports whether a das3 dimension has scalar min or max variables.
+func hasMinMax(d *das.Dim) bool {
+	for _, v := range d.Vars {
+		if (v.Use == "min" || v.Use == "max") && !v.IsVector() {
+			return true
+		}
+	}
+	return false
+}
+
+// componentName names component c of a vector after the direction sysorder gives
+// it in the vector's system, in das2C's order (vector.c), spelled in ASCII.
+func componentName(v *das.Variable, c int) string {
+	dir := c
+	if parts := strings.Split(v.SysOrder, ";"); len(parts) == v.Components {
+		if d, err := strconv.Atoi(parts[c]); err == nil {
+			dir = d
+		}
+	}
+	names := map[string][3]string{
+		"": {"x", "y", "z"}, "cartesian": {"x", "y", "z"}, "cylindrical": {"rho", "phi", "z"},
+		"spherical": {"r", "theta", "phi"}, "centric": {"r", "phi", "theta"},
+		"detic": {"phi", "theta", "a"}, "graphic": {"phi", "theta", "a"},
+	}
+	if n, ok := names[v.System]; ok && dir >= 0 && dir < 3 {
+		return n[dir]
+	}
+	return "c" + strconv.Itoa(dir)
 }
 
 // tagsFor finds the yTags of a rank-2 variable: a header-valued coordinate with as
@@ -277,8 +457,13 @@ func tagsFor(ds *das.Dataset, v *das.Variable) das.YTags {
 func (w *Writer) outVar(src *das.Variable, isX bool) (*das.Variable, error) {
 	out := *src
 	time := src.IsTime()
+	text := src.Enc.Kind == das.EncText
+	// Text widths das2C refuses (ascii < 9 or > 24, time < 5 or > 31) and
+	// variable-length das3 items are written again in a width it reads.
+	badWidth := text && (src.Enc.Var || (time && (src.Enc.Size < 5 || src.Enc.Size > 31)) ||
+		(!time && (src.Enc.Size < 9 || src.Enc.Size > 24)))
 	switch {
-	case w.opt.Text && src.Enc.Kind != das.EncText:
+	case (w.opt.Text && !text) || badWidth:
 		if time {
 			n := 19
 			if w.opt.TimeFrac > 0 {
@@ -291,7 +476,7 @@ func (w *Writer) outVar(src *das.Variable, isX bool) (*das.Variable, error) {
 			out.Enc = das.Encoding{Kind: das.EncText, Size: w.opt.SigDigits + 7}
 			out.Text = das.TextFormat{Conv: 'e', Digits: w.opt.SigDigits - 1}
 		}
-	case src.Enc.Kind == das.EncText:
+	case text:
 		if time && (src.Units == "UTC" || src.Units == "") {
 			out.Units = "us2000"
 		}
@@ -315,6 +500,112 @@ func (w *Writer) outVar(src *das.Variable, isX bool) (*das.Variable, error) {
 		return nil, fmt.Errorf("das2: encoding %s/%d cannot be written in das2.2", out.Enc.Das3Name(), out.Enc.Size)
 	}
 	return &out, nil
+}
+
+// pack spreads the planes over as few packets as keep every data packet within
+// 262144 bytes (tag included) and every header within 262143: the X plane goes
+// into each packet, the other planes in order, a <yscan> too wide for the room
+// left is split by item ranges (each part with its own y tags).
+func pack(ds *das.Dataset, planes []plane) ([][]plane, error) {
+	x := planes[0]
+	xBytes := x.out.Items * x.out.Enc.Size
+	// Header room: the header without any y tags is an upper bound of every part's.
+	bare := make([]plane, len(planes))
+	copy(bare, planes)
+	for i := range bare {
+		if bare[i].kind == das.PlaneYScan && bare[i].tags.Form == das.TagsList {
+			bare[i].tags.Text = ""
+		}
+	}
+	hdrRoom := das.MaxPacket - 1 - len(packetXML(ds, bare))
+	dataRoom := das.MaxPacket - 4 - xBytes
+	if hdrRoom < 64 || dataRoom < 1 {
+		return nil, fmt.Errorf("das2: dataset %d: headers and X leave no room for values", ds.ID)
+	}
+	var packets [][]plane
+	cur := []plane{x}
+	dataLeft, hdrLeft := dataRoom, hdrRoom
+	next := func() {
+		packets = append(packets, cur)
+		cur = []plane{x}
+		dataLeft, hdrLeft = dataRoom, hdrRoom
+	}
+	for _, p := range planes[1:] {
+		size := p.out.Enc.Size
+		n := p.out.Items
+		if p.kind != das.PlaneYScan {
+			if n*size > dataLeft && len(cur) > 1 {
+				next()
+			}
+			if n*size > dataLeft {
+				return nil, fmt.Errorf("das2: plane %q of %d bytes does not fit a packet", p.name, n*size)
+			}
+			cur = append(cur, p)
+			dataLeft -= n * size
+			continue
+		}
+		// The tags as text: a split yscan lists them in each part's header.
+		var tagText []string
+		listed := 0
+		if p.tags.Form == das.TagsList {
+			tagText = strings.Split(p.tags.Text, ",")
+			listed = len(p.tags.Text) + 1
+		} else {
+			tagText = strings.Split(listTags(p.tags).Text, ",")
+		}
+		if n*size > dataLeft || listed > hdrLeft {
+			if len(cur) > 1 && n*size <= dataRoom && listed <= hdrRoom {
+				next()
+			}
+		}
+		if n*size <= dataLeft && listed <= hdrLeft {
+			cur = append(cur, p)
+			dataLeft -= n * size
+			hdrLeft -= listed
+			continue
+		}
+		for lo := 0; lo < n; {
+			k, hdr := 0, 0
+			for lo+k < n && (k+1)*size <= dataLeft {
+				c := len(tagText[lo+k]) + 1
+				if hdr+c > hdrLeft {
+					break
+				}
+				hdr += c
+				k++
+			}
+			if k == 0 {
+				if len(cur) == 1 {
+					return nil, fmt.Errorf("das2: plane %q: one item does not fit a packet", p.name)
+				}
+				next()
+				continue
+			}
+			cur = append(cur, slicePlane(p, lo, k, tagText))
+			dataLeft -= k * size
+			hdrLeft -= hdr
+			lo += k
+		}
+	}
+	packets = append(packets, cur)
+	return packets, nil
+}
+
+// slicePlane returns items lo..lo+k of a <yscan> plane, its tags as a yTags list
+// (tagText: every tag of the plane as text).
+func slicePlane(p plane, lo, k int, tagText []string) plane {
+	if lo == 0 && k == p.out.Items {
+		return p
+	}
+	out := *p.out
+	out.Items = k
+	s := p
+	s.out, s.lo = &out, p.lo+lo
+	// Parts carry their tags as yTags lists: das2C does not compare interval tags,
+	// so parts differing only in yTagMin would look like one descriptor to it.
+	s.tags = das.YTags{Form: das.TagsList, Units: p.tags.Units, Values: p.tags.Values[lo : lo+k],
+		Text: strings.Join(tagText[lo:lo+k], ",")}
+	return s
 }
 
 func packetXML(ds *das.Dataset, planes []plane) []byte {
@@ -364,20 +655,22 @@ func packetXML(ds *das.Dataset, planes []plane) []byte {
 	return []byte(b.String())
 }
 
-// Record writes one :NN: data packet.
+// Record writes the :NN: data packet(s) of one record.
 func (w *Writer) Record(rec *das.Record) error {
 	st := w.ids[rec.DS.ID]
 	if st == nil {
 		return fmt.Errorf("das2: record for undefined packet ID %d", rec.DS.ID)
 	}
-	b := append(w.buf[:0], ':', byte('0'+rec.DS.ID/10), byte('0'+rec.DS.ID%10), ':')
-	b, err := das.AppendRecord(b, st.fields, rec)
-	w.buf = b
-	if err != nil {
-		return err
-	}
-	if _, err := w.bw.Write(b); err != nil {
-		return fmt.Errorf("das2: write record: %w", err)
+	for _, p := range st.parts {
+		b := append(w.buf[:0], ':', byte('0'+p.id/10), byte('0'+p.id%10), ':')
+		b, err := das.AppendRecord(b, p.fields, rec)
+		w.buf = b
+		if err != nil {
+			return err
+		}
+		if _, err := w.bw.Write(b); err != nil {
+			return fmt.Errorf("das2: write record: %w", err)
+		}
 	}
 	if w.opt.FlushEvery > 0 {
 		w.pending++

@@ -37,6 +37,7 @@ type reader struct {
 	started bool
 	ids     [das.MaxID + 1]*readState
 	packets int64
+	inflate bool
 }
 
 // Decode reads a das3 stream from r and feeds sink until EOF. It does not call
@@ -186,6 +187,7 @@ func (r *reader) packet(head []byte) error {
 		return fmt.Errorf("das3: %w", err)
 	}
 	r.off += int64(j + n)
+	r.startInflate()
 	return nil
 }
 
@@ -208,7 +210,12 @@ func (r *reader) streamHeader(start int64, id int, emptyID bool, root *das.Eleme
 		r.violate(start, "4.2 stream version", fmt.Sprintf("version %q, want 3.0", s.Version))
 	}
 	if c, ok := root.Attr("compression"); ok && c != "none" {
-		return r.fail(start, "4.2 compression", fmt.Sprintf("compression %q is not supported", c), nil)
+		if c != "deflate" && c != "zlib" {
+			return r.fail(start, "4.2 compression", fmt.Sprintf("compression %q is not supported", c), nil)
+		}
+		r.violate(start, "4.2 compression", fmt.Sprintf("compression %q: use HTTP compression instead", c))
+		s.Raw, s.RawFormat = nil, das.FormatNone
+		r.inflate = true
 	}
 	for _, ch := range root.Children {
 		switch ch.Name {
@@ -221,6 +228,15 @@ func (r *reader) streamHeader(start int64, id int, emptyID bool, root *das.Eleme
 	}
 	r.started = true
 	return r.sink.Stream(s)
+}
+
+// startInflate switches to the zlib stream that follows a compressed stream's
+// header, once that header's packet has been consumed.
+func (r *reader) startInflate() {
+	if r.inflate {
+		r.inflate = false
+		r.br = bufio.NewReaderSize(&das.Inflater{Src: r.br}, das.MaxPacket+64)
+	}
 }
 
 var propTypes = map[string]bool{"": true, "bool": true, "boolArray": true, "datetime": true, "datetimeRange": true,
@@ -366,26 +382,31 @@ func (r *reader) dim(start int64, ds *das.Dataset, el *das.Element) (*das.Dim, e
 	if d.PhysDim, ok = el.Attr("physDim"); !ok {
 		r.violate(start, "4.4 physDim", fmt.Sprintf("<%s> without physDim", el.Name))
 	}
-	d.Name, _ = el.Attr("name")
+	if d.Name, ok = el.Attr("name"); ok && !validStructName(d.Name) {
+		r.violate(start, "4.4 dimension name", fmt.Sprintf("<%s> name %q is empty or not [a-zA-Z][a-zA-Z0-9_]*", el.Name, d.Name))
+	}
 	d.Axis, _ = el.Attr("axis")
+	d.Frame, _ = el.Attr("frame")
+	d.Annotation, _ = el.Attr("annotation")
 	for _, ch := range el.Children {
 		switch ch.Name {
 		case "properties":
 			d.Props = append(d.Props, r.props(start, ch)...)
-		case "scalar":
+		case "scalar", "vector":
 			v, err := r.variable(start, ds, d, ch)
 			if err != nil {
 				return nil, err
 			}
 			d.Vars = append(d.Vars, v)
-		case "vector":
-			return nil, r.fail(start, "4.4 vector", fmt.Sprintf("<vector> in %q is not supported by this reader", d.Name), nil)
 		default:
 			return nil, r.fail(start, "4.4 dimension children", fmt.Sprintf("unknown element <%s> in <%s>", ch.Name, el.Name), nil)
 		}
 	}
 	return d, nil
 }
+
+// validStructName is the name rule of both das3 schemas and das2C's identifiers.
+func validStructName(n string) bool { return das.ValidPropName(n) }
 
 func (r *reader) variable(start int64, ds *das.Dataset, d *das.Dim, el *das.Element) (*das.Variable, error) {
 	v := &das.Variable{Use: "center", Text: das.DefaultTextFormat}
@@ -413,6 +434,11 @@ func (r *reader) variable(start int64, ds *das.Dataset, d *das.Dim, el *das.Elem
 	if v.Semantic == "datetime" {
 		v.Text = das.TextFormat{}
 	}
+	if el.Name == "vector" {
+		if err := r.vector(start, d, el, v); err != nil {
+			return nil, err
+		}
+	}
 	if v.Index, ok = el.Attr("index"); !ok {
 		r.violate(start, "4.4 variable index", fmt.Sprintf("variable in %q without index", d.Name))
 		v.Index = strings.TrimSuffix(strings.Repeat("*;", ds.Rank), ";")
@@ -422,51 +448,32 @@ func (r *reader) variable(start int64, ds *das.Dataset, d *das.Dim, el *das.Elem
 		r.violate(start, "4.4 variable index", fmt.Sprintf("variable index %q does not have %d entries", v.Index, ds.Rank))
 		vidx = nil
 	}
-	// Items per record: the product of the fixed extents after the first index.
-	extent := 1
+	// Items per record: the product of the fixed extents after the first index,
+	// times the components of a vector.
+	extent := max(v.Components, 1)
 	for k, x := range vidx {
 		if k > 0 && x > 0 {
 			extent *= x
 		}
 	}
-	if len(el.Children) != 1 {
+	var src *das.Element
+	for _, ch := range el.Children {
+		switch {
+		case ch.Name == "properties" && src == nil && len(v.Props) == 0:
+			v.Props = r.props(start, ch)
+		case src == nil && (ch.Name == "packet" || ch.Name == "values" || ch.Name == "sequence"):
+			src = ch
+		default:
+			return nil, r.fail(start, "4.4 variable source", fmt.Sprintf("variable in %q: unexpected <%s>; want <properties> then one <packet>, <values> or <sequence>", d.Name, ch.Name), nil)
+		}
+	}
+	if src == nil {
 		return nil, r.fail(start, "4.4 variable source", fmt.Sprintf("variable in %q needs exactly one <packet>, <values> or <sequence>", d.Name), nil)
 	}
-	src := el.Children[0]
 	switch src.Name {
 	case "packet":
-		v.Source = das.FromPacket
-		ni, ib := attr(src, "numItems"), attr(src, "itemBytes")
-		if ni == "*" || ib == "*" {
-			return nil, r.fail(start, "4.6 variable length", "variable-length items (\"*\") are not supported by this reader", nil)
-		}
-		n, err1 := strconv.Atoi(ni)
-		b, err2 := strconv.Atoi(ib)
-		if err1 != nil || err2 != nil || n < 1 || n > das.MaxItems || b < 1 || b > das.MaxPacket {
-			return nil, r.fail(start, "4.4 packet", fmt.Sprintf("numItems %q / itemBytes %q are not positive integers", ni, ib), nil)
-		}
-		v.Items = n
-		if vidx != nil && n != extent {
-			r.violate(start, "4.4 numItems", fmt.Sprintf("numItems %d but the index implies %d", n, extent))
-		}
-		encName := attr(src, "encoding")
-		enc, ok := das.ParseDas3Encoding(encName, b)
-		if !ok {
-			return nil, r.fail(start, "4.4 encoding", fmt.Sprintf("encoding %q with itemBytes %d is not supported", encName, b), nil)
-		}
-		v.Enc = enc
-		if sb, ok := storageBytes[v.Storage]; ok && enc.Kind != das.EncText && sb < enc.Size {
-			r.violate(start, "4.4 storage", fmt.Sprintf("storage %q narrower than %s/%d", v.Storage, encName, b))
-		}
-		if f, ok := src.Attr("fill"); ok {
-			v.Fill = f
-			if x, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err == nil {
-				v.FillVal = x
-			} else {
-				v.FillVal = das.DefaultFill
-			}
-		} else {
-			v.FillVal = das.DefaultFill
+		if err := r.packetSource(start, d, src, v, vidx != nil, extent); err != nil {
+			return nil, err
 		}
 	case "values":
 		v.Source = das.FromValues
@@ -490,6 +497,9 @@ func (r *reader) variable(start int64, ds *das.Dataset, d *das.Dim, el *das.Elem
 			r.violate(start, "4.4 values count", fmt.Sprintf("%d header values, the index implies %d", len(v.Values), extent))
 		}
 	case "sequence":
+		if v.IsVector() {
+			return nil, r.fail(start, "4.4 vector sequence", fmt.Sprintf("<vector> in %q: one <sequence> per component is not supported by this reader", d.Name), nil)
+		}
 		v.Source = das.FromSequence
 		v.SeqMin, v.SeqInterval = attr(src, "minval"), attr(src, "interval")
 		min, err := strconv.ParseFloat(v.SeqMin, 64)
@@ -514,10 +524,99 @@ func (r *reader) variable(start int64, ds *das.Dataset, d *das.Dim, el *das.Elem
 		for i := range v.Values {
 			v.Values[i] = min + float64(i)*iv
 		}
-	default:
-		return nil, r.fail(start, "4.4 variable source", fmt.Sprintf("unknown element <%s> in a variable", src.Name), nil)
 	}
 	return v, nil
+}
+
+// vector reads the attributes of a <vector> (spec 4.4).
+func (r *reader) vector(start int64, d *das.Dim, el *das.Element, v *das.Variable) error {
+	c, err := strconv.Atoi(attr(el, "components"))
+	if err != nil || c < 1 || c > 3 {
+		return r.fail(start, "4.4 vector components", fmt.Sprintf("<vector> in %q: components %q is not 1..3", d.Name, attr(el, "components")), nil)
+	}
+	v.Components = c
+	v.System, _ = el.Attr("system")
+	if o, ok := el.Attr("sysorder"); ok {
+		parts := strings.Split(o, ";")
+		if len(parts) != c {
+			return r.fail(start, "4.4 vector sysorder", fmt.Sprintf("<vector> in %q: sysorder %q does not have %d entries", d.Name, o, c), nil)
+		}
+		for _, p := range parts {
+			if p != "0" && p != "1" && p != "2" {
+				return r.fail(start, "4.4 vector sysorder", fmt.Sprintf("<vector> in %q: sysorder %q is not a list of 0, 1, 2", d.Name, o), nil)
+			}
+		}
+		v.SysOrder = o
+	}
+	for _, a := range []string{"frame", "surface", "refSurface"} {
+		if _, ok := el.Attr(a); ok {
+			r.violate(start, "4.4 vector attributes", fmt.Sprintf("<vector %s> is known to only one of the das3 schemas", a))
+		}
+	}
+	return nil
+}
+
+// packetSource reads a <packet> value source.
+func (r *reader) packetSource(start int64, d *das.Dim, src *das.Element, v *das.Variable, haveIndex bool, extent int) error {
+	v.Source = das.FromPacket
+	ni, ib := attr(src, "numItems"), attr(src, "itemBytes")
+	if ni == "*" {
+		return r.fail(start, "4.6 variable length", "a variable number of items (numItems=\"*\") is not supported by this reader", nil)
+	}
+	n, err1 := strconv.Atoi(ni)
+	b, err2 := strconv.Atoi(ib)
+	if ib == "*" {
+		b, err2 = 0, nil
+	}
+	if err1 != nil || err2 != nil || n < 1 || n > das.MaxItems || b < 0 || b > das.MaxPacket {
+		return r.fail(start, "4.4 packet", fmt.Sprintf("numItems %q / itemBytes %q are not positive integers", ni, ib), nil)
+	}
+	v.Items = n
+	if haveIndex && n != extent {
+		r.violate(start, "4.4 numItems", fmt.Sprintf("numItems %d but the index implies %d", n, extent))
+	}
+	encName := attr(src, "encoding")
+	if b == 0 {
+		if encName != "utf8" {
+			return r.fail(start, "4.6 variable length", fmt.Sprintf("itemBytes=\"*\" with encoding %q: only utf8 items can be variable-length here", encName), nil)
+		}
+		v.Enc = das.Encoding{Kind: das.EncText, Var: true}
+		for _, a := range []string{"valTerm", "valSep"} {
+			t, ok := src.Attr(a)
+			if !ok {
+				continue
+			}
+			if len(t) != 1 {
+				return r.fail(start, "4.6 value terminator", fmt.Sprintf("%s %q is not one byte", a, t), nil)
+			}
+			v.Enc.Term = t[0]
+			// das2C reads both spellings, but each schema knows only one of them.
+			r.violate(start, "4.6 value terminator", fmt.Sprintf("%s is known to only one of the das3 schemas (das2C: valTerm, das_verify: valSep)", a))
+		}
+		if _, ok := src.Attr("idxTerm"); ok {
+			return r.fail(start, "4.6 variable length", "idxTerm (ragged items) is not supported by this reader", nil)
+		}
+	} else {
+		enc, ok := das.ParseDas3Encoding(encName, b)
+		if !ok {
+			return r.fail(start, "4.4 encoding", fmt.Sprintf("encoding %q with itemBytes %d is not supported", encName, b), nil)
+		}
+		v.Enc = enc
+	}
+	if sb, ok := storageBytes[v.Storage]; ok && v.Enc.Kind != das.EncText && sb < v.Enc.Size {
+		r.violate(start, "4.4 storage", fmt.Sprintf("storage %q narrower than %s/%d", v.Storage, encName, b))
+	}
+	if f, ok := src.Attr("fill"); ok {
+		v.Fill = f
+		if x, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err == nil {
+			v.FillVal = x
+		} else {
+			v.FillVal = das.DefaultFill
+		}
+	} else {
+		v.FillVal = das.DefaultFill
+	}
+	return nil
 }
 
 func (r *reader) comment(start int64, root *das.Element, raw []byte) error {
@@ -558,15 +657,20 @@ func (r *reader) data(start, body int64, id int, emptyID bool, p []byte) error {
 	if len(p) < want {
 		return r.fail(start, "7.5 data length", fmt.Sprintf("|Pd| payload of %d bytes, the header needs %d", len(p), want), nil)
 	}
-	if len(p) > want {
-		r.violate(start, "7.5 data length", fmt.Sprintf("|Pd| payload of %d bytes, the header needs %d", len(p), want))
+	rec := p[:want]
+	if st.ds.VarLen {
+		rec = p
 	}
-	if err := das.DecodeRecord(p[:want], st.vars, &st.rec, !st.inferred); err != nil {
+	used, err := das.DecodeRecord(rec, st.vars, &st.rec, !st.inferred)
+	if err != nil {
 		var fe *das.FormatError
 		if errors.As(err, &fe) {
 			fe.Offset += body
 		}
 		return err
+	}
+	if used < len(p) {
+		r.violate(start, "7.5 data length", fmt.Sprintf("|Pd| payload of %d bytes, the header needs %d", len(p), used))
 	}
 	st.inferred = true
 	return r.sink.Record(&st.rec)

@@ -25,17 +25,32 @@ type WriterOptions struct {
 	SigDigits int
 }
 
-type writeState struct {
+// part is one output dataset an input dataset writes its records to; a record
+// too large for one packet is split along its inner index across several.
+type part struct {
+	id     string
 	fields []das.Field
-	prefix []byte // "|Pd|ID|LEN|"
+	prefix []byte // "|Pd|ID|LEN|" for fixed-size records
+	varLen bool
+}
+
+type writeState struct {
+	parts []part
 }
 
 // Writer writes a das3 stream; it is a das.Sink.
+//
+// Every stream it writes is one das2C and das_verify accept: packets never exceed
+// 262144 bytes (wider records are split along their inner index into datasets of
+// their own), dataset IDs are not redefined while one is free, every dimension
+// has a unique valid name, and variable-length items are whitespace-separated
+// (the one form both das3 schemas describe).
 type Writer struct {
 	bw      *bufio.Writer
 	opt     WriterOptions
 	started bool
-	ids     [das.MaxID + 1]*writeState
+	ids     [das.MaxID + 1]*writeState // by input dataset ID
+	out     das.OutIDs
 	buf     []byte
 	pending int
 }
@@ -120,7 +135,8 @@ func writeProps(b *strings.Builder, ps das.Properties, indent string) {
 	b.WriteString(indent + "</properties>\n")
 }
 
-// Dataset writes an |Hx| header.
+// Dataset writes the |Hx| header(s) of a dataset: one, or several when a record
+// does not fit one packet.
 func (w *Writer) Dataset(ds *das.Dataset) error {
 	if !w.started {
 		return fmt.Errorf("das3: dataset before the stream header")
@@ -128,27 +144,99 @@ func (w *Writer) Dataset(ds *das.Dataset) error {
 	if ds.ID < 1 || ds.ID > das.MaxID {
 		return fmt.Errorf("das3: dataset ID %d outside 1..99", ds.ID)
 	}
-	id := strconv.Itoa(ds.ID)
-	st := &writeState{}
-	var xml []byte
-	if ds.RawFormat == das.FormatDas3 && len(ds.Raw) > 0 && (!w.opt.Text || allText(ds)) {
-		st.fields = das.FieldsOf(ds.PacketVars())
-		xml = ds.Raw
+	var specs []spec
+	if w.verbatim(ds) {
+		specs = []spec{{xml: ds.Raw, fields: das.FieldsOf(ds.PacketVars()), varLen: ds.VarLen}}
 	} else {
 		out, fields, err := w.convert(ds)
 		if err != nil {
 			return err
 		}
-		st.fields = fields
-		xml = datasetXML(out)
+		if specs, err = split(out, fields); err != nil {
+			return err
+		}
 	}
-	size := 0
-	for _, f := range st.fields {
-		size += f.Out.Items * f.Out.Enc.Size
+	if old := w.ids[ds.ID]; old != nil {
+		for _, p := range old.parts {
+			n, _ := strconv.Atoi(p.id)
+			w.out.Release(n)
+		}
 	}
-	st.prefix = []byte("|Pd|" + id + "|" + strconv.Itoa(size) + "|")
+	st := &writeState{}
 	w.ids[ds.ID] = st
-	return w.writePacket("Hx", id, xml)
+	for _, sp := range specs {
+		n, err := w.out.Take(ds.ID, "")
+		if err != nil {
+			return fmt.Errorf("das3: %w", err)
+		}
+		w.out.Hold(n)
+		id := strconv.Itoa(n)
+		p := part{id: id, fields: sp.fields, varLen: sp.varLen}
+		if !sp.varLen {
+			p.prefix = []byte("|Pd|" + id + "|" + strconv.Itoa(fixedBytes(sp.fields)) + "|")
+		}
+		st.parts = append(st.parts, p)
+		if err := w.writePacket("Hx", id, sp.xml); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verbatim reports whether the dataset's own das3 header can be copied: no
+// re-encoding asked for, records that fit a packet, valid names, and no explicit
+// value terminator (each schema spells that attribute differently).
+func (w *Writer) verbatim(ds *das.Dataset) bool {
+	if ds.RawFormat != das.FormatDas3 || len(ds.Raw) == 0 || (w.opt.Text && !allText(ds)) {
+		return false
+	}
+	if !das.ValidPlaneName(ds.Name) || recordBytes(das.FieldsOf(ds.PacketVars())) > maxRecord {
+		return false
+	}
+	for _, d := range ds.Dims {
+		if !das.ValidPropName(d.Name) {
+			return false
+		}
+		for _, v := range d.Vars {
+			if v.Enc.Var && v.Enc.Term != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// maxRecord is the largest |Pd| payload written: the packet limit less the tag.
+const maxRecord = das.MaxPacket - len("|Pd|99|262144|")
+
+// varItemBytes bounds a variable-length item as the writer prints it (the
+// shortest float64 text, or an ISO time with nanoseconds) plus its terminator.
+func varItemBytes(v *das.Variable) int {
+	if v.IsTime() {
+		return 30
+	}
+	return 25
+}
+
+func fixedBytes(fs []das.Field) int {
+	n := 0
+	for _, f := range fs {
+		n += f.Out.Items * f.Out.Enc.Size
+	}
+	return n
+}
+
+// recordBytes bounds the payload of one record.
+func recordBytes(fs []das.Field) int {
+	n := 0
+	for _, f := range fs {
+		if f.Out.Enc.Var {
+			n += f.Out.Items * varItemBytes(f.Out)
+		} else {
+			n += f.Out.Items * f.Out.Enc.Size
+		}
+	}
+	return n
 }
 
 func allText(ds *das.Dataset) bool {
@@ -160,14 +248,161 @@ func allText(ds *das.Dataset) bool {
 	return true
 }
 
+// spec is a dataset header to write and the fields of its records.
+type spec struct {
+	xml    []byte
+	fields []das.Field
+	varLen bool
+}
+
+// split writes out as one dataset when its records and header fit a packet, and
+// otherwise as several rank-2 datasets, each with the time coordinate and a
+// range of the inner index (its slice of every inner variable and header
+// coordinate); per-record variables go with the first range.
+func split(out *das.Dataset, fields []das.Field) ([]spec, error) {
+	xml := datasetXML(out)
+	if recordBytes(fields) <= maxRecord && len(xml) <= das.MaxPacket {
+		return []spec{{xml: xml, fields: fields, varLen: out.VarLen}}, nil
+	}
+	if out.Rank != 2 || len(out.Shape) != 2 || out.Shape[1] < 2 {
+		return nil, fmt.Errorf("das3: dataset %q: a record of %d bytes does not fit a packet and has no inner index to split", out.Name, recordBytes(fields))
+	}
+	n := out.Shape[1]
+	x := out.TimeVar()
+	if x == nil {
+		x = fields[0].Out
+	}
+	inner := func(v *das.Variable) bool { return v.Items == n && !v.IsVector() }
+	// Bytes per record that stay whole (X, and per-record variables in part 0),
+	// and per inner item.
+	whole, perItem := 0, 0
+	for _, f := range fields {
+		b := recordBytes([]das.Field{f})
+		if inner(f.Out) {
+			perItem += b / n
+		} else {
+			whole += b
+		}
+	}
+	// Header: everything but the header coordinates' values bounds every part's.
+	bare := sliceDataset(out, fields, 0, 0, x, true)
+	hdrRoom := das.MaxPacket - len(datasetXML(bare.ds))
+	var valText [][]string
+	for _, d := range out.Dims {
+		for _, v := range d.Vars {
+			if v.Source != das.FromPacket && len(v.Values) == n {
+				valText = append(valText, formatValues(v.Values))
+			}
+		}
+	}
+	var specs []spec
+	for lo := 0; lo < n; {
+		room := maxRecord - whole
+		k, hdr := 0, 0
+		for lo+k < n && (k+1)*perItem <= room {
+			c := 0
+			for _, t := range valText {
+				c += len(t[lo+k]) + 1
+			}
+			if hdr+c > hdrRoom {
+				break
+			}
+			hdr += c
+			k++
+		}
+		if k == 0 {
+			return nil, fmt.Errorf("das3: dataset %q: one item of the inner index does not fit a packet", out.Name)
+		}
+		p := sliceDataset(out, fields, lo, k, x, lo == 0)
+		specs = append(specs, spec{xml: datasetXML(p.ds), fields: p.fields, varLen: p.ds.VarLen})
+		lo += k
+		if lo == k {
+			whole = 0 // per-record variables went into the first part
+			for _, f := range fields {
+				if !inner(f.Out) && f.Out == x {
+					whole += recordBytes([]das.Field{f})
+				}
+			}
+		}
+	}
+	return specs, nil
+}
+
+type slicedDataset struct {
+	ds     *das.Dataset
+	fields []das.Field
+}
+
+// sliceDataset builds the dataset of inner items lo..lo+k of out: the X variable,
+// the per-record variables when first is set, and every inner variable and header
+// coordinate cut to the range (k == 0 drops their values: a header size bound).
+func sliceDataset(out *das.Dataset, fields []das.Field, lo, k int, x *das.Variable, first bool) slicedDataset {
+	n := out.Shape[1]
+	p := &das.Dataset{ID: out.ID, Name: out.Name, Rank: 2, Shape: []int{-1, k}, Plot: out.Plot, Props: out.Props}
+	byOut := map[*das.Variable]das.Field{}
+	for _, f := range fields {
+		byOut[f.Out] = f
+	}
+	var fs []das.Field
+	for _, d := range out.Dims {
+		nd := *d
+		nd.Vars = nil
+		for _, v := range d.Vars {
+			switch {
+			case v == x:
+				nd.Vars = append(nd.Vars, v)
+				fs = append(fs, byOut[v])
+			case v.Source == das.FromPacket && v.Items == n && !v.IsVector():
+				nv := *v
+				nv.Items, nv.Index = k, "*;"+strconv.Itoa(k)
+				nd.Vars = append(nd.Vars, &nv)
+				f := byOut[v]
+				fs = append(fs, das.Field{Src: f.Src, Out: &nv, Lo: f.Lo + lo})
+			case v.Source == das.FromPacket:
+				if first {
+					nd.Vars = append(nd.Vars, v)
+					fs = append(fs, byOut[v])
+				}
+			case len(v.Values) == n:
+				nv := *v
+				nv.Items, nv.Index = k, "-;"+strconv.Itoa(k)
+				nv.Values = v.Values[lo : lo+k]
+				nv.ValuesText = strings.Join(formatValues(nv.Values), " ")
+				if v.Source == das.FromSequence && k > 0 {
+					nv.SeqMin = strconv.FormatFloat(nv.Values[0], 'g', -1, 64)
+				}
+				nd.Vars = append(nd.Vars, &nv)
+			default:
+				nd.Vars = append(nd.Vars, v)
+			}
+		}
+		if len(nd.Vars) > 0 {
+			p.Dims = append(p.Dims, &nd)
+		}
+	}
+	for _, f := range fs {
+		if f.Out.Enc.Var {
+			p.VarLen = true
+		}
+	}
+	return slicedDataset{ds: p, fields: fs}
+}
+
+func formatValues(vs []float64) []string {
+	out := make([]string, len(vs))
+	for i, f := range vs {
+		out[i] = strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return out
+}
+
 // convert builds the das3 form of a dataset: das2.2 planes become coordinates and
 // data, yscan tags a header-valued coordinate; with Text, encodings become utf8.
-// The returned fields pair the record's variables with the written ones.
+// Names are made valid and unique. The returned fields pair the record's
+// variables with the written ones.
 func (w *Writer) convert(ds *das.Dataset) (*das.Dataset, []das.Field, error) {
-	out := &das.Dataset{ID: ds.ID, Name: ds.Name, Rank: ds.Rank, Shape: ds.Shape, Plot: ds.Plot, Props: ds.Props}
-	if out.Name == "" {
-		out.Name = "ds" + strconv.Itoa(ds.ID)
-	}
+	out := &das.Dataset{ID: ds.ID, Rank: ds.Rank, Shape: ds.Shape, Plot: ds.Plot, Props: ds.Props}
+	out.Name = das.Identifier(ds.Name, "ds"+strconv.Itoa(ds.ID), true, map[string]bool{})
 	if out.Rank < 1 {
 		out.Rank, out.Shape = 1, []int{-1}
 	}
@@ -179,8 +414,15 @@ func (w *Writer) convert(ds *das.Dataset) (*das.Dataset, []das.Field, error) {
 		}
 	}
 	tagCoords := map[string]bool{}
+	names := map[string]bool{}
+	unnamedData := 0
 	for _, d := range ds.Dims {
-		nd := &das.Dim{Kind: d.Kind, PhysDim: d.PhysDim, Name: d.Name, Axis: d.Axis, Props: d.Props}
+		if d.Kind == das.Data && d.Name == "" {
+			unnamedData++
+		}
+	}
+	for _, d := range ds.Dims {
+		nd := &das.Dim{Kind: d.Kind, PhysDim: d.PhysDim, Name: d.Name, Axis: d.Axis, Props: d.Props, Frame: d.Frame, Annotation: d.Annotation}
 		if das2 {
 			nd.Props = das2DimProps(d.Props)
 			if d.Plane == das.PlaneX {
@@ -195,15 +437,21 @@ func (w *Writer) convert(ds *das.Dataset) (*das.Dataset, []das.Field, error) {
 				key := d.YTags.Units + "|" + fmt.Sprint(d.YTags.Values)
 				if !tagCoords[key] {
 					tagCoords[key] = true
-					out.Dims = append(out.Dims, tagCoord(d, out.Rank))
+					tc := tagCoord(d, out.Rank)
+					tc.Name = das.Identifier(tc.Name, "coord", false, names)
+					out.Dims = append(out.Dims, tc)
 				}
 			}
 		}
+		nd.Name = das.Identifier(nd.Name, dimFallback(out, d, unnamedData), false, names)
 		for _, v := range d.Vars {
 			if v.Source == das.FromPacket {
 				o, err := w.outVar(v, out.Rank, das2 && d.Kind == das.Data)
 				if err != nil {
 					return nil, nil, err
+				}
+				if o.Enc.Var {
+					out.VarLen = true
 				}
 				fields = append(fields, das.Field{Src: v, Out: o})
 				nd.Vars = append(nd.Vars, o)
@@ -215,6 +463,22 @@ func (w *Writer) convert(ds *das.Dataset) (*das.Dataset, []das.Field, error) {
 		out.Dims = append(out.Dims, nd)
 	}
 	return out, fields, nil
+}
+
+// dimFallback names an unnamed dimension: "time" for a time coordinate, else its
+// physical dimension, else (the only unnamed <data>) the dataset's name.
+func dimFallback(out *das.Dataset, d *das.Dim, unnamedData int) string {
+	switch {
+	case d.Kind == das.Coord && len(d.Vars) > 0 && d.Vars[0].IsTime():
+		return "time"
+	case d.PhysDim != "":
+		return d.PhysDim
+	case d.Kind == das.Data && unnamedData == 1:
+		return out.Name
+	case d.Kind == das.Coord:
+		return "coord"
+	}
+	return "data"
 }
 
 // das2DimProps renames das2.2 plane properties to the das3 dimension names.
@@ -284,6 +548,11 @@ func (w *Writer) outVar(src *das.Variable, rank int, data bool) (*das.Variable, 
 		}
 		out.Storage = ""
 	}
+	if out.Enc.Var {
+		// Whitespace-separated: the form both das3 schemas describe (an explicit
+		// terminator is valTerm to das2C and valSep to das_verify).
+		out.Enc.Term = 0
+	}
 	if time && out.Enc.Kind == das.EncText {
 		out.Semantic, out.Units, out.Epoch = "datetime", "UTC", dastime.NotEpoch
 	}
@@ -332,7 +601,7 @@ func storageFor(v das.Variable) string {
 		if v.IsTime() {
 			return "struct"
 		}
-		if v.Enc.Size <= 15 {
+		if v.Enc.Size <= 15 && !v.Enc.Var {
 			return "float"
 		}
 		return "double"
@@ -370,17 +639,42 @@ func datasetXML(ds *das.Dataset) []byte {
 		if d.Axis != "" && d.Kind == das.Coord {
 			b.WriteString(" axis=\"" + das.EscapeAttr(d.Axis) + "\"")
 		}
+		if d.Annotation != "" && d.Kind == das.Coord {
+			b.WriteString(" annotation=\"" + das.EscapeAttr(d.Annotation) + "\"")
+		}
+		if d.Frame != "" {
+			b.WriteString(" frame=\"" + das.EscapeAttr(d.Frame) + "\"")
+		}
 		b.WriteString(">\n")
 		writeProps(&b, d.Props, "    ")
 		for _, v := range d.Vars {
-			b.WriteString("    <scalar use=\"" + das.EscapeAttr(v.Use) + "\" semantic=\"" + das.EscapeAttr(v.Semantic) + "\"")
+			tag := "scalar"
+			if v.IsVector() {
+				tag = "vector"
+			}
+			b.WriteString("    <" + tag + " use=\"" + das.EscapeAttr(v.Use) + "\" semantic=\"" + das.EscapeAttr(v.Semantic) + "\"")
 			if v.Storage != "" {
 				b.WriteString(" storage=\"" + das.EscapeAttr(v.Storage) + "\"")
 			}
-			b.WriteString(" index=\"" + das.EscapeAttr(v.Index) + "\" units=\"" + das.EscapeAttr(v.Units) + "\">\n")
+			b.WriteString(" index=\"" + das.EscapeAttr(v.Index) + "\" units=\"" + das.EscapeAttr(v.Units) + "\"")
+			if v.IsVector() {
+				b.WriteString(" components=\"" + strconv.Itoa(v.Components) + "\"")
+				if v.System != "" {
+					b.WriteString(" system=\"" + das.EscapeAttr(v.System) + "\"")
+				}
+				if v.SysOrder != "" {
+					b.WriteString(" sysorder=\"" + das.EscapeAttr(v.SysOrder) + "\"")
+				}
+			}
+			b.WriteString(">\n")
+			writeProps(&b, v.Props, "      ")
 			switch v.Source {
 			case das.FromPacket:
-				b.WriteString("      <packet numItems=\"" + strconv.Itoa(v.Items) + "\" itemBytes=\"" + strconv.Itoa(v.Enc.Size) +
+				ib := strconv.Itoa(v.Enc.Size)
+				if v.Enc.Var {
+					ib = "*"
+				}
+				b.WriteString("      <packet numItems=\"" + strconv.Itoa(v.Items) + "\" itemBytes=\"" + ib +
 					"\" encoding=\"" + v.Enc.Das3Name() + "\"")
 				if v.Fill != "" {
 					b.WriteString(" fill=\"" + das.EscapeAttr(v.Fill) + "\"")
@@ -391,7 +685,7 @@ func datasetXML(ds *das.Dataset) []byte {
 			case das.FromSequence:
 				b.WriteString("      <sequence minval=\"" + das.EscapeAttr(v.SeqMin) + "\" interval=\"" + das.EscapeAttr(v.SeqInterval) + "\" />\n")
 			}
-			b.WriteString("    </scalar>\n")
+			b.WriteString("    </" + tag + ">\n")
 		}
 		b.WriteString("  </" + el + ">\n")
 	}
@@ -399,20 +693,43 @@ func datasetXML(ds *das.Dataset) []byte {
 	return []byte(b.String())
 }
 
-// Record writes one |Pd| packet.
+// Record writes the |Pd| packet(s) of one record.
 func (w *Writer) Record(rec *das.Record) error {
 	st := w.ids[rec.DS.ID]
 	if st == nil {
 		return fmt.Errorf("das3: record for undefined dataset %d", rec.DS.ID)
 	}
-	b := append(w.buf[:0], st.prefix...)
-	b, err := das.AppendRecord(b, st.fields, rec)
-	w.buf = b
-	if err != nil {
-		return err
-	}
-	if _, err := w.bw.Write(b); err != nil {
-		return fmt.Errorf("das3: write record: %w", err)
+	for _, p := range st.parts {
+		var b []byte
+		var err error
+		if p.varLen {
+			// The length is known once the values are printed: print them after
+			// room for the longest tag, then put the tag right before them.
+			const room = len("|Pd|99|262144|")
+			b = append(w.buf[:0], make([]byte, room)...)
+			b, err = das.AppendRecord(b, p.fields, rec)
+			if err == nil {
+				n := len(b) - room
+				if n > das.MaxPacket {
+					err = fmt.Errorf("das3: record of %d bytes exceeds 262144", n)
+				} else {
+					tag := "|Pd|" + p.id + "|" + strconv.Itoa(n) + "|"
+					copy(b[room-len(tag):], tag)
+					w.buf = b
+					b = b[room-len(tag):]
+				}
+			}
+		} else {
+			b = append(w.buf[:0], p.prefix...)
+			b, err = das.AppendRecord(b, p.fields, rec)
+			w.buf = b
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := w.bw.Write(b); err != nil {
+			return fmt.Errorf("das3: write record: %w", err)
+		}
 	}
 	if w.opt.FlushEvery > 0 {
 		w.pending++

@@ -261,23 +261,33 @@ func parse(b []byte) (Time, int, string) {
 	return Time(ns), p, ""
 }
 
-// Round rounds t to a multiple of 10^(9-frac) nanoseconds (frac in 0..9),
-// half away from zero, the precision a string with frac digits shows.
+// Round rounds t to a multiple of 10^(9-frac) nanoseconds (frac in 0..9), the
+// precision a string with frac digits shows: to the nearest, ties to even, as
+// printf's %.Nf (and so das2C's text times) rounds a tie.
 func (t Time) Round(frac int) Time {
 	if frac >= 9 || frac < 0 {
 		return t
 	}
 	q := int64(math.Pow10(9 - frac))
-	v := int64(t)
-	r := v % q
-	if r < 0 {
-		r += q
-	}
-	v -= r
-	if 2*r >= q {
+	v := int64(t.Floor(frac))
+	r := int64(t) - v
+	if 2*r > q || (2*r == q && (v/q)&1 != 0) {
 		v += q
 	}
 	return Time(v)
+}
+
+// Floor truncates t down to a multiple of 10^(9-frac) nanoseconds (frac in 0..9).
+func (t Time) Floor(frac int) Time {
+	if frac >= 9 || frac < 0 {
+		return t
+	}
+	q := int64(math.Pow10(9 - frac))
+	r := int64(t) % q
+	if r < 0 {
+		r += q
+	}
+	return t - Time(r)
 }
 
 // AppendISO appends YYYY-MM-DDTHH:MM:SS[.f...] with frac fractional digits (0..9),

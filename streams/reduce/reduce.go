@@ -1,8 +1,10 @@
 // Package reduce bin-averages das streams in time (spec 6.2 das2_bin_avgsec and
 // 6.3 das2_bin_peakavgsec) as a das.Sink between a reader and a writer: per
-// packet ID, fill-aware, bin centers, bins aligned to a start time, optional
-// min/max/count planes, in O(1) memory per packet ID. It imports only the
-// standard library and the streams model packages.
+// packet ID, fill-aware, bin centers, bins floor((t - origin)/width) aligned to
+// a start time (records before it land in bins before it), optional
+// min/max/count planes, in O(1) memory per packet ID. NaN values count as
+// missing, like fill. It imports only the standard library and the streams
+// model packages.
 package reduce
 
 import (
@@ -136,8 +138,12 @@ func (r *Reducer) Dataset(ds *das.Dataset) error {
 			}
 			continue
 		}
-		if o.Enc.Kind == das.EncInt || o.Enc.Kind == das.EncUint {
+		switch {
+		case o.Enc.Kind == das.EncInt || o.Enc.Kind == das.EncUint:
 			o.Enc, o.Storage = das.Encoding{Kind: das.EncReal, Size: 8}, "double"
+		case o.Enc.Kind == das.EncText && !o.Enc.Var && o.Enc.Size < 9 && !o.IsTime():
+			// A mean needs more room than a narrow integer field: 7 digits.
+			o.Enc, o.Storage, o.Text = das.Encoding{Kind: das.EncText, Size: 14}, "double", das.TextFormat{Conv: 'e', Digits: 6}
 		}
 		if o.IsTime() {
 			continue // only the binning time is reduced; other times are dropped below
@@ -246,10 +252,9 @@ func (r *Reducer) Record(rec *das.Record) error {
 	if !r.haveT0 {
 		r.t0, r.haveT0 = t, true
 	}
-	bin := int64((t - r.t0) / r.w) // truncation toward zero, as das2_bin_avgsec
-	if bin < 0 {
-		bin = 0
-	}
+	// Every bin is one width wide, before the origin too: floor, where das2C's
+	// C conversion truncates toward zero and so makes [t0-w, t0+w) one bin.
+	bin := int64(math.Floor((t - r.t0) / r.w))
 	if st.open && bin != st.bin {
 		if err := r.emit(st); err != nil {
 			return err

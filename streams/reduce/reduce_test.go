@@ -112,13 +112,24 @@ func TestBins(t *testing.T) {
 			"1;2024-01-01T00:00:45.000;2.0000000e+00",
 			"1;2024-01-01T00:01:45.000;4.0000000e+00")
 	})
-	t.Run("aligned to begin, points before it in bin 0", func(t *testing.T) {
+	t.Run("aligned to begin, points before it in bins before it", func(t *testing.T) {
 		l := run(t, reduce.Options{Width: 60, Begin: t0.Add(30), HasBegin: true}, one, []point{
-			{1, 0, []float64{1}}, {1, 40, []float64{3}}, {1, 95, []float64{7}},
+			{1, -100, []float64{5}}, {1, 0, []float64{1}}, {1, 40, []float64{3}}, {1, 95, []float64{7}},
 		})
 		check(t, l,
-			"1;2024-01-01T00:01:00.000;2.0000000e+00",
+			"1;2023-12-31T23:58:00.000;5.0000000e+00",
+			"1;2024-01-01T00:00:00.000;1.0000000e+00",
+			"1;2024-01-01T00:01:00.000;3.0000000e+00",
 			"1;2024-01-01T00:02:00.000;7.0000000e+00")
+	})
+	t.Run("time going back before the first record", func(t *testing.T) {
+		l := run(t, reduce.Options{Width: 60}, one, []point{
+			{1, 100, []float64{1}}, {1, 70, []float64{3}}, {1, 45, []float64{5}}, {1, 39, []float64{7}},
+		})
+		check(t, l,
+			"1;2024-01-01T00:02:10.000;1.0000000e+00",
+			"1;2024-01-01T00:01:10.000;4.0000000e+00",
+			"1;2024-01-01T00:00:10.000;7.0000000e+00")
 	})
 	t.Run("non-monotonic input gives one output per run", func(t *testing.T) {
 		l := run(t, begin, one, []point{

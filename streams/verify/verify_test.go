@@ -56,7 +56,7 @@ func TestViolations(t *testing.T) {
 		{"log:debug", s22 + frame("xx", "<comment type=\"log:debug\" value=\"x\" source=\"s\"/>"), "3.10 log level", 33},
 		{"exception in [00]", frame("00", "<exception type=\"ServerError\" message=\"x\"/>"), "3.10 exception placement", 0},
 		{"exception not last", s22 + frame("xx", "<exception type=\"ServerError\" message=\"x\"/>") + frame("xx", "<comment type=\"a\" value=\"b\" source=\"c\"/>"), "3.10 exception last", -1},
-		{"no data no exception", s22, "7.6 empty result", -1},
+		{"no data no exception", s22 + frame("01", "<packet>"+x+"<y type=\"ascii10\" name=\"v\" units=\"\"/></packet>"), "7.6 empty result", -1},
 		{"truncated", s22 + frame("01", "<packet>"+x+"<y type=\"ascii10\" name=\"v\" units=\"\"/></packet>") + rec[:20], "7.1 truncated packet", 33 + 97},
 		{"das3 no type", tag("Sx", "", "<stream version=\"3.0\"/>") + tag("Ex", "", "<exception type=\"NoMatchingData\">x</exception>"), "4.2 stream type", 0},
 		{"das3 epoch with real semantic", s3 + ds3(`<scalar semantic="real" index="*" units="t2000"><packet numItems="1" itemBytes="8" encoding="LEreal"/></scalar>`), "4.4 epoch units", int64(len(s3))},
