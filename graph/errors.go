@@ -26,8 +26,13 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	if gqlErr != nil && strings.Contains(gqlErr.Message, "introspection disabled") {
 		code = fault.Forbidden
 	}
-	if errors.Is(err, context.Canceled) {
-		code = fault.Internal
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		err = fault.Wrap(err, fault.Timeout, "the request ran past its time limit and was stopped; ask for less at a time")
+		code = fault.Timeout
+	case errors.Is(err, context.Canceled):
+		err = fault.Wrap(err, fault.Timeout, "the request was cancelled")
+		code = fault.Timeout
 	}
 	presented := graphql.DefaultErrorPresenter(ctx, err)
 	if code == fault.Internal && (gqlErr == nil || gqlErr.Extensions == nil) {

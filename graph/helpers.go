@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/graph/model"
@@ -30,9 +31,39 @@ func (r *Resolver) readable(ctx context.Context, path string) (*ent.Resource, er
 	return res, nil
 }
 
-// orgAndUser resolves an organization the viewer administers and a user by e-mail.
-func (r *Resolver) orgAndUser(ctx context.Context, orgName, email string) (*ent.Organization, *ent.User, error) {
-	org, err := account.OrganizationByName(ctx, r.Client, orgName)
+// visibleOrganization resolves an organization the viewer belongs to (any, for system
+// admins). One the viewer does not belong to gets the answer a missing one gets.
+func (r *Resolver) visibleOrganization(ctx context.Context, name string) (*ent.Organization, error) {
+	org, err := account.OrganizationByName(ctx, r.Client, name)
+	if err != nil {
+		return nil, err
+	}
+	if v := viewer(ctx); !v.IsSystemAdmin() && !v.IsMember(org.ID) {
+		return nil, account.ErrNoOrganization(name)
+	}
+	return org, nil
+}
+
+// keyUser resolves the user a new key is to act as. Only that user or a system admin may
+// name one; that is decided before any lookup, so the answer never tells whether an
+// account exists.
+func (r *Resolver) keyUser(ctx context.Context, email string) (int, error) {
+	v := viewer(ctx)
+	if !v.IsSystemAdmin() && (v.User == nil || !strings.EqualFold(strings.TrimSpace(email), v.User.Email)) {
+		return 0, fault.New(fault.Forbidden, "only that user (or a system admin) may create a key acting as them")
+	}
+	u, err := account.UserByEmail(ctx, r.Client, email)
+	if err != nil {
+		return 0, err
+	}
+	return u.ID, nil
+}
+
+// orgAndUser resolves an organization the viewer administers and a user by e-mail. With
+// member set the user must belong to the organization, and an unknown address gets the
+// same answer as a non-member, so managing members never tells whether an account exists.
+func (r *Resolver) orgAndUser(ctx context.Context, orgName, email string, member bool) (*ent.Organization, *ent.User, error) {
+	org, err := r.visibleOrganization(ctx, orgName)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -40,6 +71,15 @@ func (r *Resolver) orgAndUser(ctx context.Context, orgName, email string) (*ent.
 		return nil, nil, err
 	}
 	u, err := account.UserByEmail(ctx, r.Client, email)
+	if member {
+		ok := false
+		if err == nil {
+			ok, err = account.IsMember(ctx, r.Client, org.ID, u.ID)
+		}
+		if err == nil && !ok || fault.Is(err, fault.NotFound) {
+			return nil, nil, fault.New(fault.NotFound, "%s is not a member of %s", email, org.Name)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

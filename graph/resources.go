@@ -51,10 +51,28 @@ func (r *Resolver) requireParent(ctx context.Context, path string, level access.
 		if err != nil {
 			return err
 		}
-		return r.Authz.Require(ctx, viewer(ctx), res, level)
+		err = r.Authz.Require(ctx, viewer(ctx), res, level)
+		if fault.Is(err, fault.NotFound) {
+			// Hidden: answer as for a missing parent, whichever ancestor was found.
+			return fault.Wrap(err, fault.NotFound, "no resource at %s", tree.ParentPath(clean))
+		}
+		return err
 	}
-	// A new top-level folder is an organization: that is createOrganization's job.
-	return r.Authz.RequireSystemAdmin(viewer(ctx))
+	if tree.ParentPath(clean) == "" {
+		return fault.New(fault.BadInput, "top-level folders are organizations: use createOrganization")
+	}
+	// Nothing above path exists: the same answer a hidden parent gets.
+	return fault.New(fault.NotFound, "no resource at %s", tree.ParentPath(clean))
+}
+
+// descendants lists what is below obj. Read access is inherited (membership covers the
+// organization, grants cover the subtree), so one check on obj stands for all of them
+// instead of one per row.
+func (r *Resolver) descendants(ctx context.Context, obj *ent.Resource, depth int) ([]*ent.Resource, error) {
+	if err := r.Authz.Require(ctx, viewer(ctx), obj, access.Read); err != nil {
+		return []*ent.Resource{}, nil //nolint:nilerr // a resource the viewer cannot read has no visible descendants
+	}
+	return tree.Descendants(ctx, r.Client, obj, depth)
 }
 
 // readableOnly drops the resources the viewer may not read.

@@ -156,7 +156,7 @@ func (r *mutationResolver) CreateOrganization(ctx context.Context, name string, 
 
 // AddMember is the resolver for the addMember field.
 func (r *mutationResolver) AddMember(ctx context.Context, organization string, email string, admin *bool) (*ent.Membership, error) {
-	org, u, err := r.orgAndUser(ctx, organization, email)
+	org, u, err := r.orgAndUser(ctx, organization, email, false)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (r *mutationResolver) AddMember(ctx context.Context, organization string, e
 
 // SetMemberAdmin is the resolver for the setMemberAdmin field.
 func (r *mutationResolver) SetMemberAdmin(ctx context.Context, organization string, email string, admin bool) (*ent.Membership, error) {
-	org, u, err := r.orgAndUser(ctx, organization, email)
+	org, u, err := r.orgAndUser(ctx, organization, email, true)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (r *mutationResolver) SetMemberAdmin(ctx context.Context, organization stri
 
 // RemoveMember is the resolver for the removeMember field.
 func (r *mutationResolver) RemoveMember(ctx context.Context, organization string, email string) (bool, error) {
-	org, u, err := r.orgAndUser(ctx, organization, email)
+	org, u, err := r.orgAndUser(ctx, organization, email, true)
 	if err != nil {
 		return false, err
 	}
@@ -183,10 +183,12 @@ func (r *mutationResolver) RemoveMember(ctx context.Context, organization string
 
 // GrantPermission is the resolver for the grantPermission field.
 func (r *mutationResolver) GrantPermission(ctx context.Context, path string, grantee model.GranteeInput, level permission.Level) (*ent.Permission, error) {
-	res, err := r.readable(ctx, path)
+	res, err := r.authorized(ctx, path, access.Admin)
 	if err != nil {
 		return nil, err
 	}
+	// The grantee is looked up only after the admin check, so the answer never tells a
+	// non-admin whether an account or organization exists.
 	g, err := r.grantee(ctx, grantee)
 	if err != nil {
 		return nil, err
@@ -207,22 +209,18 @@ func (r *mutationResolver) RevokePermission(ctx context.Context, id int) (bool, 
 func (r *mutationResolver) CreateKey(ctx context.Context, input model.CreateKeyInput) (*model.CreatedKey, error) {
 	in := access.NewKey{Name: input.Name, AsControllerPath: deref(input.AsController)}
 	if input.Organization != nil {
-		org, err := account.OrganizationByName(ctx, r.Client, *input.Organization)
+		org, err := r.visibleOrganization(ctx, *input.Organization)
 		if err != nil {
 			return nil, err
 		}
 		in.OrganizationID = &org.ID
 	}
 	if input.AsUserEmail != nil {
-		u, err := account.UserByEmail(ctx, r.Client, *input.AsUserEmail)
-		if fault.Is(err, fault.NotFound) {
-			// Same answer as for an existing non-member: keys do not reveal accounts.
-			return nil, fault.New(fault.NotFound, "that user is not a member of the organization")
-		}
+		id, err := r.keyUser(ctx, *input.AsUserEmail)
 		if err != nil {
 			return nil, err
 		}
-		in.AsUserID = &u.ID
+		in.AsUserID = &id
 	}
 	k, secret, err := r.Authz.CreateKey(ctx, viewer(ctx), in)
 	if err != nil {
@@ -477,7 +475,7 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*
 func (r *queryResolver) Keys(ctx context.Context, organization *string) ([]*ent.Key, error) {
 	var orgID *int
 	if organization != nil {
-		org, err := account.OrganizationByName(ctx, r.Client, *organization)
+		org, err := r.visibleOrganization(ctx, *organization)
 		if err != nil {
 			return nil, err
 		}
@@ -571,11 +569,7 @@ func (r *resourceResolver) Descendants(ctx context.Context, obj *ent.Resource, d
 	if depth != nil {
 		d = *depth
 	}
-	all, err := tree.Descendants(ctx, r.Client, obj, d)
-	if err != nil {
-		return nil, err
-	}
-	return r.readableOnly(ctx, all)
+	return r.descendants(ctx, obj, d)
 }
 
 // Sequence is the resolver for the sequence field.

@@ -21,6 +21,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/blob"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/demo"
+	"github.com/rhizoflex/rhizoflex/internal/fault"
 	"github.com/rhizoflex/rhizoflex/internal/files"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 )
@@ -68,9 +69,7 @@ func (a *App) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("/graphql", a.graphqlHandler())
-	mux.Handle(files.Prefix+"/", files.Handler(a.db.Client, a.blobs, func(r *http.Request, res *ent.Resource) error {
-		return a.authz.Require(r.Context(), access.ViewerFrom(r.Context()), res, access.Read)
-	}))
+	mux.Handle(files.Prefix+"/", files.Handler(a.db.Client, a.blobs, a.authorizeDownload))
 	if a.cfg.Playground {
 		mux.Handle("GET /playground", playgroundHandler())
 	} else {
@@ -80,16 +79,36 @@ func (a *App) Handler() http.Handler {
 	if a.extraRoutes != nil {
 		a.extraRoutes(mux)
 	}
-	c := cors.New(cors.Options{
-		AllowedOrigins:   a.cfg.CORSOrigins,
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:   []string{"Authorization", "Content-Type"},
-		AllowCredentials: true,
-		MaxAge:           600,
-	})
-	// Order: recover, log, CORS, session load/save, viewer, CSRF, status hints, routes.
-	inner := a.sessions.LoadAndSave(a.authenticate(a.csrf(withHints(mux))))
-	return recoverPanics(a.log, logRequests(a.log, c.Handler(inner)))
+	// Order: recover, log, body idle timeout, CORS, session load/save, viewer, CSRF,
+	// status hints, routes.
+	var h http.Handler = a.sessions.LoadAndSave(a.authenticate(a.csrf(withHints(mux))))
+	if len(a.cfg.CORSOrigins) > 0 {
+		// rs/cors allows every origin when the list is empty; with no origins configured
+		// no CORS headers are sent at all, so browsers keep to the same origin.
+		h = cors.New(cors.Options{
+			AllowedOrigins:   a.cfg.CORSOrigins,
+			AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+			AllowedHeaders:   []string{"Authorization", "Content-Type"},
+			AllowCredentials: true,
+			MaxAge:           600,
+		}).Handler(h)
+	}
+	return recoverPanics(a.log, logRequests(a.log, bodyIdleTimeout(a.cfg.BodyIdleTimeout, h)))
+}
+
+// authorizeDownload decides a download URL. res is nil when nothing is at the path. A
+// hidden resource and a missing one get the same answer: 401 with a Basic realm for an
+// anonymous viewer (who may have a key to offer), 404 for everyone else.
+func (a *App) authorizeDownload(r *http.Request, res *ent.Resource, missing error) error {
+	v := access.ViewerFrom(r.Context())
+	err := missing
+	if res != nil {
+		err = a.authz.Require(r.Context(), v, res, access.Read)
+	}
+	if fault.Is(err, fault.NotFound) && v.Anonymous() {
+		return fault.Wrap(err, fault.Unauthenticated, "sign in or send an API key to read this")
+	}
+	return err
 }
 
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {

@@ -44,6 +44,8 @@ type Config struct {
 	QueryComplexity    int                   `koanf:"query_complexity"`
 	QueryDepth         int                   `koanf:"query_depth"`
 	ShutdownTimeout    time.Duration         `koanf:"shutdown_timeout"`
+	RequestTimeout     time.Duration         `koanf:"request_timeout"`
+	BodyIdleTimeout    time.Duration         `koanf:"body_idle_timeout"`
 	BulkThreshold      int64                 `koanf:"bulk_threshold"`
 	BlobURL            string                `koanf:"blob_url"`
 	TrimInterval       time.Duration         `koanf:"trim_interval"`
@@ -77,9 +79,11 @@ func defaults() map[string]any {
 		"session_lifetime":     "168h",
 		"max_body_bytes":       1 << 20,
 		"max_upload_bytes":     256 << 20,
-		"query_complexity":     2000,
+		"query_complexity":     100000,
 		"query_depth":          15,
 		"shutdown_timeout":     "30s",
+		"request_timeout":      "30s",
+		"body_idle_timeout":    "30s",
 		"bulk_threshold":       64 << 10,
 		"blob_url":             "",
 		"trim_interval":        "1m",
@@ -246,7 +250,7 @@ func (c Config) validate() error {
 			add("cors_origins may not contain * (credentials are allowed): list the origins")
 		}
 	}
-	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval} {
+	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval, "request_timeout": c.RequestTimeout, "body_idle_timeout": c.BodyIdleTimeout} {
 		if d <= 0 {
 			add("%s must be positive (got %s)", name, d)
 		}

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -31,6 +33,7 @@ func (a *App) graphqlHandler() http.Handler {
 			Limiter: a.limiter, Mailer: a.mailer, PasswordParams: a.cfg.Password, BaseURL: a.cfg.BaseURL,
 			Blobs: a.blobs, BulkThreshold: a.cfg.BulkThreshold, MaxUploadBytes: a.cfg.MaxUploadBytes,
 		},
+		Complexity: graph.Complexity(),
 	}))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
@@ -53,16 +56,32 @@ func (a *App) graphqlHandler() http.Handler {
 	srv.SetRecoverFunc(graph.Recover)
 
 	small, large := a.cfg.MaxBodyBytes, a.cfg.MaxUploadBytes
+	bounded := withDeadline(a.cfg.RequestTimeout, srv)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			// Subscriptions live as long as the client wants; they have no deadline.
+			srv.ServeHTTP(w, r)
+			return
+		}
+		multipart := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
 		limit := small
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if multipart {
 			limit = large
 		}
 		if r.ContentLength > limit {
-			http.Error(w, fmt.Sprintf("request body of %d bytes is over the limit of %d bytes", r.ContentLength, limit), http.StatusRequestEntityTooLarge)
+			writeGraphQLError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d bytes", r.ContentLength, limit))
 			return
 		}
-		limitBody(limit, srv).ServeHTTP(w, r)
+		if r.Method == http.MethodPost && !multipart {
+			body, status, msg := checkGraphQLBody(r, w, limit)
+			if status != 0 {
+				writeGraphQLError(w, status, msg)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		limitBody(limit, bounded).ServeHTTP(w, r)
 	})
 }
 

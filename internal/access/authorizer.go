@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -68,8 +69,14 @@ func NewAuthorizer(client *ent.Client) *Authorizer { return &Authorizer{client: 
 //     organization;
 //   - explicit grants on r or an ancestor (to the user, to an organization the user is a
 //     member of, or to the public) add their level; a public grant is all an anonymous
-//     viewer gets.
+//     viewer gets;
+//   - a key confined to an organization (every controller key, and user keys made for
+//     one) is, outside that organization, only as good as an anonymous viewer; no key is
+//     ever a system admin.
 func (a *Authorizer) LevelOn(ctx context.Context, v *Viewer, r *ent.Resource) (Level, error) {
+	if v.outsideKeyScope(r) {
+		v = &Viewer{}
+	}
 	level := baseLevel(v, r)
 	if level == Admin {
 		return level, nil
@@ -84,6 +91,9 @@ func (a *Authorizer) LevelOn(ctx context.Context, v *Viewer, r *ent.Resource) (L
 // baseLevel is what the viewer's own standing gives, without reading grants: system admin,
 // organization membership, controller scope.
 func baseLevel(v *Viewer, r *ent.Resource) Level {
+	if v.outsideKeyScope(r) {
+		return None
+	}
 	if v.IsSystemAdmin() {
 		return Admin
 	}
@@ -147,9 +157,11 @@ func ancestorPaths(path string) []string {
 	return append(out, path)
 }
 
-// Require returns nil when v has at least level on r. Otherwise it returns UNAUTHENTICATED
-// for anonymous viewers and FORBIDDEN for others; when the viewer may not even read r, the
-// error is NOT_FOUND so that hidden resources are not revealed.
+// Require returns nil when v has at least level on r. When the viewer may not even read r,
+// it returns NOT_FOUND with the message a missing resource at r.Path gives (tree.ByPath),
+// for every viewer, anonymous included: a hidden resource and a missing one look the same.
+// Callers that found r by something other than its path (an id) must not pass that
+// message on. When the viewer may read r but needs more, it returns FORBIDDEN.
 func (a *Authorizer) Require(ctx context.Context, v *Viewer, r *ent.Resource, level Level) error {
 	if baseLevel(v, r) >= level {
 		return nil // no grant can matter: skip the database
@@ -162,13 +174,14 @@ func (a *Authorizer) Require(ctx context.Context, v *Viewer, r *ent.Resource, le
 		return nil
 	}
 	if have == None {
-		if v.Anonymous() {
-			return fault.New(fault.Unauthenticated, "sign in to access %s", r.Path)
-		}
-		return fault.New(fault.NotFound, "no resource at %s", r.Path)
+		return fault.Wrap(ErrHidden, fault.NotFound, "no resource at %s", r.Path)
 	}
 	return fault.New(fault.Forbidden, "%s access to %s is required", level, r.Path)
 }
+
+// ErrHidden is the cause of the NOT_FOUND error for a resource that exists but that the
+// viewer may not read.
+var ErrHidden = errors.New("hidden from the viewer")
 
 // RequireOrgAdmin allows system admins and admins of the organization (human users only
 // when humanOnly is set).
@@ -205,7 +218,8 @@ func (a *Authorizer) RequireHuman(v *Viewer) error {
 	return fault.New(fault.Forbidden, "only a signed-in person may do this, not an API key")
 }
 
-// LoadMemberships fills the viewer's organization memberships (once per request).
+// LoadMemberships fills the viewer's organization memberships (once per request); a key
+// confined to an organization sees only its membership there.
 func (a *Authorizer) LoadMemberships(ctx context.Context, v *Viewer) error {
 	v.memberships = map[int]bool{}
 	if v.User == nil {
@@ -215,8 +229,11 @@ func (a *Authorizer) LoadMemberships(ctx context.Context, v *Viewer) error {
 	if err != nil {
 		return fmt.Errorf("load memberships: %w", err)
 	}
+	org := v.keyOrganization()
 	for _, m := range ms {
-		v.memberships[m.OrganizationID] = m.IsAdmin
+		if org == nil || *org == m.OrganizationID {
+			v.memberships[m.OrganizationID] = m.IsAdmin
+		}
 	}
 	return nil
 }

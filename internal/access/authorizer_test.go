@@ -61,15 +61,16 @@ func TestPermissionMatrix(t *testing.T) {
 						t.Errorf("%s %s on %s: allowed=%v, want %v (err %v)", viewerName, level, res.Path, allowed, want >= level, err)
 					}
 					if err != nil {
+						// Hidden looks like missing, for every viewer, anonymous included.
 						wantCode := fault.Forbidden
-						switch {
-						case want == access.None && viewerName == "anonymous":
-							wantCode = fault.Unauthenticated
-						case want == access.None:
+						if want == access.None {
 							wantCode = fault.NotFound
 						}
 						if !fault.Is(err, wantCode) {
 							t.Errorf("%s %s on %s: error %v, want code %s", viewerName, level, res.Path, err, wantCode)
+						}
+						if want == access.None && fault.SafeMessage(err) != "no resource at "+res.Path {
+							t.Errorf("%s on hidden %s says %q, not what a missing resource says", viewerName, res.Path, fault.SafeMessage(err))
 						}
 					}
 				}
@@ -112,20 +113,51 @@ func TestKeys(t *testing.T) {
 		if _, _, err := authz.CreateKey(ctx, keyViewer, access.NewKey{Name: "from a key"}); !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("key creating a key: %v", err)
 		}
-		// A member cannot make a key for another member; the org admin can.
+		// Only the user themself (or a system admin) makes a key acting as that user: not
+		// another member, not the org admin, not an admin of another organization.
 		member := viewerFor(t, authz, w, "lmember")
 		ladmin := viewerFor(t, authz, w, "ladmin")
 		other := w.Users["lmember"].ID
-		if _, _, err := authz.CreateKey(ctx, viewerFor(t, authz, w, "omember"), access.NewKey{Name: "x", AsUserID: &other, OrganizationID: &w.Lab.ID}); !fault.Is(err, fault.Forbidden) {
+		if _, _, err := authz.CreateKey(ctx, viewerFor(t, authz, w, "omember"), access.NewKey{Name: "x", AsUserID: &other, OrganizationID: &w.Lab.ID}); !fault.Is(err, fault.NotFound) {
+			t.Fatalf("other org admin making a key for lmember in lab: %v", err)
+		}
+		if _, _, err := authz.CreateKey(ctx, viewerFor(t, authz, w, "omember"), access.NewKey{Name: "x", AsUserID: &other}); !fault.Is(err, fault.Forbidden) {
 			t.Fatalf("other org admin making a key for lmember: %v", err)
 		}
-		k, secret, err := authz.CreateKey(ctx, ladmin, access.NewKey{Name: "for member", AsUserID: &other, OrganizationID: &w.Lab.ID})
+		if _, _, err := authz.CreateKey(ctx, ladmin, access.NewKey{Name: "for member", AsUserID: &other, OrganizationID: &w.Lab.ID}); !fault.Is(err, fault.Forbidden) {
+			t.Fatalf("org admin making a key acting as a member: %v", err)
+		}
+		sysID := w.Users["sys"].ID
+		if _, _, err := authz.CreateKey(ctx, ladmin, access.NewKey{Name: "as sys", AsUserID: &sysID, OrganizationID: &w.Lab.ID}); !fault.Is(err, fault.Forbidden) {
+			t.Fatalf("org admin making a key acting as the system admin: %v", err)
+		}
+		// A key for an organization the viewer does not belong to is refused.
+		if _, _, err := authz.CreateKey(ctx, member, access.NewKey{Name: "x", OrganizationID: &w.Other.ID}); !fault.Is(err, fault.NotFound) {
+			t.Fatalf("key for another organization: %v", err)
+		}
+		k, secret, err := authz.CreateKey(ctx, member, access.NewKey{Name: "mine, for lab", OrganizationID: &w.Lab.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		v, err := authz.AuthenticateKey(ctx, secret)
-		if err != nil || v.User.ID != other {
+		if err != nil || v.User.ID != other || v.IsSystemAdmin() {
 			t.Fatalf("key acting as member: %v %v", v, err)
+		}
+		// The system admin may make a key acting as a member; it is confined to the key's
+		// organization and is never a system admin.
+		sys := viewerFor(t, authz, w, "sys")
+		if !sys.IsSystemAdmin() {
+			t.Fatal("session of the system admin is not a system admin")
+		}
+		_, sysKey, err := authz.CreateKey(ctx, sys, access.NewKey{Name: "own"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kv, err := authz.AuthenticateKey(ctx, sysKey); err != nil || kv.IsSystemAdmin() {
+			t.Fatalf("a system admin's key has system-admin powers: %v", err)
+		}
+		if err := authz.RequireSystemAdmin(mustKeyViewer(t, authz, sysKey)); !fault.Is(err, fault.Forbidden) {
+			t.Fatalf("system admin's key passes RequireSystemAdmin: %v", err)
 		}
 		// Controller keys need write access to the controller.
 		if _, _, err := authz.CreateKey(ctx, viewerFor(t, authz, w, "omember"), access.NewKey{Name: "c", AsControllerPath: "/lab/ctrl"}); !fault.Is(err, fault.NotFound) {
@@ -225,4 +257,13 @@ func TestPasswordReset(t *testing.T) {
 			}
 		}
 	})
+}
+
+func mustKeyViewer(t *testing.T, authz *access.Authorizer, secret string) *access.Viewer {
+	t.Helper()
+	v, err := authz.AuthenticateKey(t.Context(), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

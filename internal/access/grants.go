@@ -81,6 +81,10 @@ func (a *Authorizer) Revoke(ctx context.Context, v *Viewer, permissionID int) er
 		return fmt.Errorf("load resource: %w", err)
 	}
 	if err := a.Require(ctx, v, r, Admin); err != nil {
+		if fault.Is(err, fault.NotFound) {
+			// Found by id: the message must not name the hidden resource.
+			return fault.Wrap(err, fault.NotFound, "no permission %d", permissionID)
+		}
 		return err
 	}
 	if err := a.client.Permission.DeleteOne(p).Exec(ctx); err != nil {

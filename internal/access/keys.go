@@ -44,8 +44,9 @@ func HashSecret(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// NewKey describes a key to create. Exactly one of AsUserID and AsControllerPath is set;
-// OrganizationID is required for user keys made by org admins for other members.
+// NewKey describes a key to create. At most one of AsUserID and AsControllerPath is set
+// (neither: a key acting as the viewer). OrganizationID confines a user key to one
+// organization.
 type NewKey struct {
 	Name             string
 	OrganizationID   *int
@@ -54,9 +55,15 @@ type NewKey struct {
 }
 
 // CreateKey creates an API key and returns it with its secret, which is never shown again.
-// Only people signed in with a session may create keys. A controller key needs write
-// access to the controller; a user key needs to be the viewer's own, or the viewer must be
-// an admin of an organization the target user belongs to.
+// The rules, which no chain of other operations gets around:
+//
+//   - only people signed in with a session create keys (a key cannot make keys);
+//   - a key acting as a user is made by that user, or by a system admin;
+//   - a key confined to an organization is made by a member of it (or a system admin),
+//     and acts as a member of it: the user it acts as must belong to it;
+//   - a controller key needs write access to the controller and is confined to the
+//     controller's organization;
+//   - no key has system-admin powers (Viewer.IsSystemAdmin).
 func (a *Authorizer) CreateKey(ctx context.Context, v *Viewer, in NewKey) (*ent.Key, string, error) {
 	if err := a.RequireHuman(v); err != nil {
 		return nil, "", err
@@ -64,6 +71,9 @@ func (a *Authorizer) CreateKey(ctx context.Context, v *Viewer, in NewKey) (*ent.
 	name := strings.TrimSpace(in.Name)
 	if name == "" || len(name) > 100 {
 		return nil, "", fault.New(fault.BadInput, "a key needs a name of 1 to 100 characters")
+	}
+	if in.OrganizationID != nil && !v.IsSystemAdmin() && !v.IsMember(*in.OrganizationID) {
+		return nil, "", errNoOrganization
 	}
 	create := a.client.Key.Create().SetName(name).SetCreatedByID(v.User.ID).SetCreatedAt(time.Now())
 	switch {
@@ -80,35 +90,37 @@ func (a *Authorizer) CreateKey(ctx context.Context, v *Viewer, in NewKey) (*ent.
 		if ctrl.Type != resource.TypeControllerFolder {
 			return nil, "", fault.New(fault.BadInput, "%s is not a controller", ctrl.Path)
 		}
+		if in.OrganizationID != nil && (ctrl.OrganizationID == nil || *ctrl.OrganizationID != *in.OrganizationID) {
+			return nil, "", fault.New(fault.BadInput, "%s does not belong to that organization", ctrl.Path)
+		}
 		create.SetAccessAsControllerID(ctrl.ID).SetNillableOrganizationID(ctrl.OrganizationID)
 	default:
 		target := v.User.ID
 		if in.AsUserID != nil {
 			target = *in.AsUserID
 		}
-		if in.OrganizationID != nil {
-			create.SetOrganizationID(*in.OrganizationID)
-		}
 		if target != v.User.ID && !v.IsSystemAdmin() {
-			if in.OrganizationID == nil {
-				return nil, "", fault.New(fault.BadInput, "name the organization to make a key for another user")
-			}
-			if err := a.RequireOrgAdmin(v, *in.OrganizationID); err != nil {
-				return nil, "", err
-			}
+			return nil, "", fault.New(fault.Forbidden, "only that user (or a system admin) may create a key acting as them")
+		}
+		if in.OrganizationID != nil {
 			member, err := a.client.Membership.Query().
 				Where(membership.UserID(target), membership.OrganizationID(*in.OrganizationID)).Exist(ctx)
 			if err != nil {
 				return nil, "", fmt.Errorf("check membership: %w", err)
 			}
 			if !member {
-				return nil, "", fault.New(fault.NotFound, "that user is not a member of the organization")
+				return nil, "", fault.New(fault.BadInput, "the user the key acts as is not a member of that organization")
 			}
+			create.SetOrganizationID(*in.OrganizationID)
 		}
 		create.SetAccessAsUserID(target)
 	}
 	return saveKey(ctx, create)
 }
+
+// errNoOrganization is the answer for an organization the viewer does not belong to,
+// the same as for one that does not exist.
+var errNoOrganization = fault.New(fault.NotFound, "no such organization")
 
 func (a *Authorizer) resourceByPath(ctx context.Context, path string) (*ent.Resource, error) {
 	r, err := a.client.Resource.Query().

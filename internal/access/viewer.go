@@ -21,9 +21,28 @@ type Viewer struct {
 	memberships map[int]bool
 }
 
-// IsSystemAdmin reports whether the viewer is a system admin (a user key of a system admin
-// counts: it acts as that user).
-func (v *Viewer) IsSystemAdmin() bool { return v != nil && v.User != nil && v.User.SystemAdmin }
+// IsSystemAdmin reports whether the viewer is a system admin signed in as a person. A key
+// never has system-admin powers, not even a key acting as a system admin: a leaked or
+// delegated key must not be able to create users, organizations or admins.
+func (v *Viewer) IsSystemAdmin() bool {
+	return v != nil && v.Key == nil && v.User != nil && v.User.SystemAdmin
+}
+
+// keyOrganization is the organization a key is confined to, or nil (no key, or a personal
+// key of a user, which acts within that user's memberships).
+func (v *Viewer) keyOrganization() *int {
+	if v == nil || v.Key == nil {
+		return nil
+	}
+	return v.Key.OrganizationID
+}
+
+// outsideKeyScope reports whether r lies outside the organization the viewer's key is
+// confined to; there the key is only as good as an anonymous viewer.
+func (v *Viewer) outsideKeyScope(r *ent.Resource) bool {
+	org := v.keyOrganization()
+	return org != nil && (r.OrganizationID == nil || *r.OrganizationID != *org)
+}
 
 // IsMember reports whether the viewer's user belongs to the organization.
 func (v *Viewer) IsMember(orgID int) bool {

@@ -13,11 +13,17 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 )
 
+// ErrNoOrganization is the NOT_FOUND error for an organization called name that does not
+// exist or that the viewer may not see (the two answers are the same).
+func ErrNoOrganization(name string) error {
+	return fault.New(fault.NotFound, "no organization %s", name)
+}
+
 // OrganizationByName returns the organization called name.
 func OrganizationByName(ctx context.Context, client *ent.Client, name string) (*ent.Organization, error) {
 	o, err := client.Organization.Query().Where(organization.Name(name)).Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, fault.New(fault.NotFound, "no organization %s", name)
+		return nil, ErrNoOrganization(name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up organization %s: %w", name, err)
@@ -49,6 +55,15 @@ func Organizations(ctx context.Context, client *ent.Client, userID int, all bool
 		return nil, fmt.Errorf("list organizations: %w", err)
 	}
 	return orgs, nil
+}
+
+// IsMember reports whether userID belongs to organization orgID.
+func IsMember(ctx context.Context, client *ent.Client, orgID, userID int) (bool, error) {
+	ok, err := client.Membership.Query().Where(membership.OrganizationID(orgID), membership.UserID(userID)).Exist(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look up membership: %w", err)
+	}
+	return ok, nil
 }
 
 // Members lists the memberships of an organization, admins first.

@@ -19,7 +19,9 @@ const (
 	BadInput        Code = "BAD_USER_INPUT"
 	Conflict        Code = "CONFLICT"
 	RateLimited     Code = "RATE_LIMITED"
-	Internal        Code = "INTERNAL"
+	// Timeout: the request ran past its server-side deadline and was stopped.
+	Timeout  Code = "TIMEOUT"
+	Internal Code = "INTERNAL"
 )
 
 // Error is a classified error. Message is shown to clients; Cause is logged only.

@@ -55,7 +55,7 @@ func BenchmarkRead(b *testing.B) {
 	for _, d := range dbtest.Dialects {
 		b.Run(d, func(b *testing.B) {
 			e := benchEnv(b, d)
-			srv := httptest.NewServer(files.Handler(e.client, e.blobs, func(*http.Request, *ent.Resource) error { return nil }))
+			srv := httptest.NewServer(files.Handler(e.client, e.blobs, func(_ *http.Request, _ *ent.Resource, missing error) error { return missing }))
 			b.Cleanup(srv.Close)
 			for _, s := range benchSizes {
 				f := e.fileTB(b, "/lab/r-"+s.name)

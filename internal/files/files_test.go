@@ -130,7 +130,10 @@ func (e *env) serve(t *testing.T) *server {
 	t.Helper()
 	s := &server{forbid: map[string]fault.Code{}}
 	mux := http.NewServeMux()
-	mux.Handle("/files/", files.Handler(e.client, e.blobs, func(_ *http.Request, res *ent.Resource) error {
+	mux.Handle("/files/", files.Handler(e.client, e.blobs, func(_ *http.Request, res *ent.Resource, missing error) error {
+		if res == nil {
+			return missing
+		}
 		if code, ok := s.forbid[res.Path]; ok {
 			return fault.New(code, "no access to %s", res.Path)
 		}

@@ -24,7 +24,7 @@ const Prefix = "/files"
 // stripping the prefix. authorize decides whether the request may read the resource; its
 // fault codes become the HTTP status (UNAUTHENTICATED 401, FORBIDDEN 403, NOT_FOUND 404,
 // BAD_USER_INPUT 400) with the safe message as plain text.
-func Handler(client *ent.Client, blobs blob.Store, authorize func(r *http.Request, res *ent.Resource) error) http.Handler {
+func Handler(client *ent.Client, blobs blob.Store, authorize Authorize) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -37,8 +37,13 @@ func Handler(client *ent.Client, blobs blob.Store, authorize func(r *http.Reques
 	})
 }
 
+// Authorize decides whether request r may read res. When nothing is at the path, res is
+// nil and missing is the NOT_FOUND error to answer (or to turn into the answer a hidden
+// resource gets, so that the two look the same).
+type Authorize func(r *http.Request, res *ent.Resource, missing error) error
+
 func serve(w http.ResponseWriter, r *http.Request, client *ent.Client, blobs blob.Store,
-	authorize func(r *http.Request, res *ent.Resource) error,
+	authorize Authorize,
 ) error {
 	ctx := r.Context()
 	path, ok := strings.CutPrefix(r.URL.Path, Prefix)
@@ -54,10 +59,13 @@ func serve(w http.ResponseWriter, r *http.Request, client *ent.Client, blobs blo
 		rev = n
 	}
 	res, err := tree.ByPath(ctx, client, path)
-	if err != nil {
+	switch {
+	case fault.Is(err, fault.NotFound):
+		return authorize(r, nil, err)
+	case err != nil:
 		return err
 	}
-	if err := authorize(r, res); err != nil {
+	if err := authorize(r, res, nil); err != nil {
 		return err
 	}
 	if res.Type != tree.File {

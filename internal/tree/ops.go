@@ -79,7 +79,7 @@ func Descendants(ctx context.Context, client *ent.Client, r *ent.Resource, depth
 		return nil, fault.New(fault.BadInput, "depth must be between 1 and 100")
 	}
 	rs, err := client.Resource.Query().
-		Where(resource.PathHasPrefix(r.Path+"/"), resource.Deleted(false)).
+		Where(Below(r.Path), resource.Deleted(false)).
 		Order(ent.Asc(resource.FieldPath)).Limit(MaxDescendants + 1).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("descendants of %s: %w", r.Path, err)
@@ -169,7 +169,7 @@ func relocate(ctx context.Context, client *ent.Client, r *ent.Resource, parentID
 		oldPrefix := r.Path + "/"
 		// Rewrite the subtree's paths with one statement; || and substr work on both databases.
 		upd := c.Resource.Update().
-			Where(resource.PathHasPrefix(oldPrefix)).
+			Where(Below(r.Path)).
 			Modify(func(u *entsql.UpdateBuilder) {
 				u.Set(resource.FieldPath, entsql.ExprFunc(func(b *entsql.Builder) {
 					b.Arg(newPath + "/").WriteString(" || substr(").Ident(resource.FieldPath).
@@ -216,7 +216,7 @@ func Delete(ctx context.Context, client *ent.Client, r *ent.Resource, purge Purg
 		c := tx.Client()
 		var err error
 		ids, err = c.Resource.Query().
-			Where(resource.Or(resource.ID(r.ID), resource.PathHasPrefix(r.Path+"/")), resource.Deleted(false)).IDs(ctx)
+			Where(resource.Or(resource.ID(r.ID), Below(r.Path)), resource.Deleted(false)).IDs(ctx)
 		if err != nil {
 			return fmt.Errorf("collect %s: %w", r.Path, err)
 		}

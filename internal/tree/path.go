@@ -4,7 +4,12 @@ package tree
 
 import (
 	"strings"
+	"unicode/utf8"
 
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/rhizoflex/rhizoflex/ent/predicate"
+	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/ent/schema"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 )
@@ -66,4 +71,20 @@ func ParentPath(path string) string {
 		return ""
 	}
 	return path[:i]
+}
+
+// Below matches the resources strictly below the resource at path: those whose path starts
+// with path + "/", compared byte for byte. It is not SQL LIKE, which ignores case on
+// SQLite and treats _ and % as wildcards: "/omega" never matches "/OMEGA/x" or
+// "/o_ega/x", on either database. substr counts characters on both databases; names are
+// ASCII, but the count is of runes so that this stays right if that changes.
+func Below(path string) predicate.Resource {
+	prefix := path + "/"
+	n := utf8.RuneCountInString(prefix)
+	return predicate.Resource(func(s *entsql.Selector) {
+		s.Where(entsql.P(func(b *entsql.Builder) {
+			b.WriteString("substr(").Ident(s.C(resource.FieldPath)).WriteString(", 1, ").Arg(n).
+				WriteString(") = ").Arg(prefix)
+		}))
+	})
 }
