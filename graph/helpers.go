@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rhizoflex/rhizoflex/ent"
@@ -129,4 +131,23 @@ func WithRemoteAddr(ctx context.Context, addr string) context.Context {
 func RemoteAddr(ctx context.Context) string {
 	s, _ := ctx.Value(remoteAddrKey{}).(string)
 	return s
+}
+
+// inScope drops the organizations outside the viewer's key scope (a key confined to one
+// organization sees only that one).
+func inScope(ctx context.Context, orgs []*ent.Organization, err error) ([]*ent.Organization, error) {
+	if err != nil {
+		return nil, err
+	}
+	v := viewer(ctx)
+	return slices.DeleteFunc(orgs, func(o *ent.Organization) bool { return !v.InScope(o.ID) }), nil
+}
+
+// membershipsInScope drops the memberships outside the viewer's key scope.
+func membershipsInScope(ctx context.Context, ms []*ent.Membership, err error) ([]*ent.Membership, error) {
+	if err != nil {
+		return nil, fmt.Errorf("list memberships: %w", err)
+	}
+	v := viewer(ctx)
+	return slices.DeleteFunc(ms, func(m *ent.Membership) bool { return !v.InScope(m.OrganizationID) }), nil
 }

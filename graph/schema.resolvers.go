@@ -416,7 +416,8 @@ func (r *queryResolver) Organizations(ctx context.Context) ([]*ent.Organization,
 	if v.User == nil {
 		return []*ent.Organization{}, nil
 	}
-	return account.Organizations(ctx, r.Client, v.User.ID, v.IsSystemAdmin())
+	orgs, err := account.Organizations(ctx, r.Client, v.User.ID, v.IsSystemAdmin())
+	return inScope(ctx, orgs, err)
 }
 
 // Organization is the resolver for the organization field.
@@ -683,7 +684,8 @@ func (r *userResolver) Memberships(ctx context.Context, obj *ent.User) ([]*ent.M
 	if v.User == nil || (v.User.ID != obj.ID && !v.IsSystemAdmin()) {
 		return nil, fault.New(fault.Forbidden, "only the user and system admins see memberships")
 	}
-	return obj.QueryMemberships().All(ctx)
+	ms, err := obj.QueryMemberships().All(ctx)
+	return membershipsInScope(ctx, ms, err)
 }
 
 // FileRevision returns generated.FileRevisionResolver implementation.

@@ -46,6 +46,7 @@ type Config struct {
 	ShutdownTimeout    time.Duration         `koanf:"shutdown_timeout"`
 	RequestTimeout     time.Duration         `koanf:"request_timeout"`
 	BodyIdleTimeout    time.Duration         `koanf:"body_idle_timeout"`
+	HeaderTimeout      time.Duration         `koanf:"header_timeout"`
 	BulkThreshold      int64                 `koanf:"bulk_threshold"`
 	BlobURL            string                `koanf:"blob_url"`
 	TrimInterval       time.Duration         `koanf:"trim_interval"`
@@ -84,6 +85,7 @@ func defaults() map[string]any {
 		"shutdown_timeout":     "30s",
 		"request_timeout":      "30s",
 		"body_idle_timeout":    "30s",
+		"header_timeout":       "10s",
 		"bulk_threshold":       64 << 10,
 		"blob_url":             "",
 		"trim_interval":        "1m",
@@ -250,7 +252,7 @@ func (c Config) validate() error {
 			add("cors_origins may not contain * (credentials are allowed): list the origins")
 		}
 	}
-	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval, "request_timeout": c.RequestTimeout, "body_idle_timeout": c.BodyIdleTimeout} {
+	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval, "request_timeout": c.RequestTimeout, "body_idle_timeout": c.BodyIdleTimeout, "header_timeout": c.HeaderTimeout} {
 		if d <= 0 {
 			add("%s must be positive (got %s)", name, d)
 		}

@@ -56,13 +56,17 @@ func (a *App) graphqlHandler() http.Handler {
 	srv.SetRecoverFunc(graph.Recover)
 
 	small, large := a.cfg.MaxBodyBytes, a.cfg.MaxUploadBytes
-	bounded := withDeadline(a.cfg.RequestTimeout, srv)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			// Subscriptions live as long as the client wants; they have no deadline.
 			srv.ServeHTTP(w, r)
 			return
 		}
+		// The deadline covers reading the body too; resolvers see it in their context
+		// and their database work is cancelled when it passes.
+		ctx, cancel := context.WithTimeout(r.Context(), a.cfg.RequestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		multipart := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
 		limit := small
 		if multipart {
@@ -81,7 +85,12 @@ func (a *App) graphqlHandler() http.Handler {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
 		}
-		limitBody(limit, bounded).ServeHTTP(w, r)
+		if ctx.Err() != nil {
+			// gqlgen answers a context that is already over with a bare null.
+			writeGraphQLErrorCode(w, http.StatusServiceUnavailable, fault.Timeout, timeoutMessage)
+			return
+		}
+		limitBody(limit, srv).ServeHTTP(w, r)
 	})
 }
 

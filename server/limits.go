@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,19 +107,16 @@ func expectedJSON(field string) string {
 
 // writeGraphQLError answers with a GraphQL error response of code BAD_USER_INPUT.
 func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
+	writeGraphQLErrorCode(w, status, fault.BadInput, msg)
+}
+
+// timeoutMessage is what a request that ran past request_timeout is told.
+const timeoutMessage = "the request ran past its time limit and was stopped; ask for less at a time"
+
+func writeGraphQLErrorCode(w http.ResponseWriter, status int, code fault.Code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(fault.BadInput)}}},
-	})
-}
-
-// withDeadline gives each request a server-side deadline: its database work is cancelled
-// when it passes.
-func withDeadline(d time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
 	})
 }

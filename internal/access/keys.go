@@ -233,6 +233,9 @@ func (a *Authorizer) Keys(ctx context.Context, v *Viewer, orgID *int) ([]*ent.Ke
 		q = q.Where(key.OrganizationID(*orgID))
 	default:
 		q = q.Where(key.Or(key.CreatedByID(v.User.ID), key.AccessAsUserID(v.User.ID)))
+		if org := v.keyOrganization(); org != nil {
+			q = q.Where(key.OrganizationID(*org))
+		}
 	}
 	keys, err := q.All(ctx)
 	if err != nil {

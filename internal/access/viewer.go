@@ -37,6 +37,13 @@ func (v *Viewer) keyOrganization() *int {
 	return v.Key.OrganizationID
 }
 
+// InScope reports whether organization orgID is within what the viewer's key may see:
+// always for people and personal keys, only its own organization for a confined key.
+func (v *Viewer) InScope(orgID int) bool {
+	org := v.keyOrganization()
+	return org == nil || *org == orgID
+}
+
 // outsideKeyScope reports whether r lies outside the organization the viewer's key is
 // confined to; there the key is only as good as an anonymous viewer.
 func (v *Viewer) outsideKeyScope(r *ent.Resource) bool {
