@@ -336,7 +336,9 @@ func TestGivenTimesAndRetriesOverGraphQL(t *testing.T) {
 			c.do(t, `mutation($v: [SequenceValueInput!]!) { updateSequences(values: $v) }`, batch).ok(t)
 		}
 		var res struct {
-			Values struct{ Edges []struct{ Node struct{ Timestamp string } } }
+			Values struct {
+				Edges []struct{ Node struct{ Timestamp string } }
+			}
 		}
 		c.do(t, `{ resource(path: "/lab/data/temperature") { values(first: 10) { edges { node { timestamp } } } } }`, nil).ok(t).decode(t, "resource", &res)
 		var got []string
