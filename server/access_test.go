@@ -186,8 +186,8 @@ func TestPermissionMatrixOverGraphQL(t *testing.T) {
 				cell := fmt.Sprintf("%s on %s", viewerName, res.Path)
 
 				r := c.do(t, `query($p: String!) { resource(path: $p) { path access } }`, map[string]any{"p": res.Path})
-				switch {
-				case want == access.None:
+				switch want {
+				case access.None:
 					if r.code() != "" || string(r.Data["resource"]) != "null" {
 						t.Errorf("resource %s: want null, got %s", cell, r.raw)
 					}
@@ -202,9 +202,9 @@ func TestPermissionMatrixOverGraphQL(t *testing.T) {
 				r = c.do(t, `mutation($p: String!) { grantPermission(path: $p, grantee: {userEmail: "grantee@example.com"}, level: READ) { id } }`,
 					map[string]any{"p": res.Path})
 				var wantCode string
-				switch {
-				case want == access.Admin:
-				case want == access.None:
+				switch want {
+				case access.Admin:
+				case access.None:
 					wantCode = "NOT_FOUND"
 				default:
 					wantCode = "FORBIDDEN"

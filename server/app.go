@@ -81,7 +81,7 @@ func (a *App) Handler() http.Handler {
 	}
 	// Order: recover, log, body idle timeout, CORS, session load/save, viewer, CSRF,
 	// status hints, routes.
-	var h http.Handler = a.sessions.LoadAndSave(a.authenticate(a.csrf(withHints(mux))))
+	h := a.sessions.LoadAndSave(a.authenticate(a.csrf(withHints(mux))))
 	if len(a.cfg.CORSOrigins) > 0 {
 		// rs/cors allows every origin when the list is empty; with no origins configured
 		// no CORS headers are sent at all, so browsers keep to the same origin.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -494,7 +495,12 @@ func TestSlowClients(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- app.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
 	addr := ln.Addr().String()
 
 	// Stalled body: 10 of a promised 1000 bytes, then nothing.
@@ -548,7 +554,7 @@ func TestSlowClients(t *testing.T) {
 		if _, err := bufio.NewReader(hc).ReadString('\n'); err == nil {
 			t.Fatal("a connection with unfinished headers stayed open")
 		}
-	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+	} else if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 		t.Fatal("a connection with unfinished headers stayed open for 10 s")
 	}
 }

@@ -1753,11 +1753,12 @@ type Permission {
   level: AccessLevel!
 }
 
-"Exactly one of asUserEmail (default: yourself) and asController."
+"At most one of asUserEmail (default: yourself) and asController. No key has system-admin powers."
 input CreateKeyInput {
   name: String!
-  "The organization the key belongs to (required to make a key for another member)."
+  "Confines the key to this organization (you must belong to it); outside it the key is worth what an anonymous viewer gets. Controller keys are always confined to the controller's organization."
   organization: String
+  "The user the key acts as: only yourself, unless you are a system admin."
   asUserEmail: String
   "Path of a controller folder the key acts as."
   asController: String

@@ -18,12 +18,13 @@ type Node interface {
 	GetID() int
 }
 
-// Exactly one of asUserEmail (default: yourself) and asController.
+// At most one of asUserEmail (default: yourself) and asController. No key has system-admin powers.
 type CreateKeyInput struct {
 	Name string `json:"name"`
-	// The organization the key belongs to (required to make a key for another member).
+	// Confines the key to this organization (you must belong to it); outside it the key is worth what an anonymous viewer gets. Controller keys are always confined to the controller's organization.
 	Organization *string `json:"organization,omitempty"`
-	AsUserEmail  *string `json:"asUserEmail,omitempty"`
+	// The user the key acts as: only yourself, unless you are a system admin.
+	AsUserEmail *string `json:"asUserEmail,omitempty"`
 	// Path of a controller folder the key acts as.
 	AsController *string `json:"asController,omitempty"`
 }

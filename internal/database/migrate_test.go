@@ -247,7 +247,7 @@ func TestUniqueRevisionMigrationDeduplicates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer rows.Close()
+			defer func() { _ = rows.Close() }()
 			var got []string
 			for rows.Next() {
 				var s, b, c int64
