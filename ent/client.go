@@ -22,6 +22,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
 	"github.com/rhizoflex/rhizoflex/ent/organization"
+	"github.com/rhizoflex/rhizoflex/ent/outgoingmessage"
 	"github.com/rhizoflex/rhizoflex/ent/passwordreset"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
@@ -52,6 +53,8 @@ type Client struct {
 	Message *MessageClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// OutgoingMessage is the client for interacting with the OutgoingMessage builders.
+	OutgoingMessage *OutgoingMessageClient
 	// PasswordReset is the client for interacting with the PasswordReset builders.
 	PasswordReset *PasswordResetClient
 	// Permission is the client for interacting with the Permission builders.
@@ -84,6 +87,7 @@ func (c *Client) init() {
 	c.Membership = NewMembershipClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
+	c.OutgoingMessage = NewOutgoingMessageClient(c.config)
 	c.PasswordReset = NewPasswordResetClient(c.config)
 	c.Permission = NewPermissionClient(c.config)
 	c.Resource = NewResourceClient(c.config)
@@ -190,6 +194,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Membership:       NewMembershipClient(cfg),
 		Message:          NewMessageClient(cfg),
 		Organization:     NewOrganizationClient(cfg),
+		OutgoingMessage:  NewOutgoingMessageClient(cfg),
 		PasswordReset:    NewPasswordResetClient(cfg),
 		Permission:       NewPermissionClient(cfg),
 		Resource:         NewResourceClient(cfg),
@@ -223,6 +228,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Membership:       NewMembershipClient(cfg),
 		Message:          NewMessageClient(cfg),
 		Organization:     NewOrganizationClient(cfg),
+		OutgoingMessage:  NewOutgoingMessageClient(cfg),
 		PasswordReset:    NewPasswordResetClient(cfg),
 		Permission:       NewPermissionClient(cfg),
 		Resource:         NewResourceClient(cfg),
@@ -260,8 +266,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.Membership, c.Message,
-		c.Organization, c.PasswordReset, c.Permission, c.Resource, c.Revision,
-		c.Rollup, c.Session, c.User,
+		c.Organization, c.OutgoingMessage, c.PasswordReset, c.Permission, c.Resource,
+		c.Revision, c.Rollup, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -272,8 +278,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.Membership, c.Message,
-		c.Organization, c.PasswordReset, c.Permission, c.Resource, c.Revision,
-		c.Rollup, c.Session, c.User,
+		c.Organization, c.OutgoingMessage, c.PasswordReset, c.Permission, c.Resource,
+		c.Revision, c.Rollup, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -296,6 +302,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Message.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
+	case *OutgoingMessageMutation:
+		return c.OutgoingMessage.mutate(ctx, m)
 	case *PasswordResetMutation:
 		return c.PasswordReset.mutate(ctx, m)
 	case *PermissionMutation:
@@ -1518,6 +1526,187 @@ func (c *OrganizationClient) mutate(ctx context.Context, m *OrganizationMutation
 	}
 }
 
+// OutgoingMessageClient is a client for the OutgoingMessage schema.
+type OutgoingMessageClient struct {
+	config
+}
+
+// NewOutgoingMessageClient returns a client for the OutgoingMessage from the given config.
+func NewOutgoingMessageClient(c config) *OutgoingMessageClient {
+	return &OutgoingMessageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outgoingmessage.Hooks(f(g(h())))`.
+func (c *OutgoingMessageClient) Use(hooks ...Hook) {
+	c.hooks.OutgoingMessage = append(c.hooks.OutgoingMessage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outgoingmessage.Intercept(f(g(h())))`.
+func (c *OutgoingMessageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutgoingMessage = append(c.inters.OutgoingMessage, interceptors...)
+}
+
+// Create returns a builder for creating a OutgoingMessage entity.
+func (c *OutgoingMessageClient) Create() *OutgoingMessageCreate {
+	mutation := newOutgoingMessageMutation(c.config, OpCreate)
+	return &OutgoingMessageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutgoingMessage entities.
+func (c *OutgoingMessageClient) CreateBulk(builders ...*OutgoingMessageCreate) *OutgoingMessageCreateBulk {
+	return &OutgoingMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutgoingMessageClient) MapCreateBulk(slice any, setFunc func(*OutgoingMessageCreate, int)) *OutgoingMessageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutgoingMessageCreateBulk{err: fmt.Errorf("calling to OutgoingMessageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutgoingMessageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutgoingMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutgoingMessage.
+func (c *OutgoingMessageClient) Update() *OutgoingMessageUpdate {
+	mutation := newOutgoingMessageMutation(c.config, OpUpdate)
+	return &OutgoingMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutgoingMessageClient) UpdateOne(_m *OutgoingMessage) *OutgoingMessageUpdateOne {
+	mutation := newOutgoingMessageMutation(c.config, OpUpdateOne, withOutgoingMessage(_m))
+	return &OutgoingMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutgoingMessageClient) UpdateOneID(id int) *OutgoingMessageUpdateOne {
+	mutation := newOutgoingMessageMutation(c.config, OpUpdateOne, withOutgoingMessageID(id))
+	return &OutgoingMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutgoingMessage.
+func (c *OutgoingMessageClient) Delete() *OutgoingMessageDelete {
+	mutation := newOutgoingMessageMutation(c.config, OpDelete)
+	return &OutgoingMessageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutgoingMessageClient) DeleteOne(_m *OutgoingMessage) *OutgoingMessageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutgoingMessageClient) DeleteOneID(id int) *OutgoingMessageDeleteOne {
+	builder := c.Delete().Where(outgoingmessage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutgoingMessageDeleteOne{builder}
+}
+
+// Query returns a query builder for OutgoingMessage.
+func (c *OutgoingMessageClient) Query() *OutgoingMessageQuery {
+	return &OutgoingMessageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutgoingMessage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutgoingMessage entity by its id.
+func (c *OutgoingMessageClient) Get(ctx context.Context, id int) (*OutgoingMessage, error) {
+	return c.Query().Where(outgoingmessage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutgoingMessageClient) GetX(ctx context.Context, id int) *OutgoingMessage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a OutgoingMessage.
+func (c *OutgoingMessageClient) QueryOrganization(_m *OutgoingMessage) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outgoingmessage.Table, outgoingmessage.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, outgoingmessage.OrganizationTable, outgoingmessage.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryController queries the controller edge of a OutgoingMessage.
+func (c *OutgoingMessageClient) QueryController(_m *OutgoingMessage) *ResourceQuery {
+	query := (&ResourceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outgoingmessage.Table, outgoingmessage.FieldID, id),
+			sqlgraph.To(resource.Table, resource.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, outgoingmessage.ControllerTable, outgoingmessage.ControllerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a OutgoingMessage.
+func (c *OutgoingMessageClient) QueryUser(_m *OutgoingMessage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outgoingmessage.Table, outgoingmessage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, outgoingmessage.UserTable, outgoingmessage.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OutgoingMessageClient) Hooks() []Hook {
+	return c.hooks.OutgoingMessage
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutgoingMessageClient) Interceptors() []Interceptor {
+	return c.inters.OutgoingMessage
+}
+
+func (c *OutgoingMessageClient) mutate(ctx context.Context, m *OutgoingMessageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutgoingMessageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutgoingMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutgoingMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutgoingMessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutgoingMessage mutation op: %q", m.Op())
+	}
+}
+
 // PasswordResetClient is a client for the PasswordReset schema.
 type PasswordResetClient struct {
 	config
@@ -2725,12 +2914,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		BusPayload, ControllerStatus, JobLease, Key, Membership, Message, Organization,
-		PasswordReset, Permission, Resource, Revision, Rollup, Session, User []ent.Hook
+		OutgoingMessage, PasswordReset, Permission, Resource, Revision, Rollup,
+		Session, User []ent.Hook
 	}
 	inters struct {
 		BusPayload, ControllerStatus, JobLease, Key, Membership, Message, Organization,
-		PasswordReset, Permission, Resource, Revision, Rollup, Session,
-		User []ent.Interceptor
+		OutgoingMessage, PasswordReset, Permission, Resource, Revision, Rollup,
+		Session, User []ent.Interceptor
 	}
 )
 

@@ -29,6 +29,16 @@ type ControllerStatus struct {
 	Status map[string]interface{} `json:"status,omitempty"`
 	// WatchdogMinutes holds the value of the "watchdog_minutes" field.
 	WatchdogMinutes int `json:"watchdog_minutes,omitempty"`
+	// HeartbeatAt holds the value of the "heartbeat_at" field.
+	HeartbeatAt *time.Time `json:"heartbeat_at,omitempty"`
+	// LastConnectAt holds the value of the "last_connect_at" field.
+	LastConnectAt *time.Time `json:"last_connect_at,omitempty"`
+	// ClientVersion holds the value of the "client_version" field.
+	ClientVersion string `json:"client_version,omitempty"`
+	// LastWatchdogAt holds the value of the "last_watchdog_at" field.
+	LastWatchdogAt *time.Time `json:"last_watchdog_at,omitempty"`
+	// WatchdogOfflineNotified holds the value of the "watchdog_offline_notified" field.
+	WatchdogOfflineNotified bool `json:"watchdog_offline_notified,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ControllerStatusQuery when eager-loading is set.
 	Edges        ControllerStatusEdges `json:"edges"`
@@ -73,9 +83,13 @@ func (*ControllerStatus) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case controllerstatus.FieldStatus:
 			values[i] = new([]byte)
+		case controllerstatus.FieldWatchdogOfflineNotified:
+			values[i] = new(sql.NullBool)
 		case controllerstatus.FieldID, controllerstatus.FieldControllerID, controllerstatus.FieldWatchdogMinutes:
 			values[i] = new(sql.NullInt64)
-		case controllerstatus.FieldLastOnlineAt, controllerstatus.FieldLastWatchdogNoticeAt:
+		case controllerstatus.FieldClientVersion:
+			values[i] = new(sql.NullString)
+		case controllerstatus.FieldLastOnlineAt, controllerstatus.FieldLastWatchdogNoticeAt, controllerstatus.FieldHeartbeatAt, controllerstatus.FieldLastConnectAt, controllerstatus.FieldLastWatchdogAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -131,6 +145,39 @@ func (_m *ControllerStatus) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field watchdog_minutes", values[i])
 			} else if value.Valid {
 				_m.WatchdogMinutes = int(value.Int64)
+			}
+		case controllerstatus.FieldHeartbeatAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field heartbeat_at", values[i])
+			} else if value.Valid {
+				_m.HeartbeatAt = new(time.Time)
+				*_m.HeartbeatAt = value.Time
+			}
+		case controllerstatus.FieldLastConnectAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_connect_at", values[i])
+			} else if value.Valid {
+				_m.LastConnectAt = new(time.Time)
+				*_m.LastConnectAt = value.Time
+			}
+		case controllerstatus.FieldClientVersion:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field client_version", values[i])
+			} else if value.Valid {
+				_m.ClientVersion = value.String
+			}
+		case controllerstatus.FieldLastWatchdogAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_watchdog_at", values[i])
+			} else if value.Valid {
+				_m.LastWatchdogAt = new(time.Time)
+				*_m.LastWatchdogAt = value.Time
+			}
+		case controllerstatus.FieldWatchdogOfflineNotified:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field watchdog_offline_notified", values[i])
+			} else if value.Valid {
+				_m.WatchdogOfflineNotified = value.Bool
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -196,6 +243,27 @@ func (_m *ControllerStatus) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("watchdog_minutes=")
 	builder.WriteString(fmt.Sprintf("%v", _m.WatchdogMinutes))
+	builder.WriteString(", ")
+	if v := _m.HeartbeatAt; v != nil {
+		builder.WriteString("heartbeat_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.LastConnectAt; v != nil {
+		builder.WriteString("last_connect_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("client_version=")
+	builder.WriteString(_m.ClientVersion)
+	builder.WriteString(", ")
+	if v := _m.LastWatchdogAt; v != nil {
+		builder.WriteString("last_watchdog_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("watchdog_offline_notified=")
+	builder.WriteString(fmt.Sprintf("%v", _m.WatchdogOfflineNotified))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -78,6 +78,76 @@ func (_c *ControllerStatusCreate) SetNillableWatchdogMinutes(v *int) *Controller
 	return _c
 }
 
+// SetHeartbeatAt sets the "heartbeat_at" field.
+func (_c *ControllerStatusCreate) SetHeartbeatAt(v time.Time) *ControllerStatusCreate {
+	_c.mutation.SetHeartbeatAt(v)
+	return _c
+}
+
+// SetNillableHeartbeatAt sets the "heartbeat_at" field if the given value is not nil.
+func (_c *ControllerStatusCreate) SetNillableHeartbeatAt(v *time.Time) *ControllerStatusCreate {
+	if v != nil {
+		_c.SetHeartbeatAt(*v)
+	}
+	return _c
+}
+
+// SetLastConnectAt sets the "last_connect_at" field.
+func (_c *ControllerStatusCreate) SetLastConnectAt(v time.Time) *ControllerStatusCreate {
+	_c.mutation.SetLastConnectAt(v)
+	return _c
+}
+
+// SetNillableLastConnectAt sets the "last_connect_at" field if the given value is not nil.
+func (_c *ControllerStatusCreate) SetNillableLastConnectAt(v *time.Time) *ControllerStatusCreate {
+	if v != nil {
+		_c.SetLastConnectAt(*v)
+	}
+	return _c
+}
+
+// SetClientVersion sets the "client_version" field.
+func (_c *ControllerStatusCreate) SetClientVersion(v string) *ControllerStatusCreate {
+	_c.mutation.SetClientVersion(v)
+	return _c
+}
+
+// SetNillableClientVersion sets the "client_version" field if the given value is not nil.
+func (_c *ControllerStatusCreate) SetNillableClientVersion(v *string) *ControllerStatusCreate {
+	if v != nil {
+		_c.SetClientVersion(*v)
+	}
+	return _c
+}
+
+// SetLastWatchdogAt sets the "last_watchdog_at" field.
+func (_c *ControllerStatusCreate) SetLastWatchdogAt(v time.Time) *ControllerStatusCreate {
+	_c.mutation.SetLastWatchdogAt(v)
+	return _c
+}
+
+// SetNillableLastWatchdogAt sets the "last_watchdog_at" field if the given value is not nil.
+func (_c *ControllerStatusCreate) SetNillableLastWatchdogAt(v *time.Time) *ControllerStatusCreate {
+	if v != nil {
+		_c.SetLastWatchdogAt(*v)
+	}
+	return _c
+}
+
+// SetWatchdogOfflineNotified sets the "watchdog_offline_notified" field.
+func (_c *ControllerStatusCreate) SetWatchdogOfflineNotified(v bool) *ControllerStatusCreate {
+	_c.mutation.SetWatchdogOfflineNotified(v)
+	return _c
+}
+
+// SetNillableWatchdogOfflineNotified sets the "watchdog_offline_notified" field if the given value is not nil.
+func (_c *ControllerStatusCreate) SetNillableWatchdogOfflineNotified(v *bool) *ControllerStatusCreate {
+	if v != nil {
+		_c.SetWatchdogOfflineNotified(*v)
+	}
+	return _c
+}
+
 // SetController sets the "controller" edge to the Resource entity.
 func (_c *ControllerStatusCreate) SetController(v *Resource) *ControllerStatusCreate {
 	return _c.SetControllerID(v.ID)
@@ -137,6 +207,10 @@ func (_c *ControllerStatusCreate) defaults() {
 		v := controllerstatus.DefaultWatchdogMinutes
 		_c.mutation.SetWatchdogMinutes(v)
 	}
+	if _, ok := _c.mutation.WatchdogOfflineNotified(); !ok {
+		v := controllerstatus.DefaultWatchdogOfflineNotified
+		_c.mutation.SetWatchdogOfflineNotified(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -151,6 +225,14 @@ func (_c *ControllerStatusCreate) check() error {
 		if err := controllerstatus.WatchdogMinutesValidator(v); err != nil {
 			return &ValidationError{Name: "watchdog_minutes", err: fmt.Errorf(`ent: validator failed for field "ControllerStatus.watchdog_minutes": %w`, err)}
 		}
+	}
+	if v, ok := _c.mutation.ClientVersion(); ok {
+		if err := controllerstatus.ClientVersionValidator(v); err != nil {
+			return &ValidationError{Name: "client_version", err: fmt.Errorf(`ent: validator failed for field "ControllerStatus.client_version": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.WatchdogOfflineNotified(); !ok {
+		return &ValidationError{Name: "watchdog_offline_notified", err: errors.New(`ent: missing required field "ControllerStatus.watchdog_offline_notified"`)}
 	}
 	if len(_c.mutation.ControllerIDs()) == 0 {
 		return &ValidationError{Name: "controller", err: errors.New(`ent: missing required edge "ControllerStatus.controller"`)}
@@ -197,6 +279,26 @@ func (_c *ControllerStatusCreate) createSpec() (*ControllerStatus, *sqlgraph.Cre
 	if value, ok := _c.mutation.WatchdogMinutes(); ok {
 		_spec.SetField(controllerstatus.FieldWatchdogMinutes, field.TypeInt, value)
 		_node.WatchdogMinutes = value
+	}
+	if value, ok := _c.mutation.HeartbeatAt(); ok {
+		_spec.SetField(controllerstatus.FieldHeartbeatAt, field.TypeTime, value)
+		_node.HeartbeatAt = &value
+	}
+	if value, ok := _c.mutation.LastConnectAt(); ok {
+		_spec.SetField(controllerstatus.FieldLastConnectAt, field.TypeTime, value)
+		_node.LastConnectAt = &value
+	}
+	if value, ok := _c.mutation.ClientVersion(); ok {
+		_spec.SetField(controllerstatus.FieldClientVersion, field.TypeString, value)
+		_node.ClientVersion = value
+	}
+	if value, ok := _c.mutation.LastWatchdogAt(); ok {
+		_spec.SetField(controllerstatus.FieldLastWatchdogAt, field.TypeTime, value)
+		_node.LastWatchdogAt = &value
+	}
+	if value, ok := _c.mutation.WatchdogOfflineNotified(); ok {
+		_spec.SetField(controllerstatus.FieldWatchdogOfflineNotified, field.TypeBool, value)
+		_node.WatchdogOfflineNotified = value
 	}
 	if nodes := _c.mutation.ControllerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -367,6 +469,90 @@ func (u *ControllerStatusUpsert) AddWatchdogMinutes(v int) *ControllerStatusUpse
 	return u
 }
 
+// SetHeartbeatAt sets the "heartbeat_at" field.
+func (u *ControllerStatusUpsert) SetHeartbeatAt(v time.Time) *ControllerStatusUpsert {
+	u.Set(controllerstatus.FieldHeartbeatAt, v)
+	return u
+}
+
+// UpdateHeartbeatAt sets the "heartbeat_at" field to the value that was provided on create.
+func (u *ControllerStatusUpsert) UpdateHeartbeatAt() *ControllerStatusUpsert {
+	u.SetExcluded(controllerstatus.FieldHeartbeatAt)
+	return u
+}
+
+// ClearHeartbeatAt clears the value of the "heartbeat_at" field.
+func (u *ControllerStatusUpsert) ClearHeartbeatAt() *ControllerStatusUpsert {
+	u.SetNull(controllerstatus.FieldHeartbeatAt)
+	return u
+}
+
+// SetLastConnectAt sets the "last_connect_at" field.
+func (u *ControllerStatusUpsert) SetLastConnectAt(v time.Time) *ControllerStatusUpsert {
+	u.Set(controllerstatus.FieldLastConnectAt, v)
+	return u
+}
+
+// UpdateLastConnectAt sets the "last_connect_at" field to the value that was provided on create.
+func (u *ControllerStatusUpsert) UpdateLastConnectAt() *ControllerStatusUpsert {
+	u.SetExcluded(controllerstatus.FieldLastConnectAt)
+	return u
+}
+
+// ClearLastConnectAt clears the value of the "last_connect_at" field.
+func (u *ControllerStatusUpsert) ClearLastConnectAt() *ControllerStatusUpsert {
+	u.SetNull(controllerstatus.FieldLastConnectAt)
+	return u
+}
+
+// SetClientVersion sets the "client_version" field.
+func (u *ControllerStatusUpsert) SetClientVersion(v string) *ControllerStatusUpsert {
+	u.Set(controllerstatus.FieldClientVersion, v)
+	return u
+}
+
+// UpdateClientVersion sets the "client_version" field to the value that was provided on create.
+func (u *ControllerStatusUpsert) UpdateClientVersion() *ControllerStatusUpsert {
+	u.SetExcluded(controllerstatus.FieldClientVersion)
+	return u
+}
+
+// ClearClientVersion clears the value of the "client_version" field.
+func (u *ControllerStatusUpsert) ClearClientVersion() *ControllerStatusUpsert {
+	u.SetNull(controllerstatus.FieldClientVersion)
+	return u
+}
+
+// SetLastWatchdogAt sets the "last_watchdog_at" field.
+func (u *ControllerStatusUpsert) SetLastWatchdogAt(v time.Time) *ControllerStatusUpsert {
+	u.Set(controllerstatus.FieldLastWatchdogAt, v)
+	return u
+}
+
+// UpdateLastWatchdogAt sets the "last_watchdog_at" field to the value that was provided on create.
+func (u *ControllerStatusUpsert) UpdateLastWatchdogAt() *ControllerStatusUpsert {
+	u.SetExcluded(controllerstatus.FieldLastWatchdogAt)
+	return u
+}
+
+// ClearLastWatchdogAt clears the value of the "last_watchdog_at" field.
+func (u *ControllerStatusUpsert) ClearLastWatchdogAt() *ControllerStatusUpsert {
+	u.SetNull(controllerstatus.FieldLastWatchdogAt)
+	return u
+}
+
+// SetWatchdogOfflineNotified sets the "watchdog_offline_notified" field.
+func (u *ControllerStatusUpsert) SetWatchdogOfflineNotified(v bool) *ControllerStatusUpsert {
+	u.Set(controllerstatus.FieldWatchdogOfflineNotified, v)
+	return u
+}
+
+// UpdateWatchdogOfflineNotified sets the "watchdog_offline_notified" field to the value that was provided on create.
+func (u *ControllerStatusUpsert) UpdateWatchdogOfflineNotified() *ControllerStatusUpsert {
+	u.SetExcluded(controllerstatus.FieldWatchdogOfflineNotified)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -502,6 +688,104 @@ func (u *ControllerStatusUpsertOne) AddWatchdogMinutes(v int) *ControllerStatusU
 func (u *ControllerStatusUpsertOne) UpdateWatchdogMinutes() *ControllerStatusUpsertOne {
 	return u.Update(func(s *ControllerStatusUpsert) {
 		s.UpdateWatchdogMinutes()
+	})
+}
+
+// SetHeartbeatAt sets the "heartbeat_at" field.
+func (u *ControllerStatusUpsertOne) SetHeartbeatAt(v time.Time) *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.SetHeartbeatAt(v)
+	})
+}
+
+// UpdateHeartbeatAt sets the "heartbeat_at" field to the value that was provided on create.
+func (u *ControllerStatusUpsertOne) UpdateHeartbeatAt() *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.UpdateHeartbeatAt()
+	})
+}
+
+// ClearHeartbeatAt clears the value of the "heartbeat_at" field.
+func (u *ControllerStatusUpsertOne) ClearHeartbeatAt() *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.ClearHeartbeatAt()
+	})
+}
+
+// SetLastConnectAt sets the "last_connect_at" field.
+func (u *ControllerStatusUpsertOne) SetLastConnectAt(v time.Time) *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.SetLastConnectAt(v)
+	})
+}
+
+// UpdateLastConnectAt sets the "last_connect_at" field to the value that was provided on create.
+func (u *ControllerStatusUpsertOne) UpdateLastConnectAt() *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.UpdateLastConnectAt()
+	})
+}
+
+// ClearLastConnectAt clears the value of the "last_connect_at" field.
+func (u *ControllerStatusUpsertOne) ClearLastConnectAt() *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.ClearLastConnectAt()
+	})
+}
+
+// SetClientVersion sets the "client_version" field.
+func (u *ControllerStatusUpsertOne) SetClientVersion(v string) *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.SetClientVersion(v)
+	})
+}
+
+// UpdateClientVersion sets the "client_version" field to the value that was provided on create.
+func (u *ControllerStatusUpsertOne) UpdateClientVersion() *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.UpdateClientVersion()
+	})
+}
+
+// ClearClientVersion clears the value of the "client_version" field.
+func (u *ControllerStatusUpsertOne) ClearClientVersion() *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.ClearClientVersion()
+	})
+}
+
+// SetLastWatchdogAt sets the "last_watchdog_at" field.
+func (u *ControllerStatusUpsertOne) SetLastWatchdogAt(v time.Time) *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.SetLastWatchdogAt(v)
+	})
+}
+
+// UpdateLastWatchdogAt sets the "last_watchdog_at" field to the value that was provided on create.
+func (u *ControllerStatusUpsertOne) UpdateLastWatchdogAt() *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.UpdateLastWatchdogAt()
+	})
+}
+
+// ClearLastWatchdogAt clears the value of the "last_watchdog_at" field.
+func (u *ControllerStatusUpsertOne) ClearLastWatchdogAt() *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.ClearLastWatchdogAt()
+	})
+}
+
+// SetWatchdogOfflineNotified sets the "watchdog_offline_notified" field.
+func (u *ControllerStatusUpsertOne) SetWatchdogOfflineNotified(v bool) *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.SetWatchdogOfflineNotified(v)
+	})
+}
+
+// UpdateWatchdogOfflineNotified sets the "watchdog_offline_notified" field to the value that was provided on create.
+func (u *ControllerStatusUpsertOne) UpdateWatchdogOfflineNotified() *ControllerStatusUpsertOne {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.UpdateWatchdogOfflineNotified()
 	})
 }
 
@@ -804,6 +1088,104 @@ func (u *ControllerStatusUpsertBulk) AddWatchdogMinutes(v int) *ControllerStatus
 func (u *ControllerStatusUpsertBulk) UpdateWatchdogMinutes() *ControllerStatusUpsertBulk {
 	return u.Update(func(s *ControllerStatusUpsert) {
 		s.UpdateWatchdogMinutes()
+	})
+}
+
+// SetHeartbeatAt sets the "heartbeat_at" field.
+func (u *ControllerStatusUpsertBulk) SetHeartbeatAt(v time.Time) *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.SetHeartbeatAt(v)
+	})
+}
+
+// UpdateHeartbeatAt sets the "heartbeat_at" field to the value that was provided on create.
+func (u *ControllerStatusUpsertBulk) UpdateHeartbeatAt() *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.UpdateHeartbeatAt()
+	})
+}
+
+// ClearHeartbeatAt clears the value of the "heartbeat_at" field.
+func (u *ControllerStatusUpsertBulk) ClearHeartbeatAt() *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.ClearHeartbeatAt()
+	})
+}
+
+// SetLastConnectAt sets the "last_connect_at" field.
+func (u *ControllerStatusUpsertBulk) SetLastConnectAt(v time.Time) *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.SetLastConnectAt(v)
+	})
+}
+
+// UpdateLastConnectAt sets the "last_connect_at" field to the value that was provided on create.
+func (u *ControllerStatusUpsertBulk) UpdateLastConnectAt() *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.UpdateLastConnectAt()
+	})
+}
+
+// ClearLastConnectAt clears the value of the "last_connect_at" field.
+func (u *ControllerStatusUpsertBulk) ClearLastConnectAt() *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.ClearLastConnectAt()
+	})
+}
+
+// SetClientVersion sets the "client_version" field.
+func (u *ControllerStatusUpsertBulk) SetClientVersion(v string) *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.SetClientVersion(v)
+	})
+}
+
+// UpdateClientVersion sets the "client_version" field to the value that was provided on create.
+func (u *ControllerStatusUpsertBulk) UpdateClientVersion() *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.UpdateClientVersion()
+	})
+}
+
+// ClearClientVersion clears the value of the "client_version" field.
+func (u *ControllerStatusUpsertBulk) ClearClientVersion() *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.ClearClientVersion()
+	})
+}
+
+// SetLastWatchdogAt sets the "last_watchdog_at" field.
+func (u *ControllerStatusUpsertBulk) SetLastWatchdogAt(v time.Time) *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.SetLastWatchdogAt(v)
+	})
+}
+
+// UpdateLastWatchdogAt sets the "last_watchdog_at" field to the value that was provided on create.
+func (u *ControllerStatusUpsertBulk) UpdateLastWatchdogAt() *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.UpdateLastWatchdogAt()
+	})
+}
+
+// ClearLastWatchdogAt clears the value of the "last_watchdog_at" field.
+func (u *ControllerStatusUpsertBulk) ClearLastWatchdogAt() *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.ClearLastWatchdogAt()
+	})
+}
+
+// SetWatchdogOfflineNotified sets the "watchdog_offline_notified" field.
+func (u *ControllerStatusUpsertBulk) SetWatchdogOfflineNotified(v bool) *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.SetWatchdogOfflineNotified(v)
+	})
+}
+
+// UpdateWatchdogOfflineNotified sets the "watchdog_offline_notified" field to the value that was provided on create.
+func (u *ControllerStatusUpsertBulk) UpdateWatchdogOfflineNotified() *ControllerStatusUpsertBulk {
+	return u.Update(func(s *ControllerStatusUpsert) {
+		s.UpdateWatchdogOfflineNotified()
 	})
 }
 

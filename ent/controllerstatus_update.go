@@ -118,6 +118,100 @@ func (_u *ControllerStatusUpdate) AddWatchdogMinutes(v int) *ControllerStatusUpd
 	return _u
 }
 
+// SetHeartbeatAt sets the "heartbeat_at" field.
+func (_u *ControllerStatusUpdate) SetHeartbeatAt(v time.Time) *ControllerStatusUpdate {
+	_u.mutation.SetHeartbeatAt(v)
+	return _u
+}
+
+// SetNillableHeartbeatAt sets the "heartbeat_at" field if the given value is not nil.
+func (_u *ControllerStatusUpdate) SetNillableHeartbeatAt(v *time.Time) *ControllerStatusUpdate {
+	if v != nil {
+		_u.SetHeartbeatAt(*v)
+	}
+	return _u
+}
+
+// ClearHeartbeatAt clears the value of the "heartbeat_at" field.
+func (_u *ControllerStatusUpdate) ClearHeartbeatAt() *ControllerStatusUpdate {
+	_u.mutation.ClearHeartbeatAt()
+	return _u
+}
+
+// SetLastConnectAt sets the "last_connect_at" field.
+func (_u *ControllerStatusUpdate) SetLastConnectAt(v time.Time) *ControllerStatusUpdate {
+	_u.mutation.SetLastConnectAt(v)
+	return _u
+}
+
+// SetNillableLastConnectAt sets the "last_connect_at" field if the given value is not nil.
+func (_u *ControllerStatusUpdate) SetNillableLastConnectAt(v *time.Time) *ControllerStatusUpdate {
+	if v != nil {
+		_u.SetLastConnectAt(*v)
+	}
+	return _u
+}
+
+// ClearLastConnectAt clears the value of the "last_connect_at" field.
+func (_u *ControllerStatusUpdate) ClearLastConnectAt() *ControllerStatusUpdate {
+	_u.mutation.ClearLastConnectAt()
+	return _u
+}
+
+// SetClientVersion sets the "client_version" field.
+func (_u *ControllerStatusUpdate) SetClientVersion(v string) *ControllerStatusUpdate {
+	_u.mutation.SetClientVersion(v)
+	return _u
+}
+
+// SetNillableClientVersion sets the "client_version" field if the given value is not nil.
+func (_u *ControllerStatusUpdate) SetNillableClientVersion(v *string) *ControllerStatusUpdate {
+	if v != nil {
+		_u.SetClientVersion(*v)
+	}
+	return _u
+}
+
+// ClearClientVersion clears the value of the "client_version" field.
+func (_u *ControllerStatusUpdate) ClearClientVersion() *ControllerStatusUpdate {
+	_u.mutation.ClearClientVersion()
+	return _u
+}
+
+// SetLastWatchdogAt sets the "last_watchdog_at" field.
+func (_u *ControllerStatusUpdate) SetLastWatchdogAt(v time.Time) *ControllerStatusUpdate {
+	_u.mutation.SetLastWatchdogAt(v)
+	return _u
+}
+
+// SetNillableLastWatchdogAt sets the "last_watchdog_at" field if the given value is not nil.
+func (_u *ControllerStatusUpdate) SetNillableLastWatchdogAt(v *time.Time) *ControllerStatusUpdate {
+	if v != nil {
+		_u.SetLastWatchdogAt(*v)
+	}
+	return _u
+}
+
+// ClearLastWatchdogAt clears the value of the "last_watchdog_at" field.
+func (_u *ControllerStatusUpdate) ClearLastWatchdogAt() *ControllerStatusUpdate {
+	_u.mutation.ClearLastWatchdogAt()
+	return _u
+}
+
+// SetWatchdogOfflineNotified sets the "watchdog_offline_notified" field.
+func (_u *ControllerStatusUpdate) SetWatchdogOfflineNotified(v bool) *ControllerStatusUpdate {
+	_u.mutation.SetWatchdogOfflineNotified(v)
+	return _u
+}
+
+// SetNillableWatchdogOfflineNotified sets the "watchdog_offline_notified" field if the given value is not nil.
+func (_u *ControllerStatusUpdate) SetNillableWatchdogOfflineNotified(v *bool) *ControllerStatusUpdate {
+	if v != nil {
+		_u.SetWatchdogOfflineNotified(*v)
+	}
+	return _u
+}
+
 // SetController sets the "controller" edge to the Resource entity.
 func (_u *ControllerStatusUpdate) SetController(v *Resource) *ControllerStatusUpdate {
 	return _u.SetControllerID(v.ID)
@@ -204,6 +298,11 @@ func (_u *ControllerStatusUpdate) check() error {
 			return &ValidationError{Name: "watchdog_minutes", err: fmt.Errorf(`ent: validator failed for field "ControllerStatus.watchdog_minutes": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ClientVersion(); ok {
+		if err := controllerstatus.ClientVersionValidator(v); err != nil {
+			return &ValidationError{Name: "client_version", err: fmt.Errorf(`ent: validator failed for field "ControllerStatus.client_version": %w`, err)}
+		}
+	}
 	if _u.mutation.ControllerCleared() && len(_u.mutation.ControllerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ControllerStatus.controller"`)
 	}
@@ -251,6 +350,33 @@ func (_u *ControllerStatusUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if value, ok := _u.mutation.AddedWatchdogMinutes(); ok {
 		_spec.AddField(controllerstatus.FieldWatchdogMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.HeartbeatAt(); ok {
+		_spec.SetField(controllerstatus.FieldHeartbeatAt, field.TypeTime, value)
+	}
+	if _u.mutation.HeartbeatAtCleared() {
+		_spec.ClearField(controllerstatus.FieldHeartbeatAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastConnectAt(); ok {
+		_spec.SetField(controllerstatus.FieldLastConnectAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastConnectAtCleared() {
+		_spec.ClearField(controllerstatus.FieldLastConnectAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ClientVersion(); ok {
+		_spec.SetField(controllerstatus.FieldClientVersion, field.TypeString, value)
+	}
+	if _u.mutation.ClientVersionCleared() {
+		_spec.ClearField(controllerstatus.FieldClientVersion, field.TypeString)
+	}
+	if value, ok := _u.mutation.LastWatchdogAt(); ok {
+		_spec.SetField(controllerstatus.FieldLastWatchdogAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastWatchdogAtCleared() {
+		_spec.ClearField(controllerstatus.FieldLastWatchdogAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WatchdogOfflineNotified(); ok {
+		_spec.SetField(controllerstatus.FieldWatchdogOfflineNotified, field.TypeBool, value)
 	}
 	if _u.mutation.ControllerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -435,6 +561,100 @@ func (_u *ControllerStatusUpdateOne) AddWatchdogMinutes(v int) *ControllerStatus
 	return _u
 }
 
+// SetHeartbeatAt sets the "heartbeat_at" field.
+func (_u *ControllerStatusUpdateOne) SetHeartbeatAt(v time.Time) *ControllerStatusUpdateOne {
+	_u.mutation.SetHeartbeatAt(v)
+	return _u
+}
+
+// SetNillableHeartbeatAt sets the "heartbeat_at" field if the given value is not nil.
+func (_u *ControllerStatusUpdateOne) SetNillableHeartbeatAt(v *time.Time) *ControllerStatusUpdateOne {
+	if v != nil {
+		_u.SetHeartbeatAt(*v)
+	}
+	return _u
+}
+
+// ClearHeartbeatAt clears the value of the "heartbeat_at" field.
+func (_u *ControllerStatusUpdateOne) ClearHeartbeatAt() *ControllerStatusUpdateOne {
+	_u.mutation.ClearHeartbeatAt()
+	return _u
+}
+
+// SetLastConnectAt sets the "last_connect_at" field.
+func (_u *ControllerStatusUpdateOne) SetLastConnectAt(v time.Time) *ControllerStatusUpdateOne {
+	_u.mutation.SetLastConnectAt(v)
+	return _u
+}
+
+// SetNillableLastConnectAt sets the "last_connect_at" field if the given value is not nil.
+func (_u *ControllerStatusUpdateOne) SetNillableLastConnectAt(v *time.Time) *ControllerStatusUpdateOne {
+	if v != nil {
+		_u.SetLastConnectAt(*v)
+	}
+	return _u
+}
+
+// ClearLastConnectAt clears the value of the "last_connect_at" field.
+func (_u *ControllerStatusUpdateOne) ClearLastConnectAt() *ControllerStatusUpdateOne {
+	_u.mutation.ClearLastConnectAt()
+	return _u
+}
+
+// SetClientVersion sets the "client_version" field.
+func (_u *ControllerStatusUpdateOne) SetClientVersion(v string) *ControllerStatusUpdateOne {
+	_u.mutation.SetClientVersion(v)
+	return _u
+}
+
+// SetNillableClientVersion sets the "client_version" field if the given value is not nil.
+func (_u *ControllerStatusUpdateOne) SetNillableClientVersion(v *string) *ControllerStatusUpdateOne {
+	if v != nil {
+		_u.SetClientVersion(*v)
+	}
+	return _u
+}
+
+// ClearClientVersion clears the value of the "client_version" field.
+func (_u *ControllerStatusUpdateOne) ClearClientVersion() *ControllerStatusUpdateOne {
+	_u.mutation.ClearClientVersion()
+	return _u
+}
+
+// SetLastWatchdogAt sets the "last_watchdog_at" field.
+func (_u *ControllerStatusUpdateOne) SetLastWatchdogAt(v time.Time) *ControllerStatusUpdateOne {
+	_u.mutation.SetLastWatchdogAt(v)
+	return _u
+}
+
+// SetNillableLastWatchdogAt sets the "last_watchdog_at" field if the given value is not nil.
+func (_u *ControllerStatusUpdateOne) SetNillableLastWatchdogAt(v *time.Time) *ControllerStatusUpdateOne {
+	if v != nil {
+		_u.SetLastWatchdogAt(*v)
+	}
+	return _u
+}
+
+// ClearLastWatchdogAt clears the value of the "last_watchdog_at" field.
+func (_u *ControllerStatusUpdateOne) ClearLastWatchdogAt() *ControllerStatusUpdateOne {
+	_u.mutation.ClearLastWatchdogAt()
+	return _u
+}
+
+// SetWatchdogOfflineNotified sets the "watchdog_offline_notified" field.
+func (_u *ControllerStatusUpdateOne) SetWatchdogOfflineNotified(v bool) *ControllerStatusUpdateOne {
+	_u.mutation.SetWatchdogOfflineNotified(v)
+	return _u
+}
+
+// SetNillableWatchdogOfflineNotified sets the "watchdog_offline_notified" field if the given value is not nil.
+func (_u *ControllerStatusUpdateOne) SetNillableWatchdogOfflineNotified(v *bool) *ControllerStatusUpdateOne {
+	if v != nil {
+		_u.SetWatchdogOfflineNotified(*v)
+	}
+	return _u
+}
+
 // SetController sets the "controller" edge to the Resource entity.
 func (_u *ControllerStatusUpdateOne) SetController(v *Resource) *ControllerStatusUpdateOne {
 	return _u.SetControllerID(v.ID)
@@ -534,6 +754,11 @@ func (_u *ControllerStatusUpdateOne) check() error {
 			return &ValidationError{Name: "watchdog_minutes", err: fmt.Errorf(`ent: validator failed for field "ControllerStatus.watchdog_minutes": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ClientVersion(); ok {
+		if err := controllerstatus.ClientVersionValidator(v); err != nil {
+			return &ValidationError{Name: "client_version", err: fmt.Errorf(`ent: validator failed for field "ControllerStatus.client_version": %w`, err)}
+		}
+	}
 	if _u.mutation.ControllerCleared() && len(_u.mutation.ControllerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ControllerStatus.controller"`)
 	}
@@ -598,6 +823,33 @@ func (_u *ControllerStatusUpdateOne) sqlSave(ctx context.Context) (_node *Contro
 	}
 	if value, ok := _u.mutation.AddedWatchdogMinutes(); ok {
 		_spec.AddField(controllerstatus.FieldWatchdogMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.HeartbeatAt(); ok {
+		_spec.SetField(controllerstatus.FieldHeartbeatAt, field.TypeTime, value)
+	}
+	if _u.mutation.HeartbeatAtCleared() {
+		_spec.ClearField(controllerstatus.FieldHeartbeatAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastConnectAt(); ok {
+		_spec.SetField(controllerstatus.FieldLastConnectAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastConnectAtCleared() {
+		_spec.ClearField(controllerstatus.FieldLastConnectAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ClientVersion(); ok {
+		_spec.SetField(controllerstatus.FieldClientVersion, field.TypeString, value)
+	}
+	if _u.mutation.ClientVersionCleared() {
+		_spec.ClearField(controllerstatus.FieldClientVersion, field.TypeString)
+	}
+	if value, ok := _u.mutation.LastWatchdogAt(); ok {
+		_spec.SetField(controllerstatus.FieldLastWatchdogAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastWatchdogAtCleared() {
+		_spec.ClearField(controllerstatus.FieldLastWatchdogAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WatchdogOfflineNotified(); ok {
+		_spec.SetField(controllerstatus.FieldWatchdogOfflineNotified, field.TypeBool, value)
 	}
 	if _u.mutation.ControllerCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -19,6 +19,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
 	"github.com/rhizoflex/rhizoflex/ent/organization"
+	"github.com/rhizoflex/rhizoflex/ent/outgoingmessage"
 	"github.com/rhizoflex/rhizoflex/ent/passwordreset"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
@@ -93,6 +94,7 @@ func checkColumn(t, c string) error {
 			membership.Table:       membership.ValidColumn,
 			message.Table:          message.ValidColumn,
 			organization.Table:     organization.ValidColumn,
+			outgoingmessage.Table:  outgoingmessage.ValidColumn,
 			passwordreset.Table:    passwordreset.ValidColumn,
 			permission.Table:       permission.ValidColumn,
 			resource.Table:         resource.ValidColumn,

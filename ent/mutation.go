@@ -18,6 +18,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
 	"github.com/rhizoflex/rhizoflex/ent/organization"
+	"github.com/rhizoflex/rhizoflex/ent/outgoingmessage"
 	"github.com/rhizoflex/rhizoflex/ent/passwordreset"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
 	"github.com/rhizoflex/rhizoflex/ent/predicate"
@@ -44,6 +45,7 @@ const (
 	TypeMembership       = "Membership"
 	TypeMessage          = "Message"
 	TypeOrganization     = "Organization"
+	TypeOutgoingMessage  = "OutgoingMessage"
 	TypePasswordReset    = "PasswordReset"
 	TypePermission       = "Permission"
 	TypeResource         = "Resource"
@@ -442,23 +444,28 @@ func (m *BusPayloadMutation) ResetEdge(name string) error {
 // ControllerStatusMutation represents an operation that mutates the ControllerStatus nodes in the graph.
 type ControllerStatusMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *int
-	last_online_at          *time.Time
-	last_watchdog_notice_at *time.Time
-	status                  *map[string]interface{}
-	watchdog_minutes        *int
-	addwatchdog_minutes     *int
-	clearedFields           map[string]struct{}
-	controller              *int
-	clearedcontroller       bool
-	watchers                map[int]struct{}
-	removedwatchers         map[int]struct{}
-	clearedwatchers         bool
-	done                    bool
-	oldValue                func(context.Context) (*ControllerStatus, error)
-	predicates              []predicate.ControllerStatus
+	op                        Op
+	typ                       string
+	id                        *int
+	last_online_at            *time.Time
+	last_watchdog_notice_at   *time.Time
+	status                    *map[string]interface{}
+	watchdog_minutes          *int
+	addwatchdog_minutes       *int
+	heartbeat_at              *time.Time
+	last_connect_at           *time.Time
+	client_version            *string
+	last_watchdog_at          *time.Time
+	watchdog_offline_notified *bool
+	clearedFields             map[string]struct{}
+	controller                *int
+	clearedcontroller         bool
+	watchers                  map[int]struct{}
+	removedwatchers           map[int]struct{}
+	clearedwatchers           bool
+	done                      bool
+	oldValue                  func(context.Context) (*ControllerStatus, error)
+	predicates                []predicate.ControllerStatus
 }
 
 var _ ent.Mutation = (*ControllerStatusMutation)(nil)
@@ -798,6 +805,238 @@ func (m *ControllerStatusMutation) ResetWatchdogMinutes() {
 	m.addwatchdog_minutes = nil
 }
 
+// SetHeartbeatAt sets the "heartbeat_at" field.
+func (m *ControllerStatusMutation) SetHeartbeatAt(t time.Time) {
+	m.heartbeat_at = &t
+}
+
+// HeartbeatAt returns the value of the "heartbeat_at" field in the mutation.
+func (m *ControllerStatusMutation) HeartbeatAt() (r time.Time, exists bool) {
+	v := m.heartbeat_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeartbeatAt returns the old "heartbeat_at" field's value of the ControllerStatus entity.
+// If the ControllerStatus object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ControllerStatusMutation) OldHeartbeatAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeartbeatAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeartbeatAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeartbeatAt: %w", err)
+	}
+	return oldValue.HeartbeatAt, nil
+}
+
+// ClearHeartbeatAt clears the value of the "heartbeat_at" field.
+func (m *ControllerStatusMutation) ClearHeartbeatAt() {
+	m.heartbeat_at = nil
+	m.clearedFields[controllerstatus.FieldHeartbeatAt] = struct{}{}
+}
+
+// HeartbeatAtCleared returns if the "heartbeat_at" field was cleared in this mutation.
+func (m *ControllerStatusMutation) HeartbeatAtCleared() bool {
+	_, ok := m.clearedFields[controllerstatus.FieldHeartbeatAt]
+	return ok
+}
+
+// ResetHeartbeatAt resets all changes to the "heartbeat_at" field.
+func (m *ControllerStatusMutation) ResetHeartbeatAt() {
+	m.heartbeat_at = nil
+	delete(m.clearedFields, controllerstatus.FieldHeartbeatAt)
+}
+
+// SetLastConnectAt sets the "last_connect_at" field.
+func (m *ControllerStatusMutation) SetLastConnectAt(t time.Time) {
+	m.last_connect_at = &t
+}
+
+// LastConnectAt returns the value of the "last_connect_at" field in the mutation.
+func (m *ControllerStatusMutation) LastConnectAt() (r time.Time, exists bool) {
+	v := m.last_connect_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastConnectAt returns the old "last_connect_at" field's value of the ControllerStatus entity.
+// If the ControllerStatus object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ControllerStatusMutation) OldLastConnectAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastConnectAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastConnectAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastConnectAt: %w", err)
+	}
+	return oldValue.LastConnectAt, nil
+}
+
+// ClearLastConnectAt clears the value of the "last_connect_at" field.
+func (m *ControllerStatusMutation) ClearLastConnectAt() {
+	m.last_connect_at = nil
+	m.clearedFields[controllerstatus.FieldLastConnectAt] = struct{}{}
+}
+
+// LastConnectAtCleared returns if the "last_connect_at" field was cleared in this mutation.
+func (m *ControllerStatusMutation) LastConnectAtCleared() bool {
+	_, ok := m.clearedFields[controllerstatus.FieldLastConnectAt]
+	return ok
+}
+
+// ResetLastConnectAt resets all changes to the "last_connect_at" field.
+func (m *ControllerStatusMutation) ResetLastConnectAt() {
+	m.last_connect_at = nil
+	delete(m.clearedFields, controllerstatus.FieldLastConnectAt)
+}
+
+// SetClientVersion sets the "client_version" field.
+func (m *ControllerStatusMutation) SetClientVersion(s string) {
+	m.client_version = &s
+}
+
+// ClientVersion returns the value of the "client_version" field in the mutation.
+func (m *ControllerStatusMutation) ClientVersion() (r string, exists bool) {
+	v := m.client_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientVersion returns the old "client_version" field's value of the ControllerStatus entity.
+// If the ControllerStatus object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ControllerStatusMutation) OldClientVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientVersion: %w", err)
+	}
+	return oldValue.ClientVersion, nil
+}
+
+// ClearClientVersion clears the value of the "client_version" field.
+func (m *ControllerStatusMutation) ClearClientVersion() {
+	m.client_version = nil
+	m.clearedFields[controllerstatus.FieldClientVersion] = struct{}{}
+}
+
+// ClientVersionCleared returns if the "client_version" field was cleared in this mutation.
+func (m *ControllerStatusMutation) ClientVersionCleared() bool {
+	_, ok := m.clearedFields[controllerstatus.FieldClientVersion]
+	return ok
+}
+
+// ResetClientVersion resets all changes to the "client_version" field.
+func (m *ControllerStatusMutation) ResetClientVersion() {
+	m.client_version = nil
+	delete(m.clearedFields, controllerstatus.FieldClientVersion)
+}
+
+// SetLastWatchdogAt sets the "last_watchdog_at" field.
+func (m *ControllerStatusMutation) SetLastWatchdogAt(t time.Time) {
+	m.last_watchdog_at = &t
+}
+
+// LastWatchdogAt returns the value of the "last_watchdog_at" field in the mutation.
+func (m *ControllerStatusMutation) LastWatchdogAt() (r time.Time, exists bool) {
+	v := m.last_watchdog_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastWatchdogAt returns the old "last_watchdog_at" field's value of the ControllerStatus entity.
+// If the ControllerStatus object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ControllerStatusMutation) OldLastWatchdogAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastWatchdogAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastWatchdogAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastWatchdogAt: %w", err)
+	}
+	return oldValue.LastWatchdogAt, nil
+}
+
+// ClearLastWatchdogAt clears the value of the "last_watchdog_at" field.
+func (m *ControllerStatusMutation) ClearLastWatchdogAt() {
+	m.last_watchdog_at = nil
+	m.clearedFields[controllerstatus.FieldLastWatchdogAt] = struct{}{}
+}
+
+// LastWatchdogAtCleared returns if the "last_watchdog_at" field was cleared in this mutation.
+func (m *ControllerStatusMutation) LastWatchdogAtCleared() bool {
+	_, ok := m.clearedFields[controllerstatus.FieldLastWatchdogAt]
+	return ok
+}
+
+// ResetLastWatchdogAt resets all changes to the "last_watchdog_at" field.
+func (m *ControllerStatusMutation) ResetLastWatchdogAt() {
+	m.last_watchdog_at = nil
+	delete(m.clearedFields, controllerstatus.FieldLastWatchdogAt)
+}
+
+// SetWatchdogOfflineNotified sets the "watchdog_offline_notified" field.
+func (m *ControllerStatusMutation) SetWatchdogOfflineNotified(b bool) {
+	m.watchdog_offline_notified = &b
+}
+
+// WatchdogOfflineNotified returns the value of the "watchdog_offline_notified" field in the mutation.
+func (m *ControllerStatusMutation) WatchdogOfflineNotified() (r bool, exists bool) {
+	v := m.watchdog_offline_notified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWatchdogOfflineNotified returns the old "watchdog_offline_notified" field's value of the ControllerStatus entity.
+// If the ControllerStatus object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ControllerStatusMutation) OldWatchdogOfflineNotified(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWatchdogOfflineNotified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWatchdogOfflineNotified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWatchdogOfflineNotified: %w", err)
+	}
+	return oldValue.WatchdogOfflineNotified, nil
+}
+
+// ResetWatchdogOfflineNotified resets all changes to the "watchdog_offline_notified" field.
+func (m *ControllerStatusMutation) ResetWatchdogOfflineNotified() {
+	m.watchdog_offline_notified = nil
+}
+
 // ClearController clears the "controller" edge to the Resource entity.
 func (m *ControllerStatusMutation) ClearController() {
 	m.clearedcontroller = true
@@ -913,7 +1152,7 @@ func (m *ControllerStatusMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ControllerStatusMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 10)
 	if m.controller != nil {
 		fields = append(fields, controllerstatus.FieldControllerID)
 	}
@@ -928,6 +1167,21 @@ func (m *ControllerStatusMutation) Fields() []string {
 	}
 	if m.watchdog_minutes != nil {
 		fields = append(fields, controllerstatus.FieldWatchdogMinutes)
+	}
+	if m.heartbeat_at != nil {
+		fields = append(fields, controllerstatus.FieldHeartbeatAt)
+	}
+	if m.last_connect_at != nil {
+		fields = append(fields, controllerstatus.FieldLastConnectAt)
+	}
+	if m.client_version != nil {
+		fields = append(fields, controllerstatus.FieldClientVersion)
+	}
+	if m.last_watchdog_at != nil {
+		fields = append(fields, controllerstatus.FieldLastWatchdogAt)
+	}
+	if m.watchdog_offline_notified != nil {
+		fields = append(fields, controllerstatus.FieldWatchdogOfflineNotified)
 	}
 	return fields
 }
@@ -947,6 +1201,16 @@ func (m *ControllerStatusMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case controllerstatus.FieldWatchdogMinutes:
 		return m.WatchdogMinutes()
+	case controllerstatus.FieldHeartbeatAt:
+		return m.HeartbeatAt()
+	case controllerstatus.FieldLastConnectAt:
+		return m.LastConnectAt()
+	case controllerstatus.FieldClientVersion:
+		return m.ClientVersion()
+	case controllerstatus.FieldLastWatchdogAt:
+		return m.LastWatchdogAt()
+	case controllerstatus.FieldWatchdogOfflineNotified:
+		return m.WatchdogOfflineNotified()
 	}
 	return nil, false
 }
@@ -966,6 +1230,16 @@ func (m *ControllerStatusMutation) OldField(ctx context.Context, name string) (e
 		return m.OldStatus(ctx)
 	case controllerstatus.FieldWatchdogMinutes:
 		return m.OldWatchdogMinutes(ctx)
+	case controllerstatus.FieldHeartbeatAt:
+		return m.OldHeartbeatAt(ctx)
+	case controllerstatus.FieldLastConnectAt:
+		return m.OldLastConnectAt(ctx)
+	case controllerstatus.FieldClientVersion:
+		return m.OldClientVersion(ctx)
+	case controllerstatus.FieldLastWatchdogAt:
+		return m.OldLastWatchdogAt(ctx)
+	case controllerstatus.FieldWatchdogOfflineNotified:
+		return m.OldWatchdogOfflineNotified(ctx)
 	}
 	return nil, fmt.Errorf("unknown ControllerStatus field %s", name)
 }
@@ -1009,6 +1283,41 @@ func (m *ControllerStatusMutation) SetField(name string, value ent.Value) error 
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWatchdogMinutes(v)
+		return nil
+	case controllerstatus.FieldHeartbeatAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeartbeatAt(v)
+		return nil
+	case controllerstatus.FieldLastConnectAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastConnectAt(v)
+		return nil
+	case controllerstatus.FieldClientVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientVersion(v)
+		return nil
+	case controllerstatus.FieldLastWatchdogAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastWatchdogAt(v)
+		return nil
+	case controllerstatus.FieldWatchdogOfflineNotified:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWatchdogOfflineNotified(v)
 		return nil
 	}
 	return fmt.Errorf("unknown ControllerStatus field %s", name)
@@ -1064,6 +1373,18 @@ func (m *ControllerStatusMutation) ClearedFields() []string {
 	if m.FieldCleared(controllerstatus.FieldStatus) {
 		fields = append(fields, controllerstatus.FieldStatus)
 	}
+	if m.FieldCleared(controllerstatus.FieldHeartbeatAt) {
+		fields = append(fields, controllerstatus.FieldHeartbeatAt)
+	}
+	if m.FieldCleared(controllerstatus.FieldLastConnectAt) {
+		fields = append(fields, controllerstatus.FieldLastConnectAt)
+	}
+	if m.FieldCleared(controllerstatus.FieldClientVersion) {
+		fields = append(fields, controllerstatus.FieldClientVersion)
+	}
+	if m.FieldCleared(controllerstatus.FieldLastWatchdogAt) {
+		fields = append(fields, controllerstatus.FieldLastWatchdogAt)
+	}
 	return fields
 }
 
@@ -1087,6 +1408,18 @@ func (m *ControllerStatusMutation) ClearField(name string) error {
 	case controllerstatus.FieldStatus:
 		m.ClearStatus()
 		return nil
+	case controllerstatus.FieldHeartbeatAt:
+		m.ClearHeartbeatAt()
+		return nil
+	case controllerstatus.FieldLastConnectAt:
+		m.ClearLastConnectAt()
+		return nil
+	case controllerstatus.FieldClientVersion:
+		m.ClearClientVersion()
+		return nil
+	case controllerstatus.FieldLastWatchdogAt:
+		m.ClearLastWatchdogAt()
+		return nil
 	}
 	return fmt.Errorf("unknown ControllerStatus nullable field %s", name)
 }
@@ -1109,6 +1442,21 @@ func (m *ControllerStatusMutation) ResetField(name string) error {
 		return nil
 	case controllerstatus.FieldWatchdogMinutes:
 		m.ResetWatchdogMinutes()
+		return nil
+	case controllerstatus.FieldHeartbeatAt:
+		m.ResetHeartbeatAt()
+		return nil
+	case controllerstatus.FieldLastConnectAt:
+		m.ResetLastConnectAt()
+		return nil
+	case controllerstatus.FieldClientVersion:
+		m.ResetClientVersion()
+		return nil
+	case controllerstatus.FieldLastWatchdogAt:
+		m.ResetLastWatchdogAt()
+		return nil
+	case controllerstatus.FieldWatchdogOfflineNotified:
+		m.ResetWatchdogOfflineNotified()
 		return nil
 	}
 	return fmt.Errorf("unknown ControllerStatus field %s", name)
@@ -5426,6 +5774,1043 @@ func (m *OrganizationMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Organization edge %s", name)
+}
+
+// OutgoingMessageMutation represents an operation that mutates the OutgoingMessage nodes in the graph.
+type OutgoingMessageMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	kind                *outgoingmessage.Kind
+	recipients          *[]string
+	appendrecipients    []string
+	subject             *string
+	body                *string
+	result              *outgoingmessage.Result
+	error               *string
+	created_at          *time.Time
+	clearedFields       map[string]struct{}
+	organization        *int
+	clearedorganization bool
+	controller          *int
+	clearedcontroller   bool
+	user                *int
+	cleareduser         bool
+	done                bool
+	oldValue            func(context.Context) (*OutgoingMessage, error)
+	predicates          []predicate.OutgoingMessage
+}
+
+var _ ent.Mutation = (*OutgoingMessageMutation)(nil)
+
+// outgoingmessageOption allows management of the mutation configuration using functional options.
+type outgoingmessageOption func(*OutgoingMessageMutation)
+
+// newOutgoingMessageMutation creates new mutation for the OutgoingMessage entity.
+func newOutgoingMessageMutation(c config, op Op, opts ...outgoingmessageOption) *OutgoingMessageMutation {
+	m := &OutgoingMessageMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOutgoingMessage,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOutgoingMessageID sets the ID field of the mutation.
+func withOutgoingMessageID(id int) outgoingmessageOption {
+	return func(m *OutgoingMessageMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OutgoingMessage
+		)
+		m.oldValue = func(ctx context.Context) (*OutgoingMessage, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OutgoingMessage.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOutgoingMessage sets the old OutgoingMessage of the mutation.
+func withOutgoingMessage(node *OutgoingMessage) outgoingmessageOption {
+	return func(m *OutgoingMessageMutation) {
+		m.oldValue = func(context.Context) (*OutgoingMessage, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OutgoingMessageMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OutgoingMessageMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OutgoingMessageMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OutgoingMessageMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OutgoingMessage.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (m *OutgoingMessageMutation) SetOrganizationID(i int) {
+	m.organization = &i
+}
+
+// OrganizationID returns the value of the "organization_id" field in the mutation.
+func (m *OutgoingMessageMutation) OrganizationID() (r int, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizationID returns the old "organization_id" field's value of the OutgoingMessage entity.
+// If the OutgoingMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutgoingMessageMutation) OldOrganizationID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
+	}
+	return oldValue.OrganizationID, nil
+}
+
+// ClearOrganizationID clears the value of the "organization_id" field.
+func (m *OutgoingMessageMutation) ClearOrganizationID() {
+	m.organization = nil
+	m.clearedFields[outgoingmessage.FieldOrganizationID] = struct{}{}
+}
+
+// OrganizationIDCleared returns if the "organization_id" field was cleared in this mutation.
+func (m *OutgoingMessageMutation) OrganizationIDCleared() bool {
+	_, ok := m.clearedFields[outgoingmessage.FieldOrganizationID]
+	return ok
+}
+
+// ResetOrganizationID resets all changes to the "organization_id" field.
+func (m *OutgoingMessageMutation) ResetOrganizationID() {
+	m.organization = nil
+	delete(m.clearedFields, outgoingmessage.FieldOrganizationID)
+}
+
+// SetControllerID sets the "controller_id" field.
+func (m *OutgoingMessageMutation) SetControllerID(i int) {
+	m.controller = &i
+}
+
+// ControllerID returns the value of the "controller_id" field in the mutation.
+func (m *OutgoingMessageMutation) ControllerID() (r int, exists bool) {
+	v := m.controller
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldControllerID returns the old "controller_id" field's value of the OutgoingMessage entity.
+// If the OutgoingMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutgoingMessageMutation) OldControllerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldControllerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldControllerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldControllerID: %w", err)
+	}
+	return oldValue.ControllerID, nil
+}
+
+// ClearControllerID clears the value of the "controller_id" field.
+func (m *OutgoingMessageMutation) ClearControllerID() {
+	m.controller = nil
+	m.clearedFields[outgoingmessage.FieldControllerID] = struct{}{}
+}
+
+// ControllerIDCleared returns if the "controller_id" field was cleared in this mutation.
+func (m *OutgoingMessageMutation) ControllerIDCleared() bool {
+	_, ok := m.clearedFields[outgoingmessage.FieldControllerID]
+	return ok
+}
+
+// ResetControllerID resets all changes to the "controller_id" field.
+func (m *OutgoingMessageMutation) ResetControllerID() {
+	m.controller = nil
+	delete(m.clearedFields, outgoingmessage.FieldControllerID)
+}
+
+// SetUserID sets the "user_id" field.
+func (m *OutgoingMessageMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *OutgoingMessageMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the OutgoingMessage entity.
+// If the OutgoingMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutgoingMessageMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *OutgoingMessageMutation) ClearUserID() {
+	m.user = nil
+	m.clearedFields[outgoingmessage.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *OutgoingMessageMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[outgoingmessage.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *OutgoingMessageMutation) ResetUserID() {
+	m.user = nil
+	delete(m.clearedFields, outgoingmessage.FieldUserID)
+}
+
+// SetKind sets the "kind" field.
+func (m *OutgoingMessageMutation) SetKind(o outgoingmessage.Kind) {
+	m.kind = &o
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *OutgoingMessageMutation) Kind() (r outgoingmessage.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the OutgoingMessage entity.
+// If the OutgoingMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutgoingMessageMutation) OldKind(ctx context.Context) (v outgoingmessage.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *OutgoingMessageMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetRecipients sets the "recipients" field.
+func (m *OutgoingMessageMutation) SetRecipients(s []string) {
+	m.recipients = &s
+	m.appendrecipients = nil
+}
+
+// Recipients returns the value of the "recipients" field in the mutation.
+func (m *OutgoingMessageMutation) Recipients() (r []string, exists bool) {
+	v := m.recipients
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecipients returns the old "recipients" field's value of the OutgoingMessage entity.
+// If the OutgoingMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutgoingMessageMutation) OldRecipients(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecipients is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecipients requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecipients: %w", err)
+	}
+	return oldValue.Recipients, nil
+}
+
+// AppendRecipients adds s to the "recipients" field.
+func (m *OutgoingMessageMutation) AppendRecipients(s []string) {
+	m.appendrecipients = append(m.appendrecipients, s...)
+}
+
+// AppendedRecipients returns the list of values that were appended to the "recipients" field in this mutation.
+func (m *OutgoingMessageMutation) AppendedRecipients() ([]string, bool) {
+	if len(m.appendrecipients) == 0 {
+		return nil, false
+	}
+	return m.appendrecipients, true
+}
+
+// ResetRecipients resets all changes to the "recipients" field.
+func (m *OutgoingMessageMutation) ResetRecipients() {
+	m.recipients = nil
+	m.appendrecipients = nil
+}
+
+// SetSubject sets the "subject" field.
+func (m *OutgoingMessageMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *OutgoingMessageMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the OutgoingMessage entity.
+// If the OutgoingMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutgoingMessageMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *OutgoingMessageMutation) ResetSubject() {
+	m.subject = nil
+}
+
+// SetBody sets the "body" field.
+func (m *OutgoingMessageMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *OutgoingMessageMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the OutgoingMessage entity.
+// If the OutgoingMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutgoingMessageMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *OutgoingMessageMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetResult sets the "result" field.
+func (m *OutgoingMessageMutation) SetResult(o outgoingmessage.Result) {
+	m.result = &o
+}
+
+// Result returns the value of the "result" field in the mutation.
+func (m *OutgoingMessageMutation) Result() (r outgoingmessage.Result, exists bool) {
+	v := m.result
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResult returns the old "result" field's value of the OutgoingMessage entity.
+// If the OutgoingMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutgoingMessageMutation) OldResult(ctx context.Context) (v outgoingmessage.Result, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResult is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResult requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResult: %w", err)
+	}
+	return oldValue.Result, nil
+}
+
+// ResetResult resets all changes to the "result" field.
+func (m *OutgoingMessageMutation) ResetResult() {
+	m.result = nil
+}
+
+// SetError sets the "error" field.
+func (m *OutgoingMessageMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *OutgoingMessageMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the OutgoingMessage entity.
+// If the OutgoingMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutgoingMessageMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *OutgoingMessageMutation) ResetError() {
+	m.error = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *OutgoingMessageMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *OutgoingMessageMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the OutgoingMessage entity.
+// If the OutgoingMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutgoingMessageMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *OutgoingMessageMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *OutgoingMessageMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[outgoingmessage.FieldOrganizationID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *OutgoingMessageMutation) OrganizationCleared() bool {
+	return m.OrganizationIDCleared() || m.clearedorganization
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *OutgoingMessageMutation) OrganizationIDs() (ids []int) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *OutgoingMessageMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// ClearController clears the "controller" edge to the Resource entity.
+func (m *OutgoingMessageMutation) ClearController() {
+	m.clearedcontroller = true
+	m.clearedFields[outgoingmessage.FieldControllerID] = struct{}{}
+}
+
+// ControllerCleared reports if the "controller" edge to the Resource entity was cleared.
+func (m *OutgoingMessageMutation) ControllerCleared() bool {
+	return m.ControllerIDCleared() || m.clearedcontroller
+}
+
+// ControllerIDs returns the "controller" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ControllerID instead. It exists only for internal usage by the builders.
+func (m *OutgoingMessageMutation) ControllerIDs() (ids []int) {
+	if id := m.controller; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetController resets all changes to the "controller" edge.
+func (m *OutgoingMessageMutation) ResetController() {
+	m.controller = nil
+	m.clearedcontroller = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *OutgoingMessageMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[outgoingmessage.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *OutgoingMessageMutation) UserCleared() bool {
+	return m.UserIDCleared() || m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *OutgoingMessageMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *OutgoingMessageMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the OutgoingMessageMutation builder.
+func (m *OutgoingMessageMutation) Where(ps ...predicate.OutgoingMessage) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OutgoingMessageMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OutgoingMessageMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OutgoingMessage, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OutgoingMessageMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OutgoingMessageMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OutgoingMessage).
+func (m *OutgoingMessageMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OutgoingMessageMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.organization != nil {
+		fields = append(fields, outgoingmessage.FieldOrganizationID)
+	}
+	if m.controller != nil {
+		fields = append(fields, outgoingmessage.FieldControllerID)
+	}
+	if m.user != nil {
+		fields = append(fields, outgoingmessage.FieldUserID)
+	}
+	if m.kind != nil {
+		fields = append(fields, outgoingmessage.FieldKind)
+	}
+	if m.recipients != nil {
+		fields = append(fields, outgoingmessage.FieldRecipients)
+	}
+	if m.subject != nil {
+		fields = append(fields, outgoingmessage.FieldSubject)
+	}
+	if m.body != nil {
+		fields = append(fields, outgoingmessage.FieldBody)
+	}
+	if m.result != nil {
+		fields = append(fields, outgoingmessage.FieldResult)
+	}
+	if m.error != nil {
+		fields = append(fields, outgoingmessage.FieldError)
+	}
+	if m.created_at != nil {
+		fields = append(fields, outgoingmessage.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OutgoingMessageMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case outgoingmessage.FieldOrganizationID:
+		return m.OrganizationID()
+	case outgoingmessage.FieldControllerID:
+		return m.ControllerID()
+	case outgoingmessage.FieldUserID:
+		return m.UserID()
+	case outgoingmessage.FieldKind:
+		return m.Kind()
+	case outgoingmessage.FieldRecipients:
+		return m.Recipients()
+	case outgoingmessage.FieldSubject:
+		return m.Subject()
+	case outgoingmessage.FieldBody:
+		return m.Body()
+	case outgoingmessage.FieldResult:
+		return m.Result()
+	case outgoingmessage.FieldError:
+		return m.Error()
+	case outgoingmessage.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OutgoingMessageMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case outgoingmessage.FieldOrganizationID:
+		return m.OldOrganizationID(ctx)
+	case outgoingmessage.FieldControllerID:
+		return m.OldControllerID(ctx)
+	case outgoingmessage.FieldUserID:
+		return m.OldUserID(ctx)
+	case outgoingmessage.FieldKind:
+		return m.OldKind(ctx)
+	case outgoingmessage.FieldRecipients:
+		return m.OldRecipients(ctx)
+	case outgoingmessage.FieldSubject:
+		return m.OldSubject(ctx)
+	case outgoingmessage.FieldBody:
+		return m.OldBody(ctx)
+	case outgoingmessage.FieldResult:
+		return m.OldResult(ctx)
+	case outgoingmessage.FieldError:
+		return m.OldError(ctx)
+	case outgoingmessage.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown OutgoingMessage field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OutgoingMessageMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case outgoingmessage.FieldOrganizationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizationID(v)
+		return nil
+	case outgoingmessage.FieldControllerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetControllerID(v)
+		return nil
+	case outgoingmessage.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case outgoingmessage.FieldKind:
+		v, ok := value.(outgoingmessage.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case outgoingmessage.FieldRecipients:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecipients(v)
+		return nil
+	case outgoingmessage.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case outgoingmessage.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case outgoingmessage.FieldResult:
+		v, ok := value.(outgoingmessage.Result)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResult(v)
+		return nil
+	case outgoingmessage.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case outgoingmessage.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OutgoingMessage field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OutgoingMessageMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OutgoingMessageMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OutgoingMessageMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown OutgoingMessage numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OutgoingMessageMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(outgoingmessage.FieldOrganizationID) {
+		fields = append(fields, outgoingmessage.FieldOrganizationID)
+	}
+	if m.FieldCleared(outgoingmessage.FieldControllerID) {
+		fields = append(fields, outgoingmessage.FieldControllerID)
+	}
+	if m.FieldCleared(outgoingmessage.FieldUserID) {
+		fields = append(fields, outgoingmessage.FieldUserID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OutgoingMessageMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OutgoingMessageMutation) ClearField(name string) error {
+	switch name {
+	case outgoingmessage.FieldOrganizationID:
+		m.ClearOrganizationID()
+		return nil
+	case outgoingmessage.FieldControllerID:
+		m.ClearControllerID()
+		return nil
+	case outgoingmessage.FieldUserID:
+		m.ClearUserID()
+		return nil
+	}
+	return fmt.Errorf("unknown OutgoingMessage nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OutgoingMessageMutation) ResetField(name string) error {
+	switch name {
+	case outgoingmessage.FieldOrganizationID:
+		m.ResetOrganizationID()
+		return nil
+	case outgoingmessage.FieldControllerID:
+		m.ResetControllerID()
+		return nil
+	case outgoingmessage.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case outgoingmessage.FieldKind:
+		m.ResetKind()
+		return nil
+	case outgoingmessage.FieldRecipients:
+		m.ResetRecipients()
+		return nil
+	case outgoingmessage.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case outgoingmessage.FieldBody:
+		m.ResetBody()
+		return nil
+	case outgoingmessage.FieldResult:
+		m.ResetResult()
+		return nil
+	case outgoingmessage.FieldError:
+		m.ResetError()
+		return nil
+	case outgoingmessage.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown OutgoingMessage field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OutgoingMessageMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.organization != nil {
+		edges = append(edges, outgoingmessage.EdgeOrganization)
+	}
+	if m.controller != nil {
+		edges = append(edges, outgoingmessage.EdgeController)
+	}
+	if m.user != nil {
+		edges = append(edges, outgoingmessage.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OutgoingMessageMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case outgoingmessage.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	case outgoingmessage.EdgeController:
+		if id := m.controller; id != nil {
+			return []ent.Value{*id}
+		}
+	case outgoingmessage.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OutgoingMessageMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OutgoingMessageMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OutgoingMessageMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedorganization {
+		edges = append(edges, outgoingmessage.EdgeOrganization)
+	}
+	if m.clearedcontroller {
+		edges = append(edges, outgoingmessage.EdgeController)
+	}
+	if m.cleareduser {
+		edges = append(edges, outgoingmessage.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OutgoingMessageMutation) EdgeCleared(name string) bool {
+	switch name {
+	case outgoingmessage.EdgeOrganization:
+		return m.clearedorganization
+	case outgoingmessage.EdgeController:
+		return m.clearedcontroller
+	case outgoingmessage.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OutgoingMessageMutation) ClearEdge(name string) error {
+	switch name {
+	case outgoingmessage.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	case outgoingmessage.EdgeController:
+		m.ClearController()
+		return nil
+	case outgoingmessage.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown OutgoingMessage unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OutgoingMessageMutation) ResetEdge(name string) error {
+	switch name {
+	case outgoingmessage.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	case outgoingmessage.EdgeController:
+		m.ResetController()
+		return nil
+	case outgoingmessage.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown OutgoingMessage edge %s", name)
 }
 
 // PasswordResetMutation represents an operation that mutates the PasswordReset nodes in the graph.

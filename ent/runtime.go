@@ -12,6 +12,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
 	"github.com/rhizoflex/rhizoflex/ent/organization"
+	"github.com/rhizoflex/rhizoflex/ent/outgoingmessage"
 	"github.com/rhizoflex/rhizoflex/ent/passwordreset"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
@@ -39,6 +40,14 @@ func init() {
 	controllerstatus.DefaultWatchdogMinutes = controllerstatusDescWatchdogMinutes.Default.(int)
 	// controllerstatus.WatchdogMinutesValidator is a validator for the "watchdog_minutes" field. It is called by the builders before save.
 	controllerstatus.WatchdogMinutesValidator = controllerstatusDescWatchdogMinutes.Validators[0].(func(int) error)
+	// controllerstatusDescClientVersion is the schema descriptor for client_version field.
+	controllerstatusDescClientVersion := controllerstatusFields[7].Descriptor()
+	// controllerstatus.ClientVersionValidator is a validator for the "client_version" field. It is called by the builders before save.
+	controllerstatus.ClientVersionValidator = controllerstatusDescClientVersion.Validators[0].(func(string) error)
+	// controllerstatusDescWatchdogOfflineNotified is the schema descriptor for watchdog_offline_notified field.
+	controllerstatusDescWatchdogOfflineNotified := controllerstatusFields[9].Descriptor()
+	// controllerstatus.DefaultWatchdogOfflineNotified holds the default value on creation for the watchdog_offline_notified field.
+	controllerstatus.DefaultWatchdogOfflineNotified = controllerstatusDescWatchdogOfflineNotified.Default.(bool)
 	jobleaseFields := schema.JobLease{}.Fields()
 	_ = jobleaseFields
 	// jobleaseDescName is the schema descriptor for name field.
@@ -208,6 +217,28 @@ func init() {
 	organization.DefaultFullName = organizationDescFullName.Default.(string)
 	// organization.FullNameValidator is a validator for the "full_name" field. It is called by the builders before save.
 	organization.FullNameValidator = organizationDescFullName.Validators[0].(func(string) error)
+	outgoingmessageFields := schema.OutgoingMessage{}.Fields()
+	_ = outgoingmessageFields
+	// outgoingmessageDescSubject is the schema descriptor for subject field.
+	outgoingmessageDescSubject := outgoingmessageFields[5].Descriptor()
+	// outgoingmessage.DefaultSubject holds the default value on creation for the subject field.
+	outgoingmessage.DefaultSubject = outgoingmessageDescSubject.Default.(string)
+	// outgoingmessage.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	outgoingmessage.SubjectValidator = outgoingmessageDescSubject.Validators[0].(func(string) error)
+	// outgoingmessageDescBody is the schema descriptor for body field.
+	outgoingmessageDescBody := outgoingmessageFields[6].Descriptor()
+	// outgoingmessage.DefaultBody holds the default value on creation for the body field.
+	outgoingmessage.DefaultBody = outgoingmessageDescBody.Default.(string)
+	// outgoingmessageDescError is the schema descriptor for error field.
+	outgoingmessageDescError := outgoingmessageFields[8].Descriptor()
+	// outgoingmessage.DefaultError holds the default value on creation for the error field.
+	outgoingmessage.DefaultError = outgoingmessageDescError.Default.(string)
+	// outgoingmessage.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	outgoingmessage.ErrorValidator = outgoingmessageDescError.Validators[0].(func(string) error)
+	// outgoingmessageDescCreatedAt is the schema descriptor for created_at field.
+	outgoingmessageDescCreatedAt := outgoingmessageFields[9].Descriptor()
+	// outgoingmessage.DefaultCreatedAt holds the default value on creation for the created_at field.
+	outgoingmessage.DefaultCreatedAt = outgoingmessageDescCreatedAt.Default.(func() time.Time)
 	passwordresetFields := schema.PasswordReset{}.Fields()
 	_ = passwordresetFields
 	// passwordresetDescTokenHash is the schema descriptor for token_hash field.

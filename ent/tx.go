@@ -28,6 +28,8 @@ type Tx struct {
 	Message *MessageClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// OutgoingMessage is the client for interacting with the OutgoingMessage builders.
+	OutgoingMessage *OutgoingMessageClient
 	// PasswordReset is the client for interacting with the PasswordReset builders.
 	PasswordReset *PasswordResetClient
 	// Permission is the client for interacting with the Permission builders.
@@ -180,6 +182,7 @@ func (tx *Tx) init() {
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
+	tx.OutgoingMessage = NewOutgoingMessageClient(tx.config)
 	tx.PasswordReset = NewPasswordResetClient(tx.config)
 	tx.Permission = NewPermissionClient(tx.config)
 	tx.Resource = NewResourceClient(tx.config)

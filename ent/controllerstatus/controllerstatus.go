@@ -22,6 +22,16 @@ const (
 	FieldStatus = "status"
 	// FieldWatchdogMinutes holds the string denoting the watchdog_minutes field in the database.
 	FieldWatchdogMinutes = "watchdog_minutes"
+	// FieldHeartbeatAt holds the string denoting the heartbeat_at field in the database.
+	FieldHeartbeatAt = "heartbeat_at"
+	// FieldLastConnectAt holds the string denoting the last_connect_at field in the database.
+	FieldLastConnectAt = "last_connect_at"
+	// FieldClientVersion holds the string denoting the client_version field in the database.
+	FieldClientVersion = "client_version"
+	// FieldLastWatchdogAt holds the string denoting the last_watchdog_at field in the database.
+	FieldLastWatchdogAt = "last_watchdog_at"
+	// FieldWatchdogOfflineNotified holds the string denoting the watchdog_offline_notified field in the database.
+	FieldWatchdogOfflineNotified = "watchdog_offline_notified"
 	// EdgeController holds the string denoting the controller edge name in mutations.
 	EdgeController = "controller"
 	// EdgeWatchers holds the string denoting the watchers edge name in mutations.
@@ -52,6 +62,11 @@ var Columns = []string{
 	FieldLastWatchdogNoticeAt,
 	FieldStatus,
 	FieldWatchdogMinutes,
+	FieldHeartbeatAt,
+	FieldLastConnectAt,
+	FieldClientVersion,
+	FieldLastWatchdogAt,
+	FieldWatchdogOfflineNotified,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -69,6 +84,10 @@ var (
 	DefaultWatchdogMinutes int
 	// WatchdogMinutesValidator is a validator for the "watchdog_minutes" field. It is called by the builders before save.
 	WatchdogMinutesValidator func(int) error
+	// ClientVersionValidator is a validator for the "client_version" field. It is called by the builders before save.
+	ClientVersionValidator func(string) error
+	// DefaultWatchdogOfflineNotified holds the default value on creation for the "watchdog_offline_notified" field.
+	DefaultWatchdogOfflineNotified bool
 )
 
 // OrderOption defines the ordering options for the ControllerStatus queries.
@@ -97,6 +116,31 @@ func ByLastWatchdogNoticeAt(opts ...sql.OrderTermOption) OrderOption {
 // ByWatchdogMinutes orders the results by the watchdog_minutes field.
 func ByWatchdogMinutes(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWatchdogMinutes, opts...).ToFunc()
+}
+
+// ByHeartbeatAt orders the results by the heartbeat_at field.
+func ByHeartbeatAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHeartbeatAt, opts...).ToFunc()
+}
+
+// ByLastConnectAt orders the results by the last_connect_at field.
+func ByLastConnectAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastConnectAt, opts...).ToFunc()
+}
+
+// ByClientVersion orders the results by the client_version field.
+func ByClientVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClientVersion, opts...).ToFunc()
+}
+
+// ByLastWatchdogAt orders the results by the last_watchdog_at field.
+func ByLastWatchdogAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastWatchdogAt, opts...).ToFunc()
+}
+
+// ByWatchdogOfflineNotified orders the results by the watchdog_offline_notified field.
+func ByWatchdogOfflineNotified(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWatchdogOfflineNotified, opts...).ToFunc()
 }
 
 // ByControllerField orders the results by controller field.

@@ -75,6 +75,31 @@ func WatchdogMinutes(v int) predicate.ControllerStatus {
 	return predicate.ControllerStatus(sql.FieldEQ(FieldWatchdogMinutes, v))
 }
 
+// HeartbeatAt applies equality check predicate on the "heartbeat_at" field. It's identical to HeartbeatAtEQ.
+func HeartbeatAt(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEQ(FieldHeartbeatAt, v))
+}
+
+// LastConnectAt applies equality check predicate on the "last_connect_at" field. It's identical to LastConnectAtEQ.
+func LastConnectAt(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEQ(FieldLastConnectAt, v))
+}
+
+// ClientVersion applies equality check predicate on the "client_version" field. It's identical to ClientVersionEQ.
+func ClientVersion(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEQ(FieldClientVersion, v))
+}
+
+// LastWatchdogAt applies equality check predicate on the "last_watchdog_at" field. It's identical to LastWatchdogAtEQ.
+func LastWatchdogAt(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEQ(FieldLastWatchdogAt, v))
+}
+
+// WatchdogOfflineNotified applies equality check predicate on the "watchdog_offline_notified" field. It's identical to WatchdogOfflineNotifiedEQ.
+func WatchdogOfflineNotified(v bool) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEQ(FieldWatchdogOfflineNotified, v))
+}
+
 // ControllerIDEQ applies the EQ predicate on the "controller_id" field.
 func ControllerIDEQ(v int) predicate.ControllerStatus {
 	return predicate.ControllerStatus(sql.FieldEQ(FieldControllerID, v))
@@ -243,6 +268,241 @@ func WatchdogMinutesLT(v int) predicate.ControllerStatus {
 // WatchdogMinutesLTE applies the LTE predicate on the "watchdog_minutes" field.
 func WatchdogMinutesLTE(v int) predicate.ControllerStatus {
 	return predicate.ControllerStatus(sql.FieldLTE(FieldWatchdogMinutes, v))
+}
+
+// HeartbeatAtEQ applies the EQ predicate on the "heartbeat_at" field.
+func HeartbeatAtEQ(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEQ(FieldHeartbeatAt, v))
+}
+
+// HeartbeatAtNEQ applies the NEQ predicate on the "heartbeat_at" field.
+func HeartbeatAtNEQ(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNEQ(FieldHeartbeatAt, v))
+}
+
+// HeartbeatAtIn applies the In predicate on the "heartbeat_at" field.
+func HeartbeatAtIn(vs ...time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldIn(FieldHeartbeatAt, vs...))
+}
+
+// HeartbeatAtNotIn applies the NotIn predicate on the "heartbeat_at" field.
+func HeartbeatAtNotIn(vs ...time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNotIn(FieldHeartbeatAt, vs...))
+}
+
+// HeartbeatAtGT applies the GT predicate on the "heartbeat_at" field.
+func HeartbeatAtGT(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldGT(FieldHeartbeatAt, v))
+}
+
+// HeartbeatAtGTE applies the GTE predicate on the "heartbeat_at" field.
+func HeartbeatAtGTE(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldGTE(FieldHeartbeatAt, v))
+}
+
+// HeartbeatAtLT applies the LT predicate on the "heartbeat_at" field.
+func HeartbeatAtLT(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldLT(FieldHeartbeatAt, v))
+}
+
+// HeartbeatAtLTE applies the LTE predicate on the "heartbeat_at" field.
+func HeartbeatAtLTE(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldLTE(FieldHeartbeatAt, v))
+}
+
+// HeartbeatAtIsNil applies the IsNil predicate on the "heartbeat_at" field.
+func HeartbeatAtIsNil() predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldIsNull(FieldHeartbeatAt))
+}
+
+// HeartbeatAtNotNil applies the NotNil predicate on the "heartbeat_at" field.
+func HeartbeatAtNotNil() predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNotNull(FieldHeartbeatAt))
+}
+
+// LastConnectAtEQ applies the EQ predicate on the "last_connect_at" field.
+func LastConnectAtEQ(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEQ(FieldLastConnectAt, v))
+}
+
+// LastConnectAtNEQ applies the NEQ predicate on the "last_connect_at" field.
+func LastConnectAtNEQ(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNEQ(FieldLastConnectAt, v))
+}
+
+// LastConnectAtIn applies the In predicate on the "last_connect_at" field.
+func LastConnectAtIn(vs ...time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldIn(FieldLastConnectAt, vs...))
+}
+
+// LastConnectAtNotIn applies the NotIn predicate on the "last_connect_at" field.
+func LastConnectAtNotIn(vs ...time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNotIn(FieldLastConnectAt, vs...))
+}
+
+// LastConnectAtGT applies the GT predicate on the "last_connect_at" field.
+func LastConnectAtGT(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldGT(FieldLastConnectAt, v))
+}
+
+// LastConnectAtGTE applies the GTE predicate on the "last_connect_at" field.
+func LastConnectAtGTE(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldGTE(FieldLastConnectAt, v))
+}
+
+// LastConnectAtLT applies the LT predicate on the "last_connect_at" field.
+func LastConnectAtLT(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldLT(FieldLastConnectAt, v))
+}
+
+// LastConnectAtLTE applies the LTE predicate on the "last_connect_at" field.
+func LastConnectAtLTE(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldLTE(FieldLastConnectAt, v))
+}
+
+// LastConnectAtIsNil applies the IsNil predicate on the "last_connect_at" field.
+func LastConnectAtIsNil() predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldIsNull(FieldLastConnectAt))
+}
+
+// LastConnectAtNotNil applies the NotNil predicate on the "last_connect_at" field.
+func LastConnectAtNotNil() predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNotNull(FieldLastConnectAt))
+}
+
+// ClientVersionEQ applies the EQ predicate on the "client_version" field.
+func ClientVersionEQ(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEQ(FieldClientVersion, v))
+}
+
+// ClientVersionNEQ applies the NEQ predicate on the "client_version" field.
+func ClientVersionNEQ(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNEQ(FieldClientVersion, v))
+}
+
+// ClientVersionIn applies the In predicate on the "client_version" field.
+func ClientVersionIn(vs ...string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldIn(FieldClientVersion, vs...))
+}
+
+// ClientVersionNotIn applies the NotIn predicate on the "client_version" field.
+func ClientVersionNotIn(vs ...string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNotIn(FieldClientVersion, vs...))
+}
+
+// ClientVersionGT applies the GT predicate on the "client_version" field.
+func ClientVersionGT(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldGT(FieldClientVersion, v))
+}
+
+// ClientVersionGTE applies the GTE predicate on the "client_version" field.
+func ClientVersionGTE(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldGTE(FieldClientVersion, v))
+}
+
+// ClientVersionLT applies the LT predicate on the "client_version" field.
+func ClientVersionLT(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldLT(FieldClientVersion, v))
+}
+
+// ClientVersionLTE applies the LTE predicate on the "client_version" field.
+func ClientVersionLTE(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldLTE(FieldClientVersion, v))
+}
+
+// ClientVersionContains applies the Contains predicate on the "client_version" field.
+func ClientVersionContains(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldContains(FieldClientVersion, v))
+}
+
+// ClientVersionHasPrefix applies the HasPrefix predicate on the "client_version" field.
+func ClientVersionHasPrefix(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldHasPrefix(FieldClientVersion, v))
+}
+
+// ClientVersionHasSuffix applies the HasSuffix predicate on the "client_version" field.
+func ClientVersionHasSuffix(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldHasSuffix(FieldClientVersion, v))
+}
+
+// ClientVersionIsNil applies the IsNil predicate on the "client_version" field.
+func ClientVersionIsNil() predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldIsNull(FieldClientVersion))
+}
+
+// ClientVersionNotNil applies the NotNil predicate on the "client_version" field.
+func ClientVersionNotNil() predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNotNull(FieldClientVersion))
+}
+
+// ClientVersionEqualFold applies the EqualFold predicate on the "client_version" field.
+func ClientVersionEqualFold(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEqualFold(FieldClientVersion, v))
+}
+
+// ClientVersionContainsFold applies the ContainsFold predicate on the "client_version" field.
+func ClientVersionContainsFold(v string) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldContainsFold(FieldClientVersion, v))
+}
+
+// LastWatchdogAtEQ applies the EQ predicate on the "last_watchdog_at" field.
+func LastWatchdogAtEQ(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEQ(FieldLastWatchdogAt, v))
+}
+
+// LastWatchdogAtNEQ applies the NEQ predicate on the "last_watchdog_at" field.
+func LastWatchdogAtNEQ(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNEQ(FieldLastWatchdogAt, v))
+}
+
+// LastWatchdogAtIn applies the In predicate on the "last_watchdog_at" field.
+func LastWatchdogAtIn(vs ...time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldIn(FieldLastWatchdogAt, vs...))
+}
+
+// LastWatchdogAtNotIn applies the NotIn predicate on the "last_watchdog_at" field.
+func LastWatchdogAtNotIn(vs ...time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNotIn(FieldLastWatchdogAt, vs...))
+}
+
+// LastWatchdogAtGT applies the GT predicate on the "last_watchdog_at" field.
+func LastWatchdogAtGT(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldGT(FieldLastWatchdogAt, v))
+}
+
+// LastWatchdogAtGTE applies the GTE predicate on the "last_watchdog_at" field.
+func LastWatchdogAtGTE(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldGTE(FieldLastWatchdogAt, v))
+}
+
+// LastWatchdogAtLT applies the LT predicate on the "last_watchdog_at" field.
+func LastWatchdogAtLT(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldLT(FieldLastWatchdogAt, v))
+}
+
+// LastWatchdogAtLTE applies the LTE predicate on the "last_watchdog_at" field.
+func LastWatchdogAtLTE(v time.Time) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldLTE(FieldLastWatchdogAt, v))
+}
+
+// LastWatchdogAtIsNil applies the IsNil predicate on the "last_watchdog_at" field.
+func LastWatchdogAtIsNil() predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldIsNull(FieldLastWatchdogAt))
+}
+
+// LastWatchdogAtNotNil applies the NotNil predicate on the "last_watchdog_at" field.
+func LastWatchdogAtNotNil() predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNotNull(FieldLastWatchdogAt))
+}
+
+// WatchdogOfflineNotifiedEQ applies the EQ predicate on the "watchdog_offline_notified" field.
+func WatchdogOfflineNotifiedEQ(v bool) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldEQ(FieldWatchdogOfflineNotified, v))
+}
+
+// WatchdogOfflineNotifiedNEQ applies the NEQ predicate on the "watchdog_offline_notified" field.
+func WatchdogOfflineNotifiedNEQ(v bool) predicate.ControllerStatus {
+	return predicate.ControllerStatus(sql.FieldNEQ(FieldWatchdogOfflineNotified, v))
 }
 
 // HasController applies the HasEdge predicate on the "controller" edge.

@@ -93,6 +93,18 @@ func (f OrganizationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrganizationMutation", m)
 }
 
+// The OutgoingMessageFunc type is an adapter to allow the use of ordinary
+// function as OutgoingMessage mutator.
+type OutgoingMessageFunc func(context.Context, *ent.OutgoingMessageMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OutgoingMessageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OutgoingMessageMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutgoingMessageMutation", m)
+}
+
 // The PasswordResetFunc type is an adapter to allow the use of ordinary
 // function as PasswordReset mutator.
 type PasswordResetFunc func(context.Context, *ent.PasswordResetMutation) (ent.Value, error)

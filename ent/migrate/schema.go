@@ -35,6 +35,11 @@ var (
 		{Name: "last_watchdog_notice_at", Type: field.TypeTime, Nullable: true},
 		{Name: "status", Type: field.TypeJSON, Nullable: true},
 		{Name: "watchdog_minutes", Type: field.TypeInt, Default: 0},
+		{Name: "heartbeat_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_connect_at", Type: field.TypeTime, Nullable: true},
+		{Name: "client_version", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "last_watchdog_at", Type: field.TypeTime, Nullable: true},
+		{Name: "watchdog_offline_notified", Type: field.TypeBool, Default: false},
 		{Name: "controller_id", Type: field.TypeInt},
 	}
 	// ControllerStatusTable holds the schema information for the "controller_status" table.
@@ -45,7 +50,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "controller_status_resources_controller",
-				Columns:    []*schema.Column{ControllerStatusColumns[5]},
+				Columns:    []*schema.Column{ControllerStatusColumns[10]},
 				RefColumns: []*schema.Column{ResourcesColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -54,7 +59,7 @@ var (
 			{
 				Name:    "controllerstatus_controller_id",
 				Unique:  true,
-				Columns: []*schema.Column{ControllerStatusColumns[5]},
+				Columns: []*schema.Column{ControllerStatusColumns[10]},
 			},
 		},
 	}
@@ -219,6 +224,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{MessagesColumns[6], MessagesColumns[3]},
 			},
+			{
+				Name:    "message_timestamp",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[3]},
+			},
 		},
 	}
 	// OrganizationsColumns holds the columns for the "organizations" table.
@@ -249,6 +259,58 @@ var (
 				Name:    "organization_name",
 				Unique:  true,
 				Columns: []*schema.Column{OrganizationsColumns[3]},
+			},
+		},
+	}
+	// OutgoingMessagesColumns holds the columns for the "outgoing_messages" table.
+	OutgoingMessagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"email", "text"}},
+		{Name: "recipients", Type: field.TypeJSON},
+		{Name: "subject", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "body", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "result", Type: field.TypeEnum, Enums: []string{"sent", "failed", "throttled"}},
+		{Name: "error", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "organization_id", Type: field.TypeInt, Nullable: true},
+		{Name: "controller_id", Type: field.TypeInt, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+	}
+	// OutgoingMessagesTable holds the schema information for the "outgoing_messages" table.
+	OutgoingMessagesTable = &schema.Table{
+		Name:       "outgoing_messages",
+		Columns:    OutgoingMessagesColumns,
+		PrimaryKey: []*schema.Column{OutgoingMessagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "outgoing_messages_organizations_organization",
+				Columns:    []*schema.Column{OutgoingMessagesColumns[8]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "outgoing_messages_resources_controller",
+				Columns:    []*schema.Column{OutgoingMessagesColumns[9]},
+				RefColumns: []*schema.Column{ResourcesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "outgoing_messages_users_user",
+				Columns:    []*schema.Column{OutgoingMessagesColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outgoingmessage_organization_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutgoingMessagesColumns[8], OutgoingMessagesColumns[7]},
+			},
+			{
+				Name:    "outgoingmessage_controller_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutgoingMessagesColumns[9], OutgoingMessagesColumns[7]},
 			},
 		},
 	}
@@ -555,6 +617,7 @@ var (
 		MembershipsTable,
 		MessagesTable,
 		OrganizationsTable,
+		OutgoingMessagesTable,
 		PasswordResetsTable,
 		PermissionsTable,
 		ResourcesTable,
@@ -578,6 +641,9 @@ func init() {
 	MessagesTable.ForeignKeys[1].RefTable = ResourcesTable
 	MessagesTable.ForeignKeys[2].RefTable = ResourcesTable
 	OrganizationsTable.ForeignKeys[0].RefTable = ResourcesTable
+	OutgoingMessagesTable.ForeignKeys[0].RefTable = OrganizationsTable
+	OutgoingMessagesTable.ForeignKeys[1].RefTable = ResourcesTable
+	OutgoingMessagesTable.ForeignKeys[2].RefTable = UsersTable
 	PasswordResetsTable.ForeignKeys[0].RefTable = UsersTable
 	PermissionsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	PermissionsTable.ForeignKeys[1].RefTable = ResourcesTable

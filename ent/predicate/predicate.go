@@ -27,6 +27,9 @@ type Message func(*sql.Selector)
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
 
+// OutgoingMessage is the predicate function for outgoingmessage builders.
+type OutgoingMessage func(*sql.Selector)
+
 // PasswordReset is the predicate function for passwordreset builders.
 type PasswordReset func(*sql.Selector)
 

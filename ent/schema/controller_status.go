@@ -19,6 +19,16 @@ func (ControllerStatus) Fields() []ent.Field {
 		field.Time("last_watchdog_notice_at").Optional().Nillable(),
 		field.JSON("status", map[string]any{}).Optional(),
 		field.Int("watchdog_minutes").Default(0).NonNegative(),
+		// Liveness: a controller is online while an instance holding its websocket keeps
+		// heartbeat_at fresh (every instance sees it; a dead instance's controllers go
+		// offline when the heartbeat ages out).
+		field.Time("heartbeat_at").Optional().Nillable(),
+		field.Time("last_connect_at").Optional().Nillable(),
+		field.String("client_version").Optional().MaxLen(100),
+		field.Time("last_watchdog_at").Optional().Nillable(),
+		// watchdog_offline_notified is set when the offline notice went out and cleared
+		// when the back-online notice did, so each goes out exactly once.
+		field.Bool("watchdog_offline_notified").Default(false),
 	}
 }
 

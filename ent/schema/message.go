@@ -38,5 +38,6 @@ func (Message) Edges() []ent.Edge {
 
 // Indexes of the Message.
 func (Message) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("folder_id", "timestamp")}
+	// timestamp alone: the retention job deletes by age across all folders.
+	return []ent.Index{index.Fields("folder_id", "timestamp"), index.Fields("timestamp")}
 }
