@@ -13,6 +13,8 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/blob"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/live"
+	"github.com/rhizoflex/rhizoflex/internal/messages"
 )
 
 // Sessions is what resolvers need of the session manager (scs).
@@ -42,6 +44,9 @@ type Resolver struct {
 	Blobs          blob.Store
 	BulkThreshold  int64
 	MaxUploadBytes int64
+	Live           *live.Live
+	Messages       *messages.Service
+	Controllers    Controllers
 }
 
 func viewer(ctx context.Context) *access.Viewer { return access.ViewerFrom(ctx) }

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -22,8 +21,9 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/account"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 	"github.com/rhizoflex/rhizoflex/internal/files"
+	"github.com/rhizoflex/rhizoflex/internal/live"
+	"github.com/rhizoflex/rhizoflex/internal/messages"
 	"github.com/rhizoflex/rhizoflex/internal/series"
-	"github.com/rhizoflex/rhizoflex/internal/thumbnail"
 	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
 
@@ -87,6 +87,27 @@ func (r *membershipResolver) User(ctx context.Context, obj *ent.Membership) (*en
 // Organization is the resolver for the organization field.
 func (r *membershipResolver) Organization(ctx context.Context, obj *ent.Membership) (*ent.Organization, error) {
 	return r.Client.Organization.Get(ctx, obj.OrganizationID)
+}
+
+// Folder is the resolver for the folder field.
+func (r *messageResolver) Folder(ctx context.Context, obj *ent.Message) (*ent.Resource, error) {
+	return r.readableOrNil(ctx, obj.FolderID)
+}
+
+// SenderUser is the resolver for the senderUser field.
+func (r *messageResolver) SenderUser(ctx context.Context, obj *ent.Message) (*ent.User, error) {
+	if obj.SenderUserID == nil {
+		return nil, nil
+	}
+	return r.Client.User.Get(ctx, *obj.SenderUserID)
+}
+
+// SenderController is the resolver for the senderController field.
+func (r *messageResolver) SenderController(ctx context.Context, obj *ent.Message) (*ent.Resource, error) {
+	if obj.SenderControllerID == nil {
+		return nil, nil
+	}
+	return r.readableOrNil(ctx, *obj.SenderControllerID)
 }
 
 // Login is the resolver for the login field.
@@ -169,7 +190,9 @@ func (r *mutationResolver) SetMemberAdmin(ctx context.Context, organization stri
 	if err != nil {
 		return nil, err
 	}
-	return account.SetMemberAdmin(ctx, r.Client, org.ID, u.ID, admin)
+	m, err := account.SetMemberAdmin(ctx, r.Client, org.ID, u.ID, admin)
+	r.accessChanged(ctx, err, "member role changed")
+	return m, err
 }
 
 // RemoveMember is the resolver for the removeMember field.
@@ -178,7 +201,9 @@ func (r *mutationResolver) RemoveMember(ctx context.Context, organization string
 	if err != nil {
 		return false, err
 	}
-	return true, account.RemoveMember(ctx, r.Client, org.ID, u.ID)
+	err = account.RemoveMember(ctx, r.Client, org.ID, u.ID)
+	r.accessChanged(ctx, err, "member removed")
+	return err == nil, err
 }
 
 // GrantPermission is the resolver for the grantPermission field.
@@ -202,7 +227,9 @@ func (r *mutationResolver) GrantPermission(ctx context.Context, path string, gra
 
 // RevokePermission is the resolver for the revokePermission field.
 func (r *mutationResolver) RevokePermission(ctx context.Context, id int) (bool, error) {
-	return true, r.Authz.Revoke(ctx, viewer(ctx), id)
+	err := r.Authz.Revoke(ctx, viewer(ctx), id)
+	r.accessChanged(ctx, err, "grant revoked")
+	return err == nil, err
 }
 
 // CreateKey is the resolver for the createKey field.
@@ -231,7 +258,9 @@ func (r *mutationResolver) CreateKey(ctx context.Context, input model.CreateKeyI
 
 // RevokeKey is the resolver for the revokeKey field.
 func (r *mutationResolver) RevokeKey(ctx context.Context, id int) (*ent.Key, error) {
-	return r.Authz.RevokeKey(ctx, viewer(ctx), id)
+	k, err := r.Authz.RevokeKey(ctx, viewer(ctx), id)
+	r.accessChanged(ctx, err, "key revoked")
+	return k, err
 }
 
 // CreateFolder is the resolver for the createFolder field.
@@ -310,9 +339,11 @@ func (r *mutationResolver) DeleteResource(ctx context.Context, path string) (boo
 	if err != nil {
 		return false, err
 	}
-	return true, tree.Delete(ctx, r.Client, res, func(ctx context.Context, ids []int) error {
+	err = tree.Delete(ctx, r.Client, res, func(ctx context.Context, ids []int) error {
 		return files.DeleteData(ctx, r.Client, r.Blobs, ids)
 	})
+	r.accessChanged(ctx, err, "resource deleted")
+	return err == nil, err
 }
 
 // UpdateResourceAttributes is the resolver for the updateResourceAttributes field.
@@ -338,7 +369,7 @@ func (r *mutationResolver) UpdateSequence(ctx context.Context, path string, valu
 	if timestamp != nil {
 		at = *timestamp
 	}
-	if err := series.Update(ctx, r.Client, res, value, &at); err != nil {
+	if err := r.storeValues(ctx, []series.Item{{Resource: res, Value: value, Time: &at}}, true); err != nil {
 		return nil, err
 	}
 	return storedValue(res, value, at), nil
@@ -350,8 +381,8 @@ func (r *mutationResolver) UpdateSequences(ctx context.Context, values []*model.
 	if err != nil {
 		return 0, err
 	}
-	if itemErrs, err := series.UpdateMany(ctx, r.Client, items); err != nil {
-		return 0, withItemErrors(err, itemErrs)
+	if err := r.storeValues(ctx, items, false); err != nil {
+		return 0, err
 	}
 	return len(items), nil
 }
@@ -366,6 +397,32 @@ func (r *mutationResolver) DeleteSequenceData(ctx context.Context, path string, 
 	return int(n), err
 }
 
+// SendMessage is the resolver for the sendMessage field.
+func (r *mutationResolver) SendMessage(ctx context.Context, path *string, typeArg string, parameters map[string]any) (*ent.Message, error) {
+	return r.Messages.Send(ctx, viewer(ctx), deref(path), typeArg, parameters)
+}
+
+// UpdateControllerStatus is the resolver for the updateControllerStatus field.
+func (r *mutationResolver) UpdateControllerStatus(ctx context.Context, path *string, status map[string]any) (*ent.Resource, error) {
+	res, err := r.controllerFor(ctx, deref(path), access.Write)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Controllers.MergeStatus(ctx, res.ID, status); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// SetWatchdog is the resolver for the setWatchdog field.
+func (r *mutationResolver) SetWatchdog(ctx context.Context, path string, minutes int, recipients []string) (*ent.Resource, error) {
+	res, err := r.controllerFor(ctx, path, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	return res, r.setWatchdog(ctx, res, minutes, recipients)
+}
+
 // FolderPath is the resolver for the folderPath field.
 func (r *organizationResolver) FolderPath(ctx context.Context, obj *ent.Organization) (string, error) {
 	return tree.JoinPath(obj.Name), nil
@@ -377,6 +434,37 @@ func (r *organizationResolver) Members(ctx context.Context, obj *ent.Organizatio
 		return nil, err
 	}
 	return account.Members(ctx, r.Client, obj.ID)
+}
+
+// OutgoingMessages is the resolver for the outgoingMessages field.
+func (r *organizationResolver) OutgoingMessages(ctx context.Context, obj *ent.Organization, first *int, after *string) (*model.OutgoingMessageConnection, error) {
+	return r.outgoingMessages(ctx, obj, first, after)
+}
+
+// Kind is the resolver for the kind field.
+func (r *outgoingMessageResolver) Kind(ctx context.Context, obj *ent.OutgoingMessage) (string, error) {
+	return string(obj.Kind), nil
+}
+
+// Result is the resolver for the result field.
+func (r *outgoingMessageResolver) Result(ctx context.Context, obj *ent.OutgoingMessage) (string, error) {
+	return string(obj.Result), nil
+}
+
+// Controller is the resolver for the controller field.
+func (r *outgoingMessageResolver) Controller(ctx context.Context, obj *ent.OutgoingMessage) (*ent.Resource, error) {
+	if obj.ControllerID == nil {
+		return nil, nil
+	}
+	return r.readableOrNil(ctx, *obj.ControllerID)
+}
+
+// User is the resolver for the user field.
+func (r *outgoingMessageResolver) User(ctx context.Context, obj *ent.OutgoingMessage) (*ent.User, error) {
+	if obj.UserID == nil {
+		return nil, nil
+	}
+	return r.Client.User.Get(ctx, *obj.UserID)
 }
 
 // Resource is the resolver for the resource field.
@@ -654,28 +742,81 @@ func (r *resourceResolver) URL(ctx context.Context, obj *ent.Resource) (*string,
 	return &u, nil
 }
 
+// Messages is the resolver for the messages field.
+func (r *resourceResolver) Messages(ctx context.Context, obj *ent.Resource, types []string, since *time.Time, first *int, after *string) (*model.MessageConnection, error) {
+	n, err := pageSize(first, 50, messages.MaxPageSize)
+	if err != nil {
+		return nil, err
+	}
+	q := messages.Query{Types: types, Since: since, First: n}
+	if after != nil {
+		if q.After, err = decodeCursor(*after); err != nil {
+			return nil, err
+		}
+	}
+	ms, more, err := messages.List(ctx, r.Client, obj, q)
+	if err != nil {
+		return nil, err
+	}
+	return messageConnection(ms, more, after != nil), nil
+}
+
+// Controller is the resolver for the controller field.
+func (r *resourceResolver) Controller(ctx context.Context, obj *ent.Resource) (*model.ControllerInfo, error) {
+	return r.controllerInfo(ctx, obj)
+}
+
+// Number is the resolver for the number field.
+func (r *sequenceUpdateResolver) Number(ctx context.Context, obj *live.Value) (*float64, error) {
+	return obj.Num, nil
+}
+
+// ImageBase64 is the resolver for the imageBase64 field.
+func (r *sequenceUpdateResolver) ImageBase64(ctx context.Context, obj *live.Value) (*string, error) {
+	return r.imageOf(ctx, obj)
+}
+
+// ThumbnailBase64 is the resolver for the thumbnailBase64 field.
+func (r *sequenceUpdateResolver) ThumbnailBase64(ctx context.Context, obj *live.Value, size *int) (*string, error) {
+	img, err := r.imageOf(ctx, obj)
+	if err != nil || img == nil {
+		return nil, err
+	}
+	return thumbnailOf(*img, size)
+}
+
 // ThumbnailBase64 is the resolver for the thumbnailBase64 field.
 func (r *sequenceValueResolver) ThumbnailBase64(ctx context.Context, obj *model.SequenceValue, size *int) (*string, error) {
 	if obj.ImageBase64 == nil {
 		return nil, nil
 	}
-	n := 160
-	if size != nil {
-		n = *size
-	}
-	if n < 1 || n > thumbnail.MaxEdge {
-		return nil, fault.New(fault.BadInput, "size must be between 1 and %d", thumbnail.MaxEdge)
-	}
-	src, err := base64.StdEncoding.DecodeString(*obj.ImageBase64)
+	return thumbnailOf(*obj.ImageBase64, size)
+}
+
+// FolderMessages is the resolver for the folderMessages field.
+func (r *subscriptionResolver) FolderMessages(ctx context.Context, path string, types []string, includeChildren *bool) (<-chan *ent.Message, error) {
+	folder, err := r.readable(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("decode stored image: %w", err)
+		return nil, err
 	}
-	out, _, err := thumbnail.Make(src, n)
+	s, err := r.Live.FolderMessages(ctx, viewer(ctx), folder, live.MessageFilter{Types: types, IncludeChildren: isTrue(includeChildren)})
 	if err != nil {
-		return nil, fault.Wrap(err, fault.BadInput, "the stored image cannot be scaled")
+		return nil, err
 	}
-	s := base64.StdEncoding.EncodeToString(out)
-	return &s, nil
+	return forward(ctx, s, messageOf), nil
+}
+
+// SequenceUpdates is the resolver for the sequenceUpdates field.
+func (r *subscriptionResolver) SequenceUpdates(ctx context.Context, path string) (<-chan *live.Value, error) {
+	res, err := r.readable(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Live.SequenceUpdates(ctx, viewer(ctx), res)
+	if err != nil {
+		return nil, err
+	}
+	return forward(ctx, s, valueOf), nil
 }
 
 // Memberships is the resolver for the memberships field.
@@ -697,11 +838,19 @@ func (r *Resolver) Key() generated.KeyResolver { return &keyResolver{r} }
 // Membership returns generated.MembershipResolver implementation.
 func (r *Resolver) Membership() generated.MembershipResolver { return &membershipResolver{r} }
 
+// Message returns generated.MessageResolver implementation.
+func (r *Resolver) Message() generated.MessageResolver { return &messageResolver{r} }
+
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
 // Organization returns generated.OrganizationResolver implementation.
 func (r *Resolver) Organization() generated.OrganizationResolver { return &organizationResolver{r} }
+
+// OutgoingMessage returns generated.OutgoingMessageResolver implementation.
+func (r *Resolver) OutgoingMessage() generated.OutgoingMessageResolver {
+	return &outgoingMessageResolver{r}
+}
 
 // Permission returns generated.PermissionResolver implementation.
 func (r *Resolver) Permission() generated.PermissionResolver { return &permissionResolver{r} }
@@ -712,21 +861,33 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 // Resource returns generated.ResourceResolver implementation.
 func (r *Resolver) Resource() generated.ResourceResolver { return &resourceResolver{r} }
 
+// SequenceUpdate returns generated.SequenceUpdateResolver implementation.
+func (r *Resolver) SequenceUpdate() generated.SequenceUpdateResolver {
+	return &sequenceUpdateResolver{r}
+}
+
 // SequenceValue returns generated.SequenceValueResolver implementation.
 func (r *Resolver) SequenceValue() generated.SequenceValueResolver { return &sequenceValueResolver{r} }
+
+// Subscription returns generated.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
 
 // User returns generated.UserResolver implementation.
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
 type (
-	fileRevisionResolver  struct{ *Resolver }
-	keyResolver           struct{ *Resolver }
-	membershipResolver    struct{ *Resolver }
-	mutationResolver      struct{ *Resolver }
-	organizationResolver  struct{ *Resolver }
-	permissionResolver    struct{ *Resolver }
-	queryResolver         struct{ *Resolver }
-	resourceResolver      struct{ *Resolver }
-	sequenceValueResolver struct{ *Resolver }
-	userResolver          struct{ *Resolver }
+	fileRevisionResolver    struct{ *Resolver }
+	keyResolver             struct{ *Resolver }
+	membershipResolver      struct{ *Resolver }
+	messageResolver         struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	organizationResolver    struct{ *Resolver }
+	outgoingMessageResolver struct{ *Resolver }
+	permissionResolver      struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	resourceResolver        struct{ *Resolver }
+	sequenceUpdateResolver  struct{ *Resolver }
+	sequenceValueResolver   struct{ *Resolver }
+	subscriptionResolver    struct{ *Resolver }
+	userResolver            struct{ *Resolver }
 )

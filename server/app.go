@@ -19,10 +19,14 @@ import (
 	"github.com/rhizoflex/rhizoflex/frontend"
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/blob"
+	"github.com/rhizoflex/rhizoflex/internal/bus"
+	"github.com/rhizoflex/rhizoflex/internal/cluster"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/demo"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 	"github.com/rhizoflex/rhizoflex/internal/files"
+	"github.com/rhizoflex/rhizoflex/internal/live"
+	"github.com/rhizoflex/rhizoflex/internal/messages"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 )
 
@@ -37,6 +41,9 @@ type App struct {
 	limiter  *access.LoginLimiter
 	mailer   access.Mailer
 	blobs    blob.Store
+	bus      bus.Bus
+	live     *live.Live
+	messages *messages.Service
 	// extraRoutes lets tests add handlers (for example a slow one) before start.
 	extraRoutes func(mux *http.ServeMux)
 }
@@ -50,13 +57,30 @@ const (
 // NewApp wires an instance over an open, migrated database.
 func NewApp(cfg Config, db *database.DB, blobs blob.Store, log *slog.Logger) *App {
 	store := access.NewSessionStore(db.Client)
-	return &App{
+	a := &App{
 		cfg: cfg, db: db, log: log, blobs: blobs,
 		authz:    access.NewAuthorizer(db.Client),
 		store:    store,
 		sessions: newSessionManager(cfg, store),
 		limiter:  access.NewLoginLimiter(loginMaxFailures, loginWindow),
 		mailer:   logMailer{log},
+	}
+	hub, err := bus.NewHub(bus.Options{Buffer: cfg.SubscriberBuffer, Logger: log})
+	if err != nil {
+		// Only a bad buffer size gets here, and config validation refuses it first.
+		panic(fmt.Sprintf("in-process bus: %v", err))
+	}
+	a.UseBus(hub)
+	return a
+}
+
+// UseBus makes b the bus live updates travel on (NewApp starts with an in-process one;
+// serve opens the configured one). Call it before Handler.
+func (a *App) UseBus(b bus.Bus) {
+	a.bus = b
+	a.live = live.New(b, a.db.Client, a.authz, a.log)
+	a.messages = &messages.Service{
+		Client: a.db.Client, Authz: a.authz, Live: a.live, MaxParameterBytes: int(a.cfg.MaxMessageBytes),
 	}
 }
 
@@ -109,6 +133,26 @@ func (a *App) authorizeDownload(r *http.Request, res *ent.Resource, missing erro
 		return fault.Wrap(err, fault.Unauthenticated, "sign in or send an API key to read this")
 	}
 	return err
+}
+
+// jobs are the periodic background jobs, each run once per cluster.
+func (a *App) jobs() []cluster.Job {
+	return []cluster.Job{
+		{Name: "trim-sequences", Every: a.cfg.TrimInterval, Run: func(ctx context.Context) error {
+			n, err := series.Trim(ctx, a.db.Client)
+			if n > 0 {
+				a.log.InfoContext(ctx, "trimmed sequences", "values", n)
+			}
+			return err
+		}},
+		{Name: "message-retention", Every: min(a.cfg.MessageRetention/4, 10*time.Minute), Run: func(ctx context.Context) error {
+			n, err := messages.DeleteOlderThan(ctx, a.db.Client, time.Now().Add(-a.cfg.MessageRetention))
+			if n > 0 {
+				a.log.InfoContext(ctx, "deleted old messages", "messages", n)
+			}
+			return err
+		}},
+	}
 }
 
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
@@ -174,7 +218,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go a.store.RunCleanup(bg, 5*time.Minute, a.log)
-	go series.RunTrimmer(bg, a.db.Client, a.cfg.TrimInterval, a.log)
+	jobs := cluster.NewRunner(a.db.SQL, cluster.Options{Logger: a.log})
+	jobsDone := make(chan error, 1)
+	go func() { jobsDone <- jobs.Run(bg, a.jobs()...) }()
+	defer func() {
+		stopBackground()
+		<-jobsDone
+	}()
 	if a.cfg.DemoLiveInterval > 0 {
 		go demo.Live(bg, a.db.Client, a.cfg.DemoLiveInterval, func(err error) {
 			a.log.Warn("demo live values", "err", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/account"
 	"github.com/rhizoflex/rhizoflex/internal/blob"
+	"github.com/rhizoflex/rhizoflex/internal/bus"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/demo"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
@@ -208,6 +209,15 @@ func (c *cli) serveCommand() *cobra.Command {
 			}
 			defer func() { _ = blobs.Close() }()
 			app := NewApp(cfg, db, blobs, log)
+			b, err := bus.Open(ctx, bus.Config{
+				URL: cfg.BusURL, Dialect: db.Dialect, DB: db.SQL, DatabaseURL: cfg.DatabaseURL,
+				Options: bus.Options{Buffer: cfg.SubscriberBuffer, Logger: log},
+			})
+			if err != nil {
+				return fmt.Errorf("bus %s: %w", database.Redact(cfg.BusURL), err)
+			}
+			defer func() { _ = b.Close() }()
+			app.UseBus(b)
 			return app.Serve(ctx, ln)
 		},
 	}

@@ -47,6 +47,10 @@ type Config struct {
 	RequestTimeout     time.Duration         `koanf:"request_timeout"`
 	BodyIdleTimeout    time.Duration         `koanf:"body_idle_timeout"`
 	HeaderTimeout      time.Duration         `koanf:"header_timeout"`
+	BusURL             string                `koanf:"bus_url"`
+	SubscriberBuffer   int                   `koanf:"subscriber_buffer"`
+	MessageRetention   time.Duration         `koanf:"message_retention"`
+	MaxMessageBytes    int64                 `koanf:"max_message_bytes"`
 	BulkThreshold      int64                 `koanf:"bulk_threshold"`
 	BlobURL            string                `koanf:"blob_url"`
 	TrimInterval       time.Duration         `koanf:"trim_interval"`
@@ -86,6 +90,10 @@ func defaults() map[string]any {
 		"request_timeout":      "30s",
 		"body_idle_timeout":    "30s",
 		"header_timeout":       "10s",
+		"bus_url":              "",
+		"subscriber_buffer":    256,
+		"message_retention":    "24h",
+		"max_message_bytes":    64 << 10,
 		"bulk_threshold":       64 << 10,
 		"blob_url":             "",
 		"trim_interval":        "1m",
@@ -252,15 +260,18 @@ func (c Config) validate() error {
 			add("cors_origins may not contain * (credentials are allowed): list the origins")
 		}
 	}
-	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval, "request_timeout": c.RequestTimeout, "body_idle_timeout": c.BodyIdleTimeout, "header_timeout": c.HeaderTimeout} {
+	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval, "request_timeout": c.RequestTimeout, "body_idle_timeout": c.BodyIdleTimeout, "header_timeout": c.HeaderTimeout, "message_retention": c.MessageRetention} {
 		if d <= 0 {
 			add("%s must be positive (got %s)", name, d)
 		}
 	}
+	if c.BusURL != "" && c.BusURL != "local" && !strings.HasPrefix(c.BusURL, "nats://") && !strings.HasPrefix(c.BusURL, "tls://") {
+		add("bus_url must be empty, \"local\" or a nats:// or tls:// URL")
+	}
 	if c.DemoLiveInterval < 0 {
 		add("demo_live_interval must not be negative")
 	}
-	for name, n := range map[string]int64{"max_body_bytes": c.MaxBodyBytes, "max_upload_bytes": c.MaxUploadBytes, "query_complexity": int64(c.QueryComplexity), "query_depth": int64(c.QueryDepth), "bulk_threshold": c.BulkThreshold} {
+	for name, n := range map[string]int64{"max_body_bytes": c.MaxBodyBytes, "max_upload_bytes": c.MaxUploadBytes, "query_complexity": int64(c.QueryComplexity), "query_depth": int64(c.QueryDepth), "bulk_threshold": c.BulkThreshold, "subscriber_buffer": int64(c.SubscriberBuffer), "max_message_bytes": c.MaxMessageBytes} {
 		if n <= 0 {
 			add("%s must be positive (got %d)", name, n)
 		}

@@ -32,6 +32,7 @@ func (a *App) graphqlHandler() http.Handler {
 			Client: a.db.Client, Version: Version, Authz: a.authz, Sessions: a.sessions,
 			Limiter: a.limiter, Mailer: a.mailer, PasswordParams: a.cfg.Password, BaseURL: a.cfg.BaseURL,
 			Blobs: a.blobs, BulkThreshold: a.cfg.BulkThreshold, MaxUploadBytes: a.cfg.MaxUploadBytes,
+			Live: a.live, Messages: a.messages,
 		},
 		Complexity: graph.Complexity(),
 	}))
@@ -49,6 +50,7 @@ func (a *App) graphqlHandler() http.Handler {
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: a.cfg.MaxUploadBytes, MaxMemory: 8 << 20})
 	srv.Use(extension.FixedComplexityLimit(a.cfg.QueryComplexity))
 	srv.Use(graph.DepthLimit{Max: a.cfg.QueryDepth})
+	srv.Use(graph.SubscriptionEnds{})
 	if a.cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}

@@ -18,6 +18,23 @@ type Node interface {
 	GetID() int
 }
 
+// A controller's liveness (seen from every instance), status and watchdog.
+type ControllerInfo struct {
+	// A controller key holds a websocket open to some instance.
+	Online bool `json:"online"`
+	// The clientVersion sent in connection_init.
+	ClientVersion *string    `json:"clientVersion,omitempty"`
+	LastConnectAt *time.Time `json:"lastConnectAt,omitempty"`
+	// When the last watchdog message arrived.
+	LastWatchdogAt *time.Time `json:"lastWatchdogAt,omitempty"`
+	// Free-form status the controller merges with updateControllerStatus.
+	Status map[string]any `json:"status,omitempty"`
+	// Minutes without a watchdog after which the recipients are told it is offline (0: off).
+	WatchdogMinutes int `json:"watchdogMinutes"`
+	// E-mail addresses of the users told when it goes offline and comes back.
+	WatchdogRecipients []string `json:"watchdogRecipients"`
+}
+
 // At most one of asUserEmail (default: yourself) and asController. No key has system-admin powers.
 type CreateKeyInput struct {
 	Name string `json:"name"`
@@ -71,6 +88,26 @@ type GranteeInput struct {
 	UserEmail    *string `json:"userEmail,omitempty"`
 	Organization *string `json:"organization,omitempty"`
 	Public       *bool   `json:"public,omitempty"`
+}
+
+type MessageConnection struct {
+	Edges    []*MessageEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type MessageEdge struct {
+	Node   *ent.Message `json:"node"`
+	Cursor string       `json:"cursor"`
+}
+
+type OutgoingMessageConnection struct {
+	Edges    []*OutgoingMessageEdge `json:"edges"`
+	PageInfo *PageInfo              `json:"pageInfo"`
+}
+
+type OutgoingMessageEdge struct {
+	Node   *ent.OutgoingMessage `json:"node"`
+	Cursor string               `json:"cursor"`
 }
 
 type PageInfo struct {
@@ -151,6 +188,9 @@ type SeriesBucket struct {
 	Min   float64   `json:"min"`
 	Max   float64   `json:"max"`
 	Mean  float64   `json:"mean"`
+}
+
+type Subscription struct {
 }
 
 type UserConnection struct {

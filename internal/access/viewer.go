@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/rhizoflex/rhizoflex/ent"
 )
@@ -87,4 +88,53 @@ func ViewerFrom(ctx context.Context) *Viewer {
 		return v
 	}
 	return &Viewer{}
+}
+
+// RefreshError says why a viewer is no longer valid, in words for the viewer.
+type RefreshError struct{ Reason string }
+
+func (e *RefreshError) Error() string { return e.Reason }
+
+// Refresh re-reads who v is, for long-lived connections: its key (revoked since?), its
+// user (deleted, or password changed since, which ends sessions) and its memberships. It
+// returns a fresh viewer, a *RefreshError when v is no longer valid, or a database error.
+func (a *Authorizer) Refresh(ctx context.Context, v *Viewer) (*Viewer, error) {
+	fresh := &Viewer{}
+	if v.Key != nil {
+		k, err := a.client.Key.Get(ctx, v.Key.ID)
+		if ent.IsNotFound(err) || (err == nil && k.RevokedAt != nil) {
+			return nil, &RefreshError{Reason: "the API key was revoked"}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("refresh key: %w", err)
+		}
+		fresh.Key = k
+	}
+	if v.Controller != nil {
+		c, err := a.client.Resource.Get(ctx, v.Controller.ID)
+		if ent.IsNotFound(err) || (err == nil && c.Deleted) {
+			return nil, &RefreshError{Reason: "the controller was deleted"}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("refresh controller: %w", err)
+		}
+		fresh.Controller = c
+	}
+	if v.User != nil {
+		u, err := a.client.User.Get(ctx, v.User.ID)
+		if ent.IsNotFound(err) || (err == nil && u.Deleted) {
+			return nil, &RefreshError{Reason: "the account was deleted"}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("refresh user: %w", err)
+		}
+		if v.Key == nil && u.SessionEpoch != v.User.SessionEpoch {
+			return nil, &RefreshError{Reason: "the password was changed; sign in again"}
+		}
+		fresh.User = u
+	}
+	if err := a.LoadMemberships(ctx, fresh); err != nil {
+		return nil, err
+	}
+	return fresh, nil
 }

@@ -123,11 +123,30 @@ func Append(ctx context.Context, client *ent.Client, seq *ent.Resource, values [
 // time get distinct server times (ServerTime). Rollups and Resource.last_revision_at are
 // updated in the same transaction.
 func UpdateMany(ctx context.Context, client *ent.Client, items []Item) ([]ItemError, error) {
+	_, itemErrs, err := Store(ctx, client, items)
+	return itemErrs, err
+}
+
+// Stored is one value as it was stored, for those who tell others about it (the live
+// updates): the sequence, the time and the value (images: content type only).
+type Stored struct {
+	Sequence    *ent.Resource
+	Time        time.Time
+	Num         *float64
+	Text        *string
+	ContentType string
+}
+
+// Store is UpdateMany that also returns what was stored, in the order stored (values
+// dropped by min_storage_interval and earlier values of a repeated time are not in it).
+func Store(ctx context.Context, client *ent.Client, items []Item) ([]Stored, []ItemError, error) {
 	if len(items) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	pg := isPostgres(ctx, client)
 	var itemErrs []ItemError
+	var stored []Stored
+	seqByID := map[int]*ent.Resource{}
 	err := database.WithTx(ctx, client, func(tx *ent.Tx) error {
 		seqs, err := resolve(ctx, tx.Client(), items)
 		if err != nil {
@@ -145,6 +164,7 @@ func UpdateMany(ctx context.Context, client *ent.Client, items []Item) ([]ItemEr
 					a = AttributesOf(seq.res)
 					attrs[seq.res.ID] = a
 				}
+				seqByID[seq.res.ID] = seq.res
 				r, err := convert(seq.res, a, it)
 				if err != nil {
 					ie = &ItemError{Index: i, Code: fault.CodeOf(err), Message: fault.SafeMessage(err)}
@@ -172,17 +192,38 @@ func UpdateMany(ctx context.Context, client *ent.Client, items []Item) ([]ItemEr
 		if err := store(ctx, tx, rows, pg); err != nil {
 			return err
 		}
-		return rebuildReplaced(ctx, tx, replaced)
+		if err := rebuildReplaced(ctx, tx, replaced); err != nil {
+			return err
+		}
+		stored = storedOf(rows, seqByID)
+		return nil
 	})
 	if err != nil {
 		if isUniqueViolation(err) {
 			// Only a value written at the same microsecond of the same sequence by another
 			// instance gets here (one instance never hands out a server time twice).
-			return itemErrs, fault.Wrap(err, fault.Conflict, "another write stored a value of the same sequence at the same time; retry")
+			return nil, itemErrs, fault.Wrap(err, fault.Conflict, "another write stored a value of the same sequence at the same time; retry")
 		}
-		return itemErrs, err
+		return nil, itemErrs, err
 	}
-	return nil, nil
+	return stored, nil, nil
+}
+
+func storedOf(rows []row, seqs map[int]*ent.Resource) []Stored {
+	out := make([]Stored, len(rows))
+	for i, r := range rows {
+		s := Stored{Sequence: seqs[r.rid], Time: TimeOf(r.ts)}
+		switch r.kind {
+		case kindNum:
+			s.Num = &rows[i].num
+		case kindText:
+			s.Text = &rows[i].text
+		case kindData:
+			s.ContentType = r.ctype
+		}
+		out[i] = s
+	}
+	return out
 }
 
 type resolved struct {
