@@ -164,7 +164,9 @@ func TestFolderMessagesOverWebsocket(t *testing.T) {
 		}
 		// Messages are also kept and listed newest first.
 		var res struct {
-			Messages struct{ Edges []struct{ Node struct{ Type string } } }
+			Messages struct {
+				Edges []struct{ Node struct{ Type string } }
+			}
 		}
 		member.do(t, `{ resource(path: "/lab/ctrl") { messages(first: 5) { edges { node { type } } } } }`, nil).ok(t).decode(t, "resource", &res)
 		if len(res.Messages.Edges) != 2 || res.Messages.Edges[0].Node.Type != "to_ctrl" || res.Messages.Edges[1].Node.Type != "from_ctrl" {
@@ -192,7 +194,10 @@ func TestSubscriptionsCheckAccess(t *testing.T) {
 		refused(ts.dialWS(t, nil, nil), `subscription { sequenceUpdates(path: "/lab/data/temperature") { number } }`, "anonymous")
 		// Key revocation ends the key's subscription with the reason.
 		member := ts.login(t, "lmember")
-		var created struct{ Key struct{ ID string }; Secret string }
+		var created struct {
+			Key    struct{ ID string }
+			Secret string
+		}
 		member.do(t, `mutation { createKey(input: {name: "live"}) { key { id } secret } }`, nil).ok(t).decode(t, "createKey", &created)
 		keyWS := ts.dialWS(t, nil, map[string]any{"Authorization": "Bearer " + created.Secret})
 		keySub := keyWS.subscribe("k", `subscription { folderMessages(path: "/lab/data") { type } }`, nil)

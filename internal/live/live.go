@@ -31,7 +31,7 @@ const (
 )
 
 func messageTopic(folderPath string) string { return messageTopicPrefix + folderPath }
-func valueTopic(seqPath string) string       { return valueTopicPrefix + seqPath }
+func valueTopic(seqPath string) string      { return valueTopicPrefix + seqPath }
 
 // Message is a folder message as it travels.
 type Message struct {

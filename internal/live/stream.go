@@ -15,9 +15,9 @@ import (
 // Stream is one viewer's live subscription. C delivers events until the stream ends;
 // then Err says why (nil when the subscriber went away itself).
 type Stream[T any] struct {
-	c    chan T
-	mu   sync.Mutex
-	err  error
+	c   chan T
+	mu  sync.Mutex
+	err error
 }
 
 // C delivers the events; it is closed when the stream ends.
