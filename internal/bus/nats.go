@@ -25,15 +25,16 @@ type NATSOptions struct {
 	// SubjectPrefix namespaces the subject (default DefaultSubjectPrefix); deployments
 	// sharing a NATS server need different prefixes. The subject is prefix + "bus".
 	SubjectPrefix string
-	// Connect adds nats.go options (credentials, TLS, ...). The bus's own handlers and
-	// NoEcho are applied after them.
+	// Connect adds nats.go options (credentials, TLS, ...). The bus's own handlers are
+	// applied after them.
 	Connect []nats.Option
 }
 
-// NATS is a Bus over core NATS on one subject. An event published here goes to the server
-// and to this instance's subscribers directly; the connection has NoEcho set (and origins
-// are compared too), so each subscriber gets the event once. The payload travels as
-// bytes, up to the server's max_payload (1 MB by default).
+// NATS is a Bus over core NATS on one subject. An event published here goes to the server,
+// which delivers it to every instance, this one included, so every instance sees all
+// events in the one order the server received them; Publish flushes, so an event published
+// after another returned (on any instance) comes after it. The payload travels as bytes,
+// up to the server's max_payload (1 MB by default).
 //
 // What an outage loses: core NATS delivers at most once. While this instance is
 // disconnected (it reconnects forever, logging each change) it misses what others
@@ -82,7 +83,6 @@ func NewNATS(ctx context.Context, url string, opts NATSOptions) (*NATS, error) {
 	}
 	connect = append(connect, opts.Connect...)
 	connect = append(connect,
-		nats.NoEcho(),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				n.log.Warn("bus: NATS disconnected; events published elsewhere until the reconnect are lost", "err", err)
@@ -143,8 +143,8 @@ func (n *NATS) Subscribe(ctx context.Context, patterns ...string) (*Subscription
 	return n.hub.Subscribe(ctx, patterns...)
 }
 
-// Publish hands the event to the NATS connection, then delivers to this instance's
-// subscribers.
+// Publish hands the event to the NATS server, which delivers it to every instance, this
+// one included.
 func (n *NATS) Publish(ctx context.Context, topic string, payload []byte) error {
 	if err := ValidTopic(topic); err != nil {
 		return err
@@ -158,8 +158,20 @@ func (n *NATS) Publish(ctx context.Context, topic string, payload []byte) error 
 	if err := n.nc.Publish(n.subject, encodeFrame(n.hub.origin, topic, payload)); err != nil {
 		return fmt.Errorf("bus: NATS publish: %w", err)
 	}
-	return n.hub.deliver(Event{Topic: topic, Payload: clone(payload), Origin: n.hub.origin})
+	// Flushed before returning, so an event published after this one returns (on any
+	// instance) reaches the server after it; this instance's subscribers get it back
+	// from the server like everyone else's, so every instance sees one order.
+	// While disconnected the event waits in nats.go's buffer (sent after the reconnect).
+	if n.nc.IsConnected() {
+		if err := n.nc.FlushTimeout(flushTimeout); err != nil && n.nc.IsConnected() {
+			return fmt.Errorf("bus: NATS flush: %w", err)
+		}
+	}
+	return nil
 }
+
+// flushTimeout bounds the wait for the server to confirm it has an event.
+const flushTimeout = 10 * time.Second
 
 // Close sends what is still buffered, closes the connection and ends every subscription.
 func (n *NATS) Close() error {
@@ -185,7 +197,7 @@ func (n *NATS) handle(m *nats.Msg) {
 		n.log.Error("bus: dropped a NATS message", "err", err)
 		return
 	}
-	if string(origin) == n.hub.origin || !n.hub.wants(string(topic)) {
+	if !n.hub.wants(string(topic)) {
 		return
 	}
 	// nats.go gives each message its own copy of the data, so payload needs no copy.

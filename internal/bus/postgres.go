@@ -46,9 +46,8 @@ type PostgresOptions struct {
 
 // Postgres is a Bus over PostgreSQL LISTEN/NOTIFY on one channel. Every instance listens
 // on a connection of its own; an event published here goes out as one notification
-// (committed before Publish returns) and to this instance's subscribers directly — the
-// notification's echo is recognised by its origin and dropped, so each subscriber gets the
-// event once. Payloads too large for a notification go into bus_payloads and the
+// (committed before Publish returns) and reaches this instance's subscribers through its
+// own listener too, so every instance sees all events in commit order. Payloads too large for a notification go into bus_payloads and the
 // notification carries the row id; instances with a subscriber for the topic read it back.
 //
 // What an outage loses: PostgreSQL keeps notifications only for connected listeners, so
@@ -140,7 +139,7 @@ func (p *Postgres) Subscribe(ctx context.Context, patterns ...string) (*Subscrip
 	return p.hub.Subscribe(ctx, patterns...)
 }
 
-// Publish notifies every instance, then delivers to this instance's subscribers. An
+// Publish notifies every instance, this one included (through its own listener). An
 // error means no subscriber anywhere got the event (unless the commit succeeded and only
 // its acknowledgement was lost).
 func (p *Postgres) Publish(ctx context.Context, topic string, payload []byte) error {
@@ -164,7 +163,9 @@ SELECT pg_notify($2, $3 || p.id::text) FROM p`, payload, p.channel, head)
 	if err != nil {
 		return fmt.Errorf("bus: notify: %w", err)
 	}
-	return p.hub.deliver(Event{Topic: topic, Payload: clone(payload), Origin: p.hub.origin})
+	// This instance's subscribers get the event from the listener like everyone else's, so
+	// every instance sees all events in one order: the order PostgreSQL committed them.
+	return nil
 }
 
 // Close stops listening and ends every subscription.
@@ -209,8 +210,8 @@ func (p *Postgres) handle(ctx context.Context, msg string) error {
 	if err != nil {
 		return err
 	}
-	if origin == p.hub.origin || !p.hub.wants(topic) {
-		return nil // our own echo, delivered at publish; or nobody here listens
+	if !p.hub.wants(topic) {
+		return nil // nobody here listens
 	}
 	var payload []byte
 	switch kind {
