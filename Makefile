@@ -29,7 +29,7 @@ run: build ## start with the embedded database and demo data
 	@mkdir -p $(RUN_DIR)
 	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) demo
 	@echo "rhizoflex: open http://localhost:8080/  (log in as demo@example.com / demo-password)"
-	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) serve --demo-live-interval 5s
+	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) serve --demo-live-interval 1s
 
 test: lint check-generate test-e2e test-go fuzz ## everything CI runs
 

@@ -134,8 +134,11 @@ func (r *Resolver) readableOrNil(ctx context.Context, id int) (*ent.Resource, er
 	if err != nil {
 		return nil, fmt.Errorf("load resource: %w", err)
 	}
-	if res.Deleted || r.Authz.Require(ctx, viewer(ctx), res, access.Read) != nil {
+	if res.Deleted {
 		return nil, nil
+	}
+	if denied := r.Authz.Require(ctx, viewer(ctx), res, access.Read); denied != nil {
+		return nil, nil //nolint:nilerr // hidden: shown as none, not as an error
 	}
 	return res, nil
 }

@@ -44,6 +44,7 @@ type App struct {
 	bus      bus.Bus
 	live     *live.Live
 	messages *messages.Service
+	presence *presence
 	// extraRoutes lets tests add handlers (for example a slow one) before start.
 	extraRoutes func(mux *http.ServeMux)
 }
@@ -223,12 +224,23 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { jobsDone <- jobs.Run(bg, a.jobs()...) }()
 	defer func() {
 		stopBackground()
-		<-jobsDone
+		if err := <-jobsDone; err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Warn("background jobs", "err", err)
+		}
 	}()
 	if a.cfg.DemoLiveInterval > 0 {
 		go demo.Live(bg, a.db.Client, a.cfg.DemoLiveInterval, func(err error) {
 			a.log.Warn("demo live values", "err", err)
 		})
+		secret, err := demo.ControllerKey(ctx, a.db.Client, a.authz)
+		if err != nil {
+			a.log.Warn("demo controller", "err", err)
+		}
+		if secret != "" {
+			go demo.RunController(bg, demo.WebsocketURL(ln.Addr().String()), secret, a.cfg.DemoLiveInterval, func(err error) {
+				a.log.Warn("demo controller", "err", err)
+			})
+		}
 	}
 	errCh := make(chan error, 1)
 	go func() { errCh <- srv.Serve(ln) }()

@@ -108,4 +108,3 @@ func TestMessagesAcrossInstances(t *testing.T) {
 		})
 	}
 }
-

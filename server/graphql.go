@@ -39,6 +39,7 @@ func (a *App) graphqlHandler() http.Handler {
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
 		InitFunc:              a.websocketInit,
+		CloseFunc:             func(ctx context.Context, _ int) { a.presence.disconnect(ctx) },
 		// coder/websocket refuses cross-origin upgrades unless the origin host is listed.
 		Implementation: transport.CoderWebsocketImplementation{
 			AcceptOptions: websocket.AcceptOptions{OriginPatterns: originHosts(a.cfg.CORSOrigins)},
@@ -125,18 +126,24 @@ func originHosts(origins []string) []string {
 // websocketInit authenticates a websocket connection from its connection_init payload
 // ({"Authorization": "Bearer rfk_..."}), for clients that cannot set headers on the upgrade
 // request. Without one, the viewer of the upgrade request (cookie or header) stays.
+//
+// A controller key holding the connection makes its controller online (with the
+// clientVersion of the payload) until the connection closes.
 func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	h := p.Authorization()
-	if h == "" {
-		return ctx, nil, nil
+	if h := p.Authorization(); h != "" {
+		secret, ok := keyFromAuthorization(h)
+		if !ok {
+			return ctx, nil, errors.New("unsupported Authorization in connection_init: use Bearer <key>")
+		}
+		v, err := a.authz.AuthenticateKey(ctx, secret)
+		if err != nil {
+			return ctx, nil, errors.New(fault.SafeMessage(err))
+		}
+		ctx = access.WithViewer(ctx, v)
 	}
-	secret, ok := keyFromAuthorization(h)
-	if !ok {
-		return ctx, nil, errors.New("unsupported Authorization in connection_init: use Bearer <key>")
+	version := p.GetString("clientVersion")
+	if len(version) > 100 {
+		version = version[:100]
 	}
-	v, err := a.authz.AuthenticateKey(ctx, secret)
-	if err != nil {
-		return ctx, nil, errors.New(fault.SafeMessage(err))
-	}
-	return access.WithViewer(ctx, v), nil, nil
+	return a.presence.connect(ctx, access.ViewerFrom(ctx), version), nil, nil
 }
