@@ -588,7 +588,7 @@ func (c *ControllerStatusClient) QueryWatchers(_m *ControllerStatus) *UserQuery 
 		step := sqlgraph.NewStep(
 			sqlgraph.From(controllerstatus.Table, controllerstatus.FieldID, id),
 			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, controllerstatus.WatchersTable, controllerstatus.WatchersColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, controllerstatus.WatchersTable, controllerstatus.WatchersPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2878,6 +2878,22 @@ func (c *UserClient) QueryPermissions(_m *User) *PermissionQuery {
 			sqlgraph.From(user.Table, user.FieldID, id),
 			sqlgraph.To(permission.Table, permission.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.PermissionsTable, user.PermissionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryWatching queries the watching edge of a User.
+func (c *UserClient) QueryWatching(_m *User) *ControllerStatusQuery {
+	query := (&ControllerStatusClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(controllerstatus.Table, controllerstatus.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.WatchingTable, user.WatchingPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

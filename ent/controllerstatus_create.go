@@ -319,10 +319,10 @@ func (_c *ControllerStatusCreate) createSpec() (*ControllerStatus, *sqlgraph.Cre
 	}
 	if nodes := _c.mutation.WatchersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   controllerstatus.WatchersTable,
-			Columns: []string{controllerstatus.WatchersColumn},
+			Columns: controllerstatus.WatchersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),

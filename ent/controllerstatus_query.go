@@ -101,7 +101,7 @@ func (_q *ControllerStatusQuery) QueryWatchers() *UserQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(controllerstatus.Table, controllerstatus.FieldID, selector),
 			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, controllerstatus.WatchersTable, controllerstatus.WatchersColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, controllerstatus.WatchersTable, controllerstatus.WatchersPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -482,33 +482,63 @@ func (_q *ControllerStatusQuery) loadController(ctx context.Context, query *Reso
 	return nil
 }
 func (_q *ControllerStatusQuery) loadWatchers(ctx context.Context, query *UserQuery, nodes []*ControllerStatus, init func(*ControllerStatus), assign func(*ControllerStatus, *User)) error {
-	fks := make([]driver.Value, 0, len(nodes))
-	nodeids := make(map[int]*ControllerStatus)
-	for i := range nodes {
-		fks = append(fks, nodes[i].ID)
-		nodeids[nodes[i].ID] = nodes[i]
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*ControllerStatus)
+	nids := make(map[int]map[*ControllerStatus]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
 		if init != nil {
-			init(nodes[i])
+			init(node)
 		}
 	}
-	query.withFKs = true
-	query.Where(predicate.User(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(controllerstatus.WatchersColumn), fks...))
-	}))
-	neighbors, err := query.All(ctx)
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(controllerstatus.WatchersTable)
+		s.Join(joinT).On(s.C(user.FieldID), joinT.C(controllerstatus.WatchersPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(controllerstatus.WatchersPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(controllerstatus.WatchersPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*ControllerStatus]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*User](ctx, query, qr, query.inters)
 	if err != nil {
 		return err
 	}
 	for _, n := range neighbors {
-		fk := n.controller_status_watchers
-		if fk == nil {
-			return fmt.Errorf(`foreign-key "controller_status_watchers" is nil for node %v`, n.ID)
-		}
-		node, ok := nodeids[*fk]
+		nodes, ok := nids[n.ID]
 		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "controller_status_watchers" returned %v for node %v`, *fk, n.ID)
+			return fmt.Errorf(`unexpected "watchers" node returned %v`, n.ID)
 		}
-		assign(node, n)
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }

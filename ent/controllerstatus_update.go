@@ -409,10 +409,10 @@ func (_u *ControllerStatusUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if _u.mutation.WatchersCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   controllerstatus.WatchersTable,
-			Columns: []string{controllerstatus.WatchersColumn},
+			Columns: controllerstatus.WatchersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
@@ -422,10 +422,10 @@ func (_u *ControllerStatusUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if nodes := _u.mutation.RemovedWatchersIDs(); len(nodes) > 0 && !_u.mutation.WatchersCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   controllerstatus.WatchersTable,
-			Columns: []string{controllerstatus.WatchersColumn},
+			Columns: controllerstatus.WatchersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
@@ -438,10 +438,10 @@ func (_u *ControllerStatusUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if nodes := _u.mutation.WatchersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   controllerstatus.WatchersTable,
-			Columns: []string{controllerstatus.WatchersColumn},
+			Columns: controllerstatus.WatchersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
@@ -882,10 +882,10 @@ func (_u *ControllerStatusUpdateOne) sqlSave(ctx context.Context) (_node *Contro
 	}
 	if _u.mutation.WatchersCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   controllerstatus.WatchersTable,
-			Columns: []string{controllerstatus.WatchersColumn},
+			Columns: controllerstatus.WatchersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
@@ -895,10 +895,10 @@ func (_u *ControllerStatusUpdateOne) sqlSave(ctx context.Context) (_node *Contro
 	}
 	if nodes := _u.mutation.RemovedWatchersIDs(); len(nodes) > 0 && !_u.mutation.WatchersCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   controllerstatus.WatchersTable,
-			Columns: []string{controllerstatus.WatchersColumn},
+			Columns: controllerstatus.WatchersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
@@ -911,10 +911,10 @@ func (_u *ControllerStatusUpdateOne) sqlSave(ctx context.Context) (_node *Contro
 	}
 	if nodes := _u.mutation.WatchersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   controllerstatus.WatchersTable,
-			Columns: []string{controllerstatus.WatchersColumn},
+			Columns: controllerstatus.WatchersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),

@@ -12384,6 +12384,9 @@ type UserMutation struct {
 	permissions        map[int]struct{}
 	removedpermissions map[int]struct{}
 	clearedpermissions bool
+	watching           map[int]struct{}
+	removedwatching    map[int]struct{}
+	clearedwatching    bool
 	done               bool
 	oldValue           func(context.Context) (*User, error)
 	predicates         []predicate.User
@@ -13055,6 +13058,60 @@ func (m *UserMutation) ResetPermissions() {
 	m.removedpermissions = nil
 }
 
+// AddWatchingIDs adds the "watching" edge to the ControllerStatus entity by ids.
+func (m *UserMutation) AddWatchingIDs(ids ...int) {
+	if m.watching == nil {
+		m.watching = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.watching[ids[i]] = struct{}{}
+	}
+}
+
+// ClearWatching clears the "watching" edge to the ControllerStatus entity.
+func (m *UserMutation) ClearWatching() {
+	m.clearedwatching = true
+}
+
+// WatchingCleared reports if the "watching" edge to the ControllerStatus entity was cleared.
+func (m *UserMutation) WatchingCleared() bool {
+	return m.clearedwatching
+}
+
+// RemoveWatchingIDs removes the "watching" edge to the ControllerStatus entity by IDs.
+func (m *UserMutation) RemoveWatchingIDs(ids ...int) {
+	if m.removedwatching == nil {
+		m.removedwatching = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.watching, ids[i])
+		m.removedwatching[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedWatching returns the removed IDs of the "watching" edge to the ControllerStatus entity.
+func (m *UserMutation) RemovedWatchingIDs() (ids []int) {
+	for id := range m.removedwatching {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// WatchingIDs returns the "watching" edge IDs in the mutation.
+func (m *UserMutation) WatchingIDs() (ids []int) {
+	for id := range m.watching {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetWatching resets all changes to the "watching" edge.
+func (m *UserMutation) ResetWatching() {
+	m.watching = nil
+	m.clearedwatching = false
+	m.removedwatching = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -13371,7 +13428,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.memberships != nil {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -13380,6 +13437,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.permissions != nil {
 		edges = append(edges, user.EdgePermissions)
+	}
+	if m.watching != nil {
+		edges = append(edges, user.EdgeWatching)
 	}
 	return edges
 }
@@ -13406,13 +13466,19 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeWatching:
+		ids := make([]ent.Value, 0, len(m.watching))
+		for id := range m.watching {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedmemberships != nil {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -13421,6 +13487,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedpermissions != nil {
 		edges = append(edges, user.EdgePermissions)
+	}
+	if m.removedwatching != nil {
+		edges = append(edges, user.EdgeWatching)
 	}
 	return edges
 }
@@ -13447,13 +13516,19 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeWatching:
+		ids := make([]ent.Value, 0, len(m.removedwatching))
+		for id := range m.removedwatching {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedmemberships {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -13462,6 +13537,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedpermissions {
 		edges = append(edges, user.EdgePermissions)
+	}
+	if m.clearedwatching {
+		edges = append(edges, user.EdgeWatching)
 	}
 	return edges
 }
@@ -13476,6 +13554,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedkeys
 	case user.EdgePermissions:
 		return m.clearedpermissions
+	case user.EdgeWatching:
+		return m.clearedwatching
 	}
 	return false
 }
@@ -13500,6 +13580,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgePermissions:
 		m.ResetPermissions()
+		return nil
+	case user.EdgeWatching:
+		m.ResetWatching()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

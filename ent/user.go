@@ -39,9 +39,8 @@ type User struct {
 	SessionEpoch int `json:"session_epoch,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
-	Edges                      UserEdges `json:"edges"`
-	controller_status_watchers *int
-	selectValues               sql.SelectValues
+	Edges        UserEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // UserEdges holds the relations/edges for other nodes in the graph.
@@ -52,9 +51,11 @@ type UserEdges struct {
 	Keys []*Key `json:"keys,omitempty"`
 	// Permissions holds the value of the permissions edge.
 	Permissions []*Permission `json:"permissions,omitempty"`
+	// Watching holds the value of the watching edge.
+	Watching []*ControllerStatus `json:"watching,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 }
 
 // MembershipsOrErr returns the Memberships value or an error if the edge
@@ -84,6 +85,15 @@ func (e UserEdges) PermissionsOrErr() ([]*Permission, error) {
 	return nil, &NotLoadedError{edge: "permissions"}
 }
 
+// WatchingOrErr returns the Watching value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) WatchingOrErr() ([]*ControllerStatus, error) {
+	if e.loadedTypes[3] {
+		return e.Watching, nil
+	}
+	return nil, &NotLoadedError{edge: "watching"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -97,8 +107,6 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldLastLogin:
 			values[i] = new(sql.NullTime)
-		case user.ForeignKeys[0]: // controller_status_watchers
-			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -182,13 +190,6 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.SessionEpoch = int(value.Int64)
 			}
-		case user.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for edge-field controller_status_watchers", value)
-			} else if value.Valid {
-				_m.controller_status_watchers = new(int)
-				*_m.controller_status_watchers = int(value.Int64)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -215,6 +216,11 @@ func (_m *User) QueryKeys() *KeyQuery {
 // QueryPermissions queries the "permissions" edge of the User entity.
 func (_m *User) QueryPermissions() *PermissionQuery {
 	return NewUserClient(_m.config).QueryPermissions(_m)
+}
+
+// QueryWatching queries the "watching" edge of the User entity.
+func (_m *User) QueryWatching() *ControllerStatusQuery {
+	return NewUserClient(_m.config).QueryWatching(_m)
 }
 
 // Update returns a builder for updating this User.

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
 	"github.com/rhizoflex/rhizoflex/ent/key"
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
@@ -200,6 +201,21 @@ func (_c *UserCreate) AddPermissions(v ...*Permission) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddPermissionIDs(ids...)
+}
+
+// AddWatchingIDs adds the "watching" edge to the ControllerStatus entity by IDs.
+func (_c *UserCreate) AddWatchingIDs(ids ...int) *UserCreate {
+	_c.mutation.AddWatchingIDs(ids...)
+	return _c
+}
+
+// AddWatching adds the "watching" edges to the ControllerStatus entity.
+func (_c *UserCreate) AddWatching(v ...*ControllerStatus) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddWatchingIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -416,6 +432,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(permission.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.WatchingIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.WatchingTable,
+			Columns: user.WatchingPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(controllerstatus.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
 	"github.com/rhizoflex/rhizoflex/ent/key"
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
@@ -30,7 +31,7 @@ type UserQuery struct {
 	withMemberships *MembershipQuery
 	withKeys        *KeyQuery
 	withPermissions *PermissionQuery
-	withFKs         bool
+	withWatching    *ControllerStatusQuery
 	modifiers       []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -127,6 +128,28 @@ func (_q *UserQuery) QueryPermissions() *PermissionQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(permission.Table, permission.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.PermissionsTable, user.PermissionsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryWatching chains the current query on the "watching" edge.
+func (_q *UserQuery) QueryWatching() *ControllerStatusQuery {
+	query := (&ControllerStatusClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(controllerstatus.Table, controllerstatus.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.WatchingTable, user.WatchingPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -329,6 +352,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withMemberships: _q.withMemberships.Clone(),
 		withKeys:        _q.withKeys.Clone(),
 		withPermissions: _q.withPermissions.Clone(),
+		withWatching:    _q.withWatching.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -366,6 +390,17 @@ func (_q *UserQuery) WithPermissions(opts ...func(*PermissionQuery)) *UserQuery 
 		opt(query)
 	}
 	_q.withPermissions = query
+	return _q
+}
+
+// WithWatching tells the query-builder to eager-load the nodes that are connected to
+// the "watching" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithWatching(opts ...func(*ControllerStatusQuery)) *UserQuery {
+	query := (&ControllerStatusClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withWatching = query
 	return _q
 }
 
@@ -446,17 +481,14 @@ func (_q *UserQuery) prepareQuery(ctx context.Context) error {
 func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, error) {
 	var (
 		nodes       = []*User{}
-		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withMemberships != nil,
 			_q.withKeys != nil,
 			_q.withPermissions != nil,
+			_q.withWatching != nil,
 		}
 	)
-	if withFKs {
-		_spec.Node.Columns = append(_spec.Node.Columns, user.ForeignKeys...)
-	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*User).scanValues(nil, columns)
 	}
@@ -496,6 +528,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadPermissions(ctx, query, nodes,
 			func(n *User) { n.Edges.Permissions = []*Permission{} },
 			func(n *User, e *Permission) { n.Edges.Permissions = append(n.Edges.Permissions, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withWatching; query != nil {
+		if err := _q.loadWatching(ctx, query, nodes,
+			func(n *User) { n.Edges.Watching = []*ControllerStatus{} },
+			func(n *User, e *ControllerStatus) { n.Edges.Watching = append(n.Edges.Watching, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -595,6 +634,67 @@ func (_q *UserQuery) loadPermissions(ctx context.Context, query *PermissionQuery
 			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadWatching(ctx context.Context, query *ControllerStatusQuery, nodes []*User, init func(*User), assign func(*User, *ControllerStatus)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*User)
+	nids := make(map[int]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.WatchingTable)
+		s.Join(joinT).On(s.C(controllerstatus.FieldID), joinT.C(user.WatchingPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(user.WatchingPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.WatchingPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*ControllerStatus](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "watching" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
 	"github.com/rhizoflex/rhizoflex/ent/key"
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
@@ -214,6 +215,21 @@ func (_u *UserUpdate) AddPermissions(v ...*Permission) *UserUpdate {
 	return _u.AddPermissionIDs(ids...)
 }
 
+// AddWatchingIDs adds the "watching" edge to the ControllerStatus entity by IDs.
+func (_u *UserUpdate) AddWatchingIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddWatchingIDs(ids...)
+	return _u
+}
+
+// AddWatching adds the "watching" edges to the ControllerStatus entity.
+func (_u *UserUpdate) AddWatching(v ...*ControllerStatus) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddWatchingIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -280,6 +296,27 @@ func (_u *UserUpdate) RemovePermissions(v ...*Permission) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePermissionIDs(ids...)
+}
+
+// ClearWatching clears all "watching" edges to the ControllerStatus entity.
+func (_u *UserUpdate) ClearWatching() *UserUpdate {
+	_u.mutation.ClearWatching()
+	return _u
+}
+
+// RemoveWatchingIDs removes the "watching" edge to ControllerStatus entities by IDs.
+func (_u *UserUpdate) RemoveWatchingIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveWatchingIDs(ids...)
+	return _u
+}
+
+// RemoveWatching removes "watching" edges to ControllerStatus entities.
+func (_u *UserUpdate) RemoveWatching(v ...*ControllerStatus) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveWatchingIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -527,6 +564,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.WatchingCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.WatchingTable,
+			Columns: user.WatchingPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(controllerstatus.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedWatchingIDs(); len(nodes) > 0 && !_u.mutation.WatchingCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.WatchingTable,
+			Columns: user.WatchingPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(controllerstatus.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.WatchingIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.WatchingTable,
+			Columns: user.WatchingPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(controllerstatus.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -731,6 +813,21 @@ func (_u *UserUpdateOne) AddPermissions(v ...*Permission) *UserUpdateOne {
 	return _u.AddPermissionIDs(ids...)
 }
 
+// AddWatchingIDs adds the "watching" edge to the ControllerStatus entity by IDs.
+func (_u *UserUpdateOne) AddWatchingIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddWatchingIDs(ids...)
+	return _u
+}
+
+// AddWatching adds the "watching" edges to the ControllerStatus entity.
+func (_u *UserUpdateOne) AddWatching(v ...*ControllerStatus) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddWatchingIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -797,6 +894,27 @@ func (_u *UserUpdateOne) RemovePermissions(v ...*Permission) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePermissionIDs(ids...)
+}
+
+// ClearWatching clears all "watching" edges to the ControllerStatus entity.
+func (_u *UserUpdateOne) ClearWatching() *UserUpdateOne {
+	_u.mutation.ClearWatching()
+	return _u
+}
+
+// RemoveWatchingIDs removes the "watching" edge to ControllerStatus entities by IDs.
+func (_u *UserUpdateOne) RemoveWatchingIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveWatchingIDs(ids...)
+	return _u
+}
+
+// RemoveWatching removes "watching" edges to ControllerStatus entities.
+func (_u *UserUpdateOne) RemoveWatching(v ...*ControllerStatus) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveWatchingIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1067,6 +1185,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(permission.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.WatchingCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.WatchingTable,
+			Columns: user.WatchingPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(controllerstatus.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedWatchingIDs(); len(nodes) > 0 && !_u.mutation.WatchingCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.WatchingTable,
+			Columns: user.WatchingPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(controllerstatus.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.WatchingIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.WatchingTable,
+			Columns: user.WatchingPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(controllerstatus.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

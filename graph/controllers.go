@@ -22,9 +22,9 @@ import (
 
 // Controllers is what resolvers need of controller liveness, status and the watchdog.
 type Controllers interface {
-	MergeStatus(ctx context.Context, controllerID int, patch map[string]any) error
+	MergeStatus(ctx context.Context, controllerID int, patch map[string]any) (map[string]any, error)
 	SetRecipients(ctx context.Context, controllerID int, userIDs []int) error
-	Recipients(ctx context.Context, controllerID int) ([]string, error)
+	RecipientEmails(ctx context.Context, controllerID int) ([]string, error)
 	IsOnline(status *ent.ControllerStatus, now time.Time) bool
 }
 
@@ -86,7 +86,7 @@ func (r *Resolver) controllerInfo(ctx context.Context, res *ent.Resource) (*mode
 	if err != nil {
 		return nil, fmt.Errorf("controller status of %s: %w", res.Path, err)
 	}
-	recipients, err := r.Controllers.Recipients(ctx, res.ID)
+	recipients, err := r.Controllers.RecipientEmails(ctx, res.ID)
 	if err != nil {
 		return nil, err
 	}

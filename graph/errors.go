@@ -18,6 +18,10 @@ import (
 // PresentError turns any resolver error into a GraphQL error with extensions.code. Internal
 // errors are logged with their cause and shown to clients only as "internal error".
 func PresentError(ctx context.Context, err error) *gqlerror.Error {
+	if ended := serverEnded(ctx); ended != nil {
+		// The null item a server-ended subscription sends last: its error is the reason.
+		return ended
+	}
 	var gqlErr *gqlerror.Error
 	if errors.As(err, &gqlErr) && gqlErr.Extensions["code"] != nil {
 		return gqlErr

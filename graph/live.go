@@ -55,23 +55,34 @@ func (SubscriptionEnds) InterceptOperation(ctx context.Context, next graphql.Ope
 // subscription with the reason.
 func (SubscriptionEnds) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
-	h, _ := ctx.Value(endKey{}).(*endHolder)
-	if resp == nil || h == nil {
+	if resp == nil {
 		return resp
+	}
+	if e := serverEnded(ctx); e != nil {
+		resp.Errors = gqlerror.List{e}
+	}
+	return resp
+}
+
+// serverEnded is the error telling why the server ended the subscription of ctx, or nil.
+func serverEnded(ctx context.Context) *gqlerror.Error {
+	h, _ := ctx.Value(endKey{}).(*endHolder)
+	if h == nil {
+		return nil
 	}
 	h.mu.Lock()
 	err := h.err
 	h.mu.Unlock()
-	if err != nil {
-		e := gqlerror.Errorf("%s", err.Error())
-		code := fault.Forbidden
-		if fe := (*fault.Error)(nil); errors.As(err, &fe) {
-			code = fe.Code
-		}
-		e.Extensions = map[string]any{"code": string(code)}
-		resp.Errors = gqlerror.List{e}
+	if err == nil {
+		return nil
 	}
-	return resp
+	e := gqlerror.Errorf("%s", err.Error())
+	code := fault.Forbidden
+	if fe := (*fault.Error)(nil); errors.As(err, &fe) {
+		code = fe.Code
+	}
+	e.Extensions = map[string]any{"code": string(code)}
+	return e
 }
 
 // forward copies a live stream into the channel gqlgen reads, converting each item; when

@@ -408,7 +408,7 @@ func (r *mutationResolver) UpdateControllerStatus(ctx context.Context, path *str
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Controllers.MergeStatus(ctx, res.ID, status); err != nil {
+	if _, err := r.Controllers.MergeStatus(ctx, res.ID, status); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -16,35 +16,40 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/ent/outgoingmessage"
 	"github.com/rhizoflex/rhizoflex/frontend"
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/blob"
 	"github.com/rhizoflex/rhizoflex/internal/bus"
 	"github.com/rhizoflex/rhizoflex/internal/cluster"
+	"github.com/rhizoflex/rhizoflex/internal/controller"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/demo"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 	"github.com/rhizoflex/rhizoflex/internal/files"
 	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/messages"
+	"github.com/rhizoflex/rhizoflex/internal/notify"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 )
 
 // App is one running rhizoflex instance: configuration, database and HTTP routes.
 type App struct {
-	cfg      Config
-	db       *database.DB
-	log      *slog.Logger
-	authz    *access.Authorizer
-	sessions *scs.SessionManager
-	store    *access.SessionStore
-	limiter  *access.LoginLimiter
-	mailer   access.Mailer
-	blobs    blob.Store
-	bus      bus.Bus
-	live     *live.Live
-	messages *messages.Service
-	presence *presence
+	cfg         Config
+	db          *database.DB
+	log         *slog.Logger
+	authz       *access.Authorizer
+	sessions    *scs.SessionManager
+	store       *access.SessionStore
+	limiter     *access.LoginLimiter
+	mailer      access.Mailer
+	blobs       blob.Store
+	bus         bus.Bus
+	live        *live.Live
+	messages    *messages.Service
+	presence    *presence
+	notifier    *notify.Notifier
+	controllers *controller.Service
 	// extraRoutes lets tests add handlers (for example a slow one) before start.
 	extraRoutes func(mux *http.ServeMux)
 }
@@ -66,6 +71,14 @@ func NewApp(cfg Config, db *database.DB, blobs blob.Store, log *slog.Logger) *Ap
 		limiter:  access.NewLoginLimiter(loginMaxFailures, loginWindow),
 		mailer:   logMailer{log},
 	}
+	a.notifier = notify.New(db.Client, notify.Options{Email: emailTransport(cfg, log), Text: textTransport(cfg, log), Limits: cfg.Notify, Logger: log})
+	if cfg.SMTP.Configured() {
+		a.mailer = a.notifier // password resets go out by e-mail (recorded without their token)
+	}
+	a.controllers = controller.New(db.Client, controller.Options{
+		OnlineTTL: cfg.ControllerOnline, Notifier: a.notifier, BaseURL: cfg.BaseURL, Logger: log,
+	})
+	a.presence = newPresence(a.controllers, log)
 	hub, err := bus.NewHub(bus.Options{Buffer: cfg.SubscriberBuffer, Logger: log})
 	if err != nil {
 		// Only a bad buffer size gets here, and config validation refuses it first.
@@ -82,7 +95,51 @@ func (a *App) UseBus(b bus.Bus) {
 	a.live = live.New(b, a.db.Client, a.authz, a.log)
 	a.messages = &messages.Service{
 		Client: a.db.Client, Authz: a.authz, Live: a.live, MaxParameterBytes: int(a.cfg.MaxMessageBytes),
+		Actions: messages.Actions{
+			Watchdog: a.controllers.RecordWatchdog,
+			Email: func(ctx context.Context, ctrl *ent.Resource, to []string, subject, body string) error {
+				return a.notifier.SendEmail(ctx, controllerSender(ctrl), to, subject, body)
+			},
+			Text: func(ctx context.Context, ctrl *ent.Resource, numbers []string, text string) error {
+				return a.notifier.SendText(ctx, controllerSender(ctrl), numbers, text)
+			},
+		},
 	}
+}
+
+func controllerSender(ctrl *ent.Resource) notify.Sender {
+	org := 0
+	if ctrl.OrganizationID != nil {
+		org = *ctrl.OrganizationID
+	}
+	return notify.ControllerSender(org, ctrl.ID)
+}
+
+// emailTransport is the SMTP mailer, or nil (e-mail refused and recorded as failed) when
+// none is configured or it cannot be set up.
+func emailTransport(cfg Config, log *slog.Logger) notify.EmailTransport {
+	if !cfg.SMTP.Configured() {
+		return nil
+	}
+	m, err := notify.NewSMTPMailer(cfg.SMTP)
+	if err != nil {
+		log.Error("e-mail is off: the SMTP settings do not work", "err", err)
+		return nil
+	}
+	return m
+}
+
+// textTransport is the text-message sender, or nil when none is configured.
+func textTransport(cfg Config, log *slog.Logger) notify.TextTransport {
+	if !cfg.Text.Configured() {
+		return nil
+	}
+	t, err := notify.NewTextSender(cfg.Text)
+	if err != nil {
+		log.Error("text messages are off: the text settings do not work", "err", err)
+		return nil
+	}
+	return t
 }
 
 // Handler returns the complete HTTP handler with middleware.
@@ -136,6 +193,9 @@ func (a *App) authorizeDownload(r *http.Request, res *ent.Resource, missing erro
 	return err
 }
 
+// outgoingRetention is how long records of sent e-mail and text messages are kept.
+const outgoingRetention = 90 * 24 * time.Hour
+
 // jobs are the periodic background jobs, each run once per cluster.
 func (a *App) jobs() []cluster.Job {
 	return []cluster.Job{
@@ -151,8 +211,17 @@ func (a *App) jobs() []cluster.Job {
 			if n > 0 {
 				a.log.InfoContext(ctx, "deleted old messages", "messages", n)
 			}
+			if err != nil {
+				return err
+			}
+			n, err = a.db.Client.OutgoingMessage.Delete().
+				Where(outgoingmessage.CreatedAtLT(time.Now().Add(-outgoingRetention))).Exec(ctx)
+			if n > 0 {
+				a.log.InfoContext(ctx, "deleted old e-mail and text records", "records", n)
+			}
 			return err
 		}},
+		a.controllers.WatchdogJob(a.cfg.WatchdogInterval),
 	}
 }
 
@@ -219,6 +288,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go a.store.RunCleanup(bg, 5*time.Minute, a.log)
+	go a.presence.run(bg)
 	jobs := cluster.NewRunner(a.db.SQL, cluster.Options{Logger: a.log})
 	jobsDone := make(chan error, 1)
 	go func() { jobsDone <- jobs.Run(bg, a.jobs()...) }()

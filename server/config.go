@@ -21,6 +21,7 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 
 	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/notify"
 )
 
 // Config is every setting of the server. docs/sample-config.yaml lists them all.
@@ -51,6 +52,11 @@ type Config struct {
 	SubscriberBuffer   int                   `koanf:"subscriber_buffer"`
 	MessageRetention   time.Duration         `koanf:"message_retention"`
 	MaxMessageBytes    int64                 `koanf:"max_message_bytes"`
+	SMTP               notify.SMTPConfig     `koanf:"smtp"`
+	Text               notify.TextConfig     `koanf:"text"`
+	Notify             notify.Limits         `koanf:"notify"`
+	ControllerOnline   time.Duration         `koanf:"controller_online_ttl"`
+	WatchdogInterval   time.Duration         `koanf:"watchdog_interval"`
 	BulkThreshold      int64                 `koanf:"bulk_threshold"`
 	BlobURL            string                `koanf:"blob_url"`
 	TrimInterval       time.Duration         `koanf:"trim_interval"`
@@ -70,37 +76,58 @@ func (c Config) BlobLocation() string {
 // introspection default to "on unless production" and are filled in after loading.
 func defaults() map[string]any {
 	return map[string]any{
-		"listen":               ":8080",
-		"database_url":         "sqlite:data/rhizoflex.db",
-		"data_dir":             "data",
-		"base_url":             "",
-		"production":           false,
-		"log_level":            "info",
-		"log_format":           "text",
-		"cors_origins":         []string{},
-		"trusted_proxies":      []string{},
-		"secure_cookies":       false,
-		"session_idle_timeout": "24h",
-		"session_lifetime":     "168h",
-		"max_body_bytes":       1 << 20,
-		"max_upload_bytes":     256 << 20,
-		"query_complexity":     100000,
-		"query_depth":          15,
-		"shutdown_timeout":     "30s",
-		"request_timeout":      "30s",
-		"body_idle_timeout":    "30s",
-		"header_timeout":       "10s",
-		"bus_url":              "",
-		"subscriber_buffer":    256,
-		"message_retention":    "24h",
-		"max_message_bytes":    64 << 10,
-		"bulk_threshold":       64 << 10,
-		"blob_url":             "",
-		"trim_interval":        "1m",
-		"demo_live_interval":   "0s",
-		"password.memory_kib":  access.DefaultPasswordParams.MemoryKiB,
-		"password.iterations":  access.DefaultPasswordParams.Iterations,
-		"password.parallelism": access.DefaultPasswordParams.Parallelism,
+		"listen":                   ":8080",
+		"database_url":             "sqlite:data/rhizoflex.db",
+		"data_dir":                 "data",
+		"base_url":                 "",
+		"production":               false,
+		"log_level":                "info",
+		"log_format":               "text",
+		"cors_origins":             []string{},
+		"trusted_proxies":          []string{},
+		"secure_cookies":           false,
+		"session_idle_timeout":     "24h",
+		"session_lifetime":         "168h",
+		"max_body_bytes":           1 << 20,
+		"max_upload_bytes":         256 << 20,
+		"query_complexity":         100000,
+		"query_depth":              15,
+		"shutdown_timeout":         "30s",
+		"request_timeout":          "30s",
+		"body_idle_timeout":        "30s",
+		"header_timeout":           "10s",
+		"bus_url":                  "",
+		"subscriber_buffer":        256,
+		"message_retention":        "24h",
+		"max_message_bytes":        64 << 10,
+		"smtp.host":                "",
+		"smtp.port":                0,
+		"smtp.username":            "",
+		"smtp.password":            "",
+		"smtp.from":                "",
+		"smtp.tls":                 "starttls",
+		"smtp.timeout":             "15s",
+		"smtp.ca_file":             "",
+		"text.url":                 "",
+		"text.username":            "",
+		"text.password":            "",
+		"text.from":                "",
+		"text.timeout":             "15s",
+		"notify.throttle":          notify.DefaultLimits.Throttle,
+		"notify.throttle_window":   "1h",
+		"notify.max_recipients":    notify.DefaultLimits.MaxRecipients,
+		"notify.max_subject_bytes": notify.DefaultLimits.MaxSubjectBytes,
+		"notify.max_body_bytes":    notify.DefaultLimits.MaxBodyBytes,
+		"notify.max_text_chars":    notify.DefaultLimits.MaxTextChars,
+		"controller_online_ttl":    "60s",
+		"watchdog_interval":        "1m",
+		"bulk_threshold":           64 << 10,
+		"blob_url":                 "",
+		"trim_interval":            "1m",
+		"demo_live_interval":       "0s",
+		"password.memory_kib":      access.DefaultPasswordParams.MemoryKiB,
+		"password.iterations":      access.DefaultPasswordParams.Iterations,
+		"password.parallelism":     access.DefaultPasswordParams.Parallelism,
 	}
 }
 
@@ -260,13 +287,23 @@ func (c Config) validate() error {
 			add("cors_origins may not contain * (credentials are allowed): list the origins")
 		}
 	}
-	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval, "request_timeout": c.RequestTimeout, "body_idle_timeout": c.BodyIdleTimeout, "header_timeout": c.HeaderTimeout, "message_retention": c.MessageRetention} {
+	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval, "request_timeout": c.RequestTimeout, "body_idle_timeout": c.BodyIdleTimeout, "header_timeout": c.HeaderTimeout, "message_retention": c.MessageRetention, "controller_online_ttl": c.ControllerOnline, "watchdog_interval": c.WatchdogInterval} {
 		if d <= 0 {
 			add("%s must be positive (got %s)", name, d)
 		}
 	}
 	if c.BusURL != "" && c.BusURL != "local" && !strings.HasPrefix(c.BusURL, "nats://") && !strings.HasPrefix(c.BusURL, "tls://") {
 		add("bus_url must be empty, \"local\" or a nats:// or tls:// URL")
+	}
+	if c.SMTP.Configured() {
+		if err := c.SMTP.Validate(); err != nil {
+			add("%s", err.Error())
+		}
+	}
+	if c.Text.Configured() {
+		if err := c.Text.Validate(); err != nil {
+			add("%s", err.Error())
+		}
 	}
 	if c.DemoLiveInterval < 0 {
 		add("demo_live_interval must not be negative")

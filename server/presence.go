@@ -11,25 +11,29 @@ import (
 
 // liveness is what presence needs of the controller liveness store.
 type liveness interface {
-	Connected(ctx context.Context, controllerID int, clientVersion string) error
-	Heartbeat(ctx context.Context, controllerIDs ...int) error
-	Disconnected(ctx context.Context, controllerID int) error
+	Connected(ctx context.Context, controllerID int, clientVersion string) (time.Time, error)
+	Disconnected(ctx context.Context, controllerID int, connectedAt time.Time) error
+	KeepAlive(ctx context.Context, held func() []int)
 }
 
 // presence tracks the controllers whose keys hold a websocket open to this instance and
 // keeps their heartbeat fresh in the database, so every instance sees them online; when
 // this instance dies the heartbeats stop and they go offline within the liveness TTL.
 type presence struct {
-	store    liveness
-	log      *slog.Logger
-	interval time.Duration
+	store liveness
+	log   *slog.Logger
 
-	mu     sync.Mutex
-	counts map[int]int // controller id -> open websockets here
+	mu    sync.Mutex
+	conns map[int]*held // controller id -> its websockets here
 }
 
-func newPresence(store liveness, interval time.Duration, log *slog.Logger) *presence {
-	return &presence{store: store, log: log, interval: interval, counts: map[int]int{}}
+type held struct {
+	n           int
+	connectedAt time.Time
+}
+
+func newPresence(store liveness, log *slog.Logger) *presence {
+	return &presence{store: store, log: log, conns: map[int]*held{}}
 }
 
 type presenceKey struct{}
@@ -41,12 +45,19 @@ func (p *presence) connect(ctx context.Context, v *access.Viewer, clientVersion 
 		return ctx
 	}
 	id := v.Controller.ID
-	p.mu.Lock()
-	p.counts[id]++
-	p.mu.Unlock()
-	if err := p.store.Connected(ctx, id, clientVersion); err != nil {
+	at, err := p.store.Connected(ctx, id, clientVersion)
+	if err != nil {
 		p.log.WarnContext(ctx, "controller connected", "controller", v.Controller.Path, "err", err)
 	}
+	p.mu.Lock()
+	h := p.conns[id]
+	if h == nil {
+		h = &held{}
+		p.conns[id] = h
+	}
+	h.n++
+	h.connectedAt = at
+	p.mu.Unlock()
 	return context.WithValue(ctx, presenceKey{}, id)
 }
 
@@ -57,40 +68,33 @@ func (p *presence) disconnect(ctx context.Context) {
 		return
 	}
 	p.mu.Lock()
-	p.counts[id]--
-	last := p.counts[id] <= 0
+	h := p.conns[id]
+	var at time.Time
+	last := h != nil && h.n <= 1
+	if h != nil {
+		h.n--
+		at = h.connectedAt
+	}
 	if last {
-		delete(p.counts, id)
+		delete(p.conns, id)
 	}
 	p.mu.Unlock()
 	if last {
-		if err := p.store.Disconnected(context.WithoutCancel(ctx), id); err != nil {
+		if err := p.store.Disconnected(context.WithoutCancel(ctx), id, at); err != nil {
 			p.log.Warn("controller disconnected", "controller", id, "err", err)
 		}
 	}
 }
 
-// run refreshes the heartbeats of the connected controllers every interval until ctx ends.
+// run keeps the heartbeats of the controllers connected here fresh until ctx ends.
 func (p *presence) run(ctx context.Context) {
-	t := time.NewTicker(p.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			p.mu.Lock()
-			ids := make([]int, 0, len(p.counts))
-			for id := range p.counts {
-				ids = append(ids, id)
-			}
-			p.mu.Unlock()
-			if len(ids) == 0 {
-				continue
-			}
-			if err := p.store.Heartbeat(ctx, ids...); err != nil && ctx.Err() == nil {
-				p.log.Warn("controller heartbeats", "controllers", len(ids), "err", err)
-			}
+	p.store.KeepAlive(ctx, func() []int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		ids := make([]int, 0, len(p.conns))
+		for id := range p.conns {
+			ids = append(ids, id)
 		}
-	}
+		return ids
+	})
 }

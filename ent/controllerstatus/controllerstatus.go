@@ -45,13 +45,11 @@ const (
 	ControllerInverseTable = "resources"
 	// ControllerColumn is the table column denoting the controller relation/edge.
 	ControllerColumn = "controller_id"
-	// WatchersTable is the table that holds the watchers relation/edge.
-	WatchersTable = "users"
+	// WatchersTable is the table that holds the watchers relation/edge. The primary key declared below.
+	WatchersTable = "controller_status_watchers"
 	// WatchersInverseTable is the table name for the User entity.
 	// It exists in this package in order to avoid circular dependency with the "user" package.
 	WatchersInverseTable = "users"
-	// WatchersColumn is the table column denoting the watchers relation/edge.
-	WatchersColumn = "controller_status_watchers"
 )
 
 // Columns holds all SQL columns for controllerstatus fields.
@@ -68,6 +66,12 @@ var Columns = []string{
 	FieldLastWatchdogAt,
 	FieldWatchdogOfflineNotified,
 }
+
+var (
+	// WatchersPrimaryKey and WatchersColumn2 are the table columns denoting the
+	// primary key for the watchers relation (M2M).
+	WatchersPrimaryKey = []string{"controller_status_id", "user_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -174,6 +178,6 @@ func newWatchersStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(WatchersInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, WatchersTable, WatchersColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, WatchersTable, WatchersPrimaryKey...),
 	)
 }

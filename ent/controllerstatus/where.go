@@ -533,7 +533,7 @@ func HasWatchers() predicate.ControllerStatus {
 	return predicate.ControllerStatus(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, WatchersTable, WatchersColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, WatchersTable, WatchersPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})

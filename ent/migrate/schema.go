@@ -580,21 +580,12 @@ var (
 		{Name: "last_login", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted", Type: field.TypeBool, Default: false},
 		{Name: "session_epoch", Type: field.TypeInt, Default: 0},
-		{Name: "controller_status_watchers", Type: field.TypeInt, Nullable: true},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
 		Name:       "users",
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "users_controller_status_watchers",
-				Columns:    []*schema.Column{UsersColumns[11]},
-				RefColumns: []*schema.Column{ControllerStatusColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "user_email",
@@ -605,6 +596,31 @@ var (
 				Name:    "user_user_name",
 				Unique:  true,
 				Columns: []*schema.Column{UsersColumns[3]},
+			},
+		},
+	}
+	// ControllerStatusWatchersColumns holds the columns for the "controller_status_watchers" table.
+	ControllerStatusWatchersColumns = []*schema.Column{
+		{Name: "controller_status_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// ControllerStatusWatchersTable holds the schema information for the "controller_status_watchers" table.
+	ControllerStatusWatchersTable = &schema.Table{
+		Name:       "controller_status_watchers",
+		Columns:    ControllerStatusWatchersColumns,
+		PrimaryKey: []*schema.Column{ControllerStatusWatchersColumns[0], ControllerStatusWatchersColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "controller_status_watchers_controller_status_id",
+				Columns:    []*schema.Column{ControllerStatusWatchersColumns[0]},
+				RefColumns: []*schema.Column{ControllerStatusColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "controller_status_watchers_user_id",
+				Columns:    []*schema.Column{ControllerStatusWatchersColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
 			},
 		},
 	}
@@ -625,6 +641,7 @@ var (
 		RollupsTable,
 		SessionsTable,
 		UsersTable,
+		ControllerStatusWatchersTable,
 	}
 )
 
@@ -654,5 +671,6 @@ func init() {
 	RevisionsTable.ForeignKeys[1].RefTable = UsersTable
 	RevisionsTable.ForeignKeys[2].RefTable = ResourcesTable
 	RollupsTable.ForeignKeys[0].RefTable = ResourcesTable
-	UsersTable.ForeignKeys[0].RefTable = ControllerStatusTable
+	ControllerStatusWatchersTable.ForeignKeys[0].RefTable = ControllerStatusTable
+	ControllerStatusWatchersTable.ForeignKeys[1].RefTable = UsersTable
 }

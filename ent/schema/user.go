@@ -40,6 +40,8 @@ func (User) Edges() []ent.Edge {
 		edge.To("memberships", Membership.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("keys", Key.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("permissions", Permission.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		// The controllers whose watchdog notices this user receives (many to many).
+		edge.From("watching", ControllerStatus.Type).Ref("watchers"),
 	}
 }
 

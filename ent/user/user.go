@@ -40,6 +40,8 @@ const (
 	EdgeKeys = "keys"
 	// EdgePermissions holds the string denoting the permissions edge name in mutations.
 	EdgePermissions = "permissions"
+	// EdgeWatching holds the string denoting the watching edge name in mutations.
+	EdgeWatching = "watching"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// MembershipsTable is the table that holds the memberships relation/edge.
@@ -63,6 +65,11 @@ const (
 	PermissionsInverseTable = "permissions"
 	// PermissionsColumn is the table column denoting the permissions relation/edge.
 	PermissionsColumn = "user_id"
+	// WatchingTable is the table that holds the watching relation/edge. The primary key declared below.
+	WatchingTable = "controller_status_watchers"
+	// WatchingInverseTable is the table name for the ControllerStatus entity.
+	// It exists in this package in order to avoid circular dependency with the "controllerstatus" package.
+	WatchingInverseTable = "controller_status"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -80,21 +87,16 @@ var Columns = []string{
 	FieldSessionEpoch,
 }
 
-// ForeignKeys holds the SQL foreign-keys that are owned by the "users"
-// table and are not defined as standalone fields in the schema.
-var ForeignKeys = []string{
-	"controller_status_watchers",
-}
+var (
+	// WatchingPrimaryKey and WatchingColumn2 are the table columns denoting the
+	// primary key for the watching relation (M2M).
+	WatchingPrimaryKey = []string{"controller_status_id", "user_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
-			return true
-		}
-	}
-	for i := range ForeignKeys {
-		if column == ForeignKeys[i] {
 			return true
 		}
 	}
@@ -225,6 +227,20 @@ func ByPermissions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPermissionsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByWatchingCount orders the results by watching count.
+func ByWatchingCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newWatchingStep(), opts...)
+	}
+}
+
+// ByWatching orders the results by watching terms.
+func ByWatching(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newWatchingStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newMembershipsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -244,5 +260,12 @@ func newPermissionsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PermissionsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PermissionsTable, PermissionsColumn),
+	)
+}
+func newWatchingStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(WatchingInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, WatchingTable, WatchingPrimaryKey...),
 	)
 }

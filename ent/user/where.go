@@ -634,6 +634,29 @@ func HasPermissionsWith(preds ...predicate.Permission) predicate.User {
 	})
 }
 
+// HasWatching applies the HasEdge predicate on the "watching" edge.
+func HasWatching() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, WatchingTable, WatchingPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasWatchingWith applies the HasEdge predicate on the "watching" edge with a given conditions (other predicates).
+func HasWatchingWith(preds ...predicate.ControllerStatus) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newWatchingStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

@@ -203,12 +203,6 @@ func cleanVersion(v string) string {
 	return v[:cut]
 }
 
-// oneControllerPerWatcher is true while the ent schema makes ControllerStatus.watchers
-// one-to-many (a foreign key in users): adding a user to a second controller would then
-// silently take them off the first, so SetRecipients refuses it instead. Giving User the
-// inverse edge makes the edge many-to-many and this false.
-var oneControllerPerWatcher = controllerstatus.WatchersTable == user.Table
-
 func tooMany(n int) error {
 	return fault.New(fault.BadInput, "%d watchdog recipients; at most %d are allowed", n, MaxRecipients)
 }
@@ -241,16 +235,6 @@ func (s *Service) SetRecipients(ctx context.Context, controllerID int, userIDs [
 				if !slices.Contains(ok, id) {
 					return fault.New(fault.BadInput, "user %d cannot be a watchdog recipient of %s: not a member of its organization", id, ctrl.Path)
 				}
-			}
-		}
-		if oneControllerPerWatcher && len(ids) > 0 {
-			busy, err := c.ControllerStatus.Query().Where(controllerstatus.IDNEQ(st.ID)).
-				QueryWatchers().Where(user.IDIn(ids...)).IDs(ctx)
-			if err != nil {
-				return fmt.Errorf("controller: check recipients: %w", err)
-			}
-			if len(busy) > 0 {
-				return fault.New(fault.Conflict, "user %d is the watchdog recipient of another controller; for now a user can watch only one", busy[0])
 			}
 		}
 		if err := c.ControllerStatus.UpdateOne(st).ClearWatchers().AddWatcherIDs(ids...).Exec(ctx); err != nil {

@@ -20,8 +20,10 @@ const (
 	Conflict        Code = "CONFLICT"
 	RateLimited     Code = "RATE_LIMITED"
 	// Timeout: the request ran past its server-side deadline and was stopped.
-	Timeout  Code = "TIMEOUT"
-	Internal Code = "INTERNAL"
+	Timeout Code = "TIMEOUT"
+	// Unavailable: a service the server depends on (mail, text messages) could not do it.
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL"
 )
 
 // Error is a classified error. Message is shown to clients; Cause is logged only.

@@ -31,9 +31,7 @@ type TextTransport interface {
 
 // Unavailable is the fault code of a message the server could not send: e-mail or text
 // messages not configured, or the mail server or provider refused or was unreachable.
-// (internal/fault has no code for "the server cannot do this now"; move it there when
-// another package needs one.)
-const Unavailable fault.Code = "UNAVAILABLE"
+const Unavailable = fault.Unavailable
 
 // ErrNotConfigured is in the chain of errors about e-mail or text messages the server has
 // no settings for.
