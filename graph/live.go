@@ -157,7 +157,14 @@ func (r *Resolver) readableOrNil(ctx context.Context, id int) (*ent.Resource, er
 // storeValues stores values and announces what was stored. A single value's refusal is
 // its own error; a batch's lists every refused item.
 func (r *Resolver) storeValues(ctx context.Context, items []series.Item, single bool) error {
-	stored, itemErrs, err := series.Store(ctx, r.Client, items)
+	store := series.Store
+	if single && r.Group != nil {
+		// Single values go through group commit: many requests, one transaction.
+		store = func(ctx context.Context, _ *ent.Client, items []series.Item) ([]series.Stored, []series.ItemError, error) {
+			return r.Group.Store(ctx, items)
+		}
+	}
+	stored, itemErrs, err := store(ctx, r.Client, items)
 	if err != nil {
 		if single && len(itemErrs) == 1 {
 			return fault.Wrap(err, itemErrs[0].Code, "%s", itemErrs[0].Message)

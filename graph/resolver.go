@@ -15,6 +15,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/messages"
+	"github.com/rhizoflex/rhizoflex/internal/series"
 )
 
 // Sessions is what resolvers need of the session manager (scs).
@@ -47,6 +48,8 @@ type Resolver struct {
 	Live           *live.Live
 	Messages       *messages.Service
 	Controllers    Controllers
+	// Group commits single-value writes together; nil stores each on its own.
+	Group *series.Group
 }
 
 func viewer(ctx context.Context) *access.Viewer { return access.ViewerFrom(ctx) }

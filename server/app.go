@@ -50,6 +50,7 @@ type App struct {
 	presence    *presence
 	notifier    *notify.Notifier
 	controllers *controller.Service
+	group       *series.Group
 	// extraRoutes lets tests add handlers (for example a slow one) before start.
 	extraRoutes func(mux *http.ServeMux)
 }
@@ -79,6 +80,7 @@ func NewApp(cfg Config, db *database.DB, blobs blob.Store, log *slog.Logger) *Ap
 		OnlineTTL: cfg.ControllerOnline, Notifier: a.notifier, BaseURL: cfg.BaseURL, Logger: log,
 	})
 	a.presence = newPresence(a.controllers, log)
+	a.group = series.NewGroup(db.Client, series.GroupOptions{})
 	hub, err := bus.NewHub(bus.Options{Buffer: cfg.SubscriberBuffer, Logger: log})
 	if err != nil {
 		// Only a bad buffer size gets here, and config validation refuses it first.
@@ -330,6 +332,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := <-errCh; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http server: %w", err)
 	}
+	a.group.Close() // after the requests that write through it have finished
 	a.log.Info("stopped")
 	return nil
 }

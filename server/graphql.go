@@ -32,7 +32,7 @@ func (a *App) graphqlHandler() http.Handler {
 			Client: a.db.Client, Version: Version, Authz: a.authz, Sessions: a.sessions,
 			Limiter: a.limiter, Mailer: a.mailer, PasswordParams: a.cfg.Password, BaseURL: a.cfg.BaseURL,
 			Blobs: a.blobs, BulkThreshold: a.cfg.BulkThreshold, MaxUploadBytes: a.cfg.MaxUploadBytes,
-			Live: a.live, Messages: a.messages, Controllers: a.controllers,
+			Live: a.live, Messages: a.messages, Controllers: a.controllers, Group: a.group,
 		},
 		Complexity: graph.Complexity(),
 	}))

@@ -69,6 +69,8 @@ type Service struct {
 	Live              *live.Live
 	Actions           Actions
 	MaxParameterBytes int
+	// Store stores values (default series.Store; the server passes group commit).
+	Store func(ctx context.Context, items []series.Item) ([]series.Stored, []series.ItemError, error)
 }
 
 // Send sends a message of type typ with parameters to the folder at path, as viewer v.
@@ -233,7 +235,13 @@ func (s *Service) updateSequence(ctx context.Context, v *access.Viewer, folder *
 		}
 		item.Time = &t
 	}
-	stored, itemErrs, err := series.Store(ctx, s.Client, []series.Item{item})
+	store := s.Store
+	if store == nil {
+		store = func(ctx context.Context, items []series.Item) ([]series.Stored, []series.ItemError, error) {
+			return series.Store(ctx, s.Client, items)
+		}
+	}
+	stored, itemErrs, err := store(ctx, []series.Item{item})
 	if len(itemErrs) > 0 {
 		return fault.Wrap(err, itemErrs[0].Code, "%s", itemErrs[0].Message)
 	}

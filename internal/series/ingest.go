@@ -70,6 +70,7 @@ const (
 type row struct {
 	rid   int
 	ts    int64
+	req   int  // which request of a group commit the row came from
 	given bool // ts came with the value (it may replace a stored one)
 	kind  rowKind
 	num   float64
@@ -146,67 +147,97 @@ func Store(ctx context.Context, client *ent.Client, items []Item) ([]Stored, []I
 	pg := isPostgres(ctx, client)
 	var itemErrs []ItemError
 	var stored []Stored
-	seqByID := map[int]*ent.Resource{}
 	err := database.WithTx(ctx, client, func(tx *ent.Tx) error {
-		seqs, err := resolve(ctx, tx.Client(), items)
+		p, err := prepare(ctx, tx.Client(), items, 0)
 		if err != nil {
 			return err
 		}
-		rows := make([]row, 0, len(items))
-		attrs := map[int]Attributes{}
-		for i, it := range items {
-			seq, ie := seqs[i], (*ItemError)(nil)
-			if seq.err != nil {
-				ie = &ItemError{Index: i, Code: fault.CodeOf(seq.err), Message: fault.SafeMessage(seq.err)}
-			} else {
-				a, ok := attrs[seq.res.ID]
-				if !ok {
-					a = AttributesOf(seq.res)
-					attrs[seq.res.ID] = a
-				}
-				seqByID[seq.res.ID] = seq.res
-				r, err := convert(seq.res, a, it)
-				if err != nil {
-					ie = &ItemError{Index: i, Code: fault.CodeOf(err), Message: fault.SafeMessage(err)}
-				} else {
-					rows = append(rows, r)
-				}
-			}
-			if ie != nil {
-				itemErrs = append(itemErrs, *ie)
-			}
-		}
-		if len(itemErrs) > 0 {
+		if itemErrs = p.errs; len(itemErrs) > 0 {
 			return fault.Wrap(errInvalidItems, fault.BadInput,
 				"%d of %d items are invalid, nothing was stored; first: %s", len(itemErrs), len(items), itemErrs[0].Error())
 		}
-		rows, err = applyMinInterval(ctx, tx, rows, attrs)
+		rows, err := commitRows(ctx, tx, p.rows, p.attrs, pg)
 		if err != nil {
 			return err
 		}
-		rows = lastWins(rows)
-		replaced, err := deleteReplaced(ctx, tx, rows, pg)
-		if err != nil {
-			return err
-		}
-		if err := store(ctx, tx, rows, pg); err != nil {
-			return err
-		}
-		if err := rebuildReplaced(ctx, tx, replaced); err != nil {
-			return err
-		}
-		stored = storedOf(rows, seqByID)
+		stored = storedOf(rows, p.seqs)
 		return nil
 	})
 	if err != nil {
-		if isUniqueViolation(err) {
-			// Only a value written at the same microsecond of the same sequence by another
-			// instance gets here (one instance never hands out a server time twice).
-			return nil, itemErrs, fault.Wrap(err, fault.Conflict, "another write stored a value of the same sequence at the same time; retry")
-		}
-		return nil, itemErrs, err
+		return nil, itemErrs, conflictOf(err)
 	}
 	return stored, nil, nil
+}
+
+// conflictOf turns a unique violation into CONFLICT: only a value written at the same
+// microsecond of the same sequence by another instance gets there (one instance never
+// hands out a server time twice).
+func conflictOf(err error) error {
+	if isUniqueViolation(err) {
+		return fault.Wrap(err, fault.Conflict, "another write stored a value of the same sequence at the same time; retry")
+	}
+	return err
+}
+
+// prepared is a request's items resolved and checked: rows to store (tagged with req),
+// or the items' errors.
+type prepared struct {
+	rows  []row
+	attrs map[int]Attributes
+	seqs  map[int]*ent.Resource
+	errs  []ItemError
+}
+
+// prepare resolves and checks items; it stores nothing.
+func prepare(ctx context.Context, c *ent.Client, items []Item, req int) (prepared, error) {
+	p := prepared{attrs: map[int]Attributes{}, seqs: map[int]*ent.Resource{}}
+	seqs, err := resolve(ctx, c, items)
+	if err != nil {
+		return p, err
+	}
+	p.rows = make([]row, 0, len(items))
+	for i, it := range items {
+		seq := seqs[i]
+		if seq.err != nil {
+			p.errs = append(p.errs, ItemError{Index: i, Code: fault.CodeOf(seq.err), Message: fault.SafeMessage(seq.err)})
+			continue
+		}
+		a, ok := p.attrs[seq.res.ID]
+		if !ok {
+			a = AttributesOf(seq.res)
+			p.attrs[seq.res.ID] = a
+		}
+		p.seqs[seq.res.ID] = seq.res
+		r, err := convert(seq.res, a, it)
+		if err != nil {
+			p.errs = append(p.errs, ItemError{Index: i, Code: fault.CodeOf(err), Message: fault.SafeMessage(err)})
+			continue
+		}
+		r.req = req
+		p.rows = append(p.rows, r)
+	}
+	return p, nil
+}
+
+// commitRows stores checked rows in tx: min_storage_interval, the last of a repeated time,
+// replacements, rollups, last_revision_at. It returns the rows stored.
+func commitRows(ctx context.Context, tx *ent.Tx, rows []row, attrs map[int]Attributes, pg bool) ([]row, error) {
+	rows, err := applyMinInterval(ctx, tx, rows, attrs)
+	if err != nil {
+		return nil, err
+	}
+	rows = lastWins(rows)
+	replaced, err := deleteReplaced(ctx, tx, rows, pg)
+	if err != nil {
+		return nil, err
+	}
+	if err := store(ctx, tx, rows, pg); err != nil {
+		return nil, err
+	}
+	if err := rebuildReplaced(ctx, tx, replaced); err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 func storedOf(rows []row, seqs map[int]*ent.Resource) []Stored {
