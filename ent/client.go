@@ -19,6 +19,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
 	"github.com/rhizoflex/rhizoflex/ent/joblease"
 	"github.com/rhizoflex/rhizoflex/ent/key"
+	"github.com/rhizoflex/rhizoflex/ent/loginfailure"
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
 	"github.com/rhizoflex/rhizoflex/ent/organization"
@@ -47,6 +48,8 @@ type Client struct {
 	JobLease *JobLeaseClient
 	// Key is the client for interacting with the Key builders.
 	Key *KeyClient
+	// LoginFailure is the client for interacting with the LoginFailure builders.
+	LoginFailure *LoginFailureClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
 	// Message is the client for interacting with the Message builders.
@@ -84,6 +87,7 @@ func (c *Client) init() {
 	c.ControllerStatus = NewControllerStatusClient(c.config)
 	c.JobLease = NewJobLeaseClient(c.config)
 	c.Key = NewKeyClient(c.config)
+	c.LoginFailure = NewLoginFailureClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
@@ -191,6 +195,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ControllerStatus: NewControllerStatusClient(cfg),
 		JobLease:         NewJobLeaseClient(cfg),
 		Key:              NewKeyClient(cfg),
+		LoginFailure:     NewLoginFailureClient(cfg),
 		Membership:       NewMembershipClient(cfg),
 		Message:          NewMessageClient(cfg),
 		Organization:     NewOrganizationClient(cfg),
@@ -225,6 +230,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ControllerStatus: NewControllerStatusClient(cfg),
 		JobLease:         NewJobLeaseClient(cfg),
 		Key:              NewKeyClient(cfg),
+		LoginFailure:     NewLoginFailureClient(cfg),
 		Membership:       NewMembershipClient(cfg),
 		Message:          NewMessageClient(cfg),
 		Organization:     NewOrganizationClient(cfg),
@@ -265,9 +271,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.Membership, c.Message,
-		c.Organization, c.OutgoingMessage, c.PasswordReset, c.Permission, c.Resource,
-		c.Revision, c.Rollup, c.Session, c.User,
+		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.LoginFailure,
+		c.Membership, c.Message, c.Organization, c.OutgoingMessage, c.PasswordReset,
+		c.Permission, c.Resource, c.Revision, c.Rollup, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -277,9 +283,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.Membership, c.Message,
-		c.Organization, c.OutgoingMessage, c.PasswordReset, c.Permission, c.Resource,
-		c.Revision, c.Rollup, c.Session, c.User,
+		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.LoginFailure,
+		c.Membership, c.Message, c.Organization, c.OutgoingMessage, c.PasswordReset,
+		c.Permission, c.Resource, c.Revision, c.Rollup, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -296,6 +302,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.JobLease.mutate(ctx, m)
 	case *KeyMutation:
 		return c.Key.mutate(ctx, m)
+	case *LoginFailureMutation:
+		return c.LoginFailure.mutate(ctx, m)
 	case *MembershipMutation:
 		return c.Membership.mutate(ctx, m)
 	case *MessageMutation:
@@ -964,6 +972,139 @@ func (c *KeyClient) mutate(ctx context.Context, m *KeyMutation) (Value, error) {
 		return (&KeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Key mutation op: %q", m.Op())
+	}
+}
+
+// LoginFailureClient is a client for the LoginFailure schema.
+type LoginFailureClient struct {
+	config
+}
+
+// NewLoginFailureClient returns a client for the LoginFailure from the given config.
+func NewLoginFailureClient(c config) *LoginFailureClient {
+	return &LoginFailureClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `loginfailure.Hooks(f(g(h())))`.
+func (c *LoginFailureClient) Use(hooks ...Hook) {
+	c.hooks.LoginFailure = append(c.hooks.LoginFailure, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `loginfailure.Intercept(f(g(h())))`.
+func (c *LoginFailureClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LoginFailure = append(c.inters.LoginFailure, interceptors...)
+}
+
+// Create returns a builder for creating a LoginFailure entity.
+func (c *LoginFailureClient) Create() *LoginFailureCreate {
+	mutation := newLoginFailureMutation(c.config, OpCreate)
+	return &LoginFailureCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LoginFailure entities.
+func (c *LoginFailureClient) CreateBulk(builders ...*LoginFailureCreate) *LoginFailureCreateBulk {
+	return &LoginFailureCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LoginFailureClient) MapCreateBulk(slice any, setFunc func(*LoginFailureCreate, int)) *LoginFailureCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LoginFailureCreateBulk{err: fmt.Errorf("calling to LoginFailureClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LoginFailureCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LoginFailureCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LoginFailure.
+func (c *LoginFailureClient) Update() *LoginFailureUpdate {
+	mutation := newLoginFailureMutation(c.config, OpUpdate)
+	return &LoginFailureUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LoginFailureClient) UpdateOne(_m *LoginFailure) *LoginFailureUpdateOne {
+	mutation := newLoginFailureMutation(c.config, OpUpdateOne, withLoginFailure(_m))
+	return &LoginFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LoginFailureClient) UpdateOneID(id int) *LoginFailureUpdateOne {
+	mutation := newLoginFailureMutation(c.config, OpUpdateOne, withLoginFailureID(id))
+	return &LoginFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LoginFailure.
+func (c *LoginFailureClient) Delete() *LoginFailureDelete {
+	mutation := newLoginFailureMutation(c.config, OpDelete)
+	return &LoginFailureDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LoginFailureClient) DeleteOne(_m *LoginFailure) *LoginFailureDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LoginFailureClient) DeleteOneID(id int) *LoginFailureDeleteOne {
+	builder := c.Delete().Where(loginfailure.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LoginFailureDeleteOne{builder}
+}
+
+// Query returns a query builder for LoginFailure.
+func (c *LoginFailureClient) Query() *LoginFailureQuery {
+	return &LoginFailureQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLoginFailure},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LoginFailure entity by its id.
+func (c *LoginFailureClient) Get(ctx context.Context, id int) (*LoginFailure, error) {
+	return c.Query().Where(loginfailure.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LoginFailureClient) GetX(ctx context.Context, id int) *LoginFailure {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *LoginFailureClient) Hooks() []Hook {
+	return c.hooks.LoginFailure
+}
+
+// Interceptors returns the client interceptors.
+func (c *LoginFailureClient) Interceptors() []Interceptor {
+	return c.inters.LoginFailure
+}
+
+func (c *LoginFailureClient) mutate(ctx context.Context, m *LoginFailureMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LoginFailureCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LoginFailureUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LoginFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LoginFailureDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LoginFailure mutation op: %q", m.Op())
 	}
 }
 
@@ -2929,14 +3070,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		BusPayload, ControllerStatus, JobLease, Key, Membership, Message, Organization,
-		OutgoingMessage, PasswordReset, Permission, Resource, Revision, Rollup,
-		Session, User []ent.Hook
+		BusPayload, ControllerStatus, JobLease, Key, LoginFailure, Membership, Message,
+		Organization, OutgoingMessage, PasswordReset, Permission, Resource, Revision,
+		Rollup, Session, User []ent.Hook
 	}
 	inters struct {
-		BusPayload, ControllerStatus, JobLease, Key, Membership, Message, Organization,
-		OutgoingMessage, PasswordReset, Permission, Resource, Revision, Rollup,
-		Session, User []ent.Interceptor
+		BusPayload, ControllerStatus, JobLease, Key, LoginFailure, Membership, Message,
+		Organization, OutgoingMessage, PasswordReset, Permission, Resource, Revision,
+		Rollup, Session, User []ent.Interceptor
 	}
 )
 

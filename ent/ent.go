@@ -16,6 +16,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
 	"github.com/rhizoflex/rhizoflex/ent/joblease"
 	"github.com/rhizoflex/rhizoflex/ent/key"
+	"github.com/rhizoflex/rhizoflex/ent/loginfailure"
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
 	"github.com/rhizoflex/rhizoflex/ent/organization"
@@ -91,6 +92,7 @@ func checkColumn(t, c string) error {
 			controllerstatus.Table: controllerstatus.ValidColumn,
 			joblease.Table:         joblease.ValidColumn,
 			key.Table:              key.ValidColumn,
+			loginfailure.Table:     loginfailure.ValidColumn,
 			membership.Table:       membership.ValidColumn,
 			message.Table:          message.ValidColumn,
 			organization.Table:     organization.ValidColumn,

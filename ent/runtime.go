@@ -9,6 +9,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
 	"github.com/rhizoflex/rhizoflex/ent/joblease"
 	"github.com/rhizoflex/rhizoflex/ent/key"
+	"github.com/rhizoflex/rhizoflex/ent/loginfailure"
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/message"
 	"github.com/rhizoflex/rhizoflex/ent/organization"
@@ -134,6 +135,30 @@ func init() {
 			return nil
 		}
 	}()
+	loginfailureFields := schema.LoginFailure{}.Fields()
+	_ = loginfailureFields
+	// loginfailureDescKey is the schema descriptor for key field.
+	loginfailureDescKey := loginfailureFields[0].Descriptor()
+	// loginfailure.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	loginfailure.KeyValidator = func() func(string) error {
+		validators := loginfailureDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// loginfailureDescAt is the schema descriptor for at field.
+	loginfailureDescAt := loginfailureFields[1].Descriptor()
+	// loginfailure.DefaultAt holds the default value on creation for the at field.
+	loginfailure.DefaultAt = loginfailureDescAt.Default.(func() time.Time)
 	membershipMixin := schema.Membership{}.Mixin()
 	membershipMixinFields0 := membershipMixin[0].Fields()
 	_ = membershipMixinFields0

@@ -22,6 +22,8 @@ type Tx struct {
 	JobLease *JobLeaseClient
 	// Key is the client for interacting with the Key builders.
 	Key *KeyClient
+	// LoginFailure is the client for interacting with the LoginFailure builders.
+	LoginFailure *LoginFailureClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
 	// Message is the client for interacting with the Message builders.
@@ -179,6 +181,7 @@ func (tx *Tx) init() {
 	tx.ControllerStatus = NewControllerStatusClient(tx.config)
 	tx.JobLease = NewJobLeaseClient(tx.config)
 	tx.Key = NewKeyClient(tx.config)
+	tx.LoginFailure = NewLoginFailureClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)

@@ -122,6 +122,10 @@ func (r *mutationResolver) Login(ctx context.Context, login string, password str
 	}
 	r.Sessions.Put(ctx, SessionUserKey, u.ID)
 	r.Sessions.Put(ctx, SessionEpochKey, u.SessionEpoch)
+	// The fields selected under login are resolved as the person who just signed in.
+	if err := r.Authz.SignedIn(ctx, viewer(ctx), u); err != nil {
+		return nil, err
+	}
 	return u, nil
 }
 
@@ -139,6 +143,7 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword s
 	if err != nil {
 		return false, err
 	}
+	r.accessChanged(ctx, nil, "password changed")
 	if err := r.Sessions.RenewToken(ctx); err != nil {
 		return false, fmt.Errorf("renew session: %w", err)
 	}
@@ -153,7 +158,9 @@ func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email strin
 
 // ResetPassword is the resolver for the resetPassword field.
 func (r *mutationResolver) ResetPassword(ctx context.Context, token string, newPassword string) (bool, error) {
-	return true, r.Authz.ResetPassword(ctx, token, newPassword, r.PasswordParams)
+	err := r.Authz.ResetPassword(ctx, token, newPassword, r.PasswordParams)
+	r.accessChanged(ctx, err, "password reset")
+	return err == nil, err
 }
 
 // CreateUser is the resolver for the createUser field.
@@ -181,7 +188,9 @@ func (r *mutationResolver) AddMember(ctx context.Context, organization string, e
 	if err != nil {
 		return nil, err
 	}
-	return account.AddMember(ctx, r.Client, org.ID, u.ID, admin != nil && *admin)
+	m, err := account.AddMember(ctx, r.Client, org.ID, u.ID, admin != nil && *admin)
+	r.accessChanged(ctx, err, "member added")
+	return m, err
 }
 
 // SetMemberAdmin is the resolver for the setMemberAdmin field.
@@ -222,7 +231,9 @@ func (r *mutationResolver) GrantPermission(ctx context.Context, path string, gra
 	if err != nil {
 		return nil, err
 	}
-	return r.Authz.Grant(ctx, viewer(ctx), res, g, lv)
+	p, err := r.Authz.Grant(ctx, viewer(ctx), res, g, lv)
+	r.accessChanged(ctx, err, "grant given")
+	return p, err
 }
 
 // RevokePermission is the resolver for the revokePermission field.

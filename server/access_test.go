@@ -1,7 +1,12 @@
 package server
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -465,5 +470,46 @@ func TestPlaygroundIsSelfHosted(t *testing.T) {
 		}
 	} else if !strings.Contains(string(body), "GraphiQL") {
 		t.Fatalf("fallback playground page: %s", body)
+	}
+}
+
+// Fields selected under login resolve as the person who just signed in.
+func TestLoginSelectsAsTheNewViewer(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	r := ts.client(t).do(t, `mutation($p: String!) { login(login: "lmember", password: $p) { email memberships { organization { name } isAdmin } } }`,
+		map[string]any{"p": fixture.Password}).ok(t)
+	if !strings.Contains(string(r.raw), `"memberships":[{"organization":{"name":"lab"},"isAdmin":false}]`) {
+		t.Fatalf("login { memberships }: %s", r.raw)
+	}
+}
+
+// A client may send a query's hash instead of its text once the server knows it.
+func TestAutomaticPersistedQueries(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	c := ts.bearer(t, ts.world.Keys["userkey"])
+	q := `{ me { email } }`
+	sum := sha256.Sum256([]byte(q))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	post := func(body map[string]any) gqlResult {
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", c.auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, _ := io.ReadAll(resp.Body)
+		out := gqlResult{Status: resp.StatusCode, raw: b}
+		_ = json.Unmarshal(b, &out)
+		return out
+	}
+	if r := post(map[string]any{"extensions": ext}); len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "PersistedQueryNotFound") {
+		t.Fatalf("unknown hash: %s", r.raw)
+	}
+	post(map[string]any{"query": q, "extensions": ext}).ok(t)
+	if r := post(map[string]any{"extensions": ext}).ok(t); !strings.Contains(string(r.raw), "lmember@example.com") {
+		t.Fatalf("hash only: %s", r.raw)
 	}
 }

@@ -69,7 +69,7 @@ func NewApp(cfg Config, db *database.DB, blobs blob.Store, log *slog.Logger) *Ap
 		authz:    access.NewAuthorizer(db.Client),
 		store:    store,
 		sessions: newSessionManager(cfg, store),
-		limiter:  access.NewLoginLimiter(loginMaxFailures, loginWindow),
+		limiter:  access.NewLoginLimiter(db.Client, loginMaxFailures, loginWindow),
 		mailer:   logMailer{log},
 	}
 	a.notifier = notify.New(db.Client, notify.Options{Email: emailTransport(cfg, log), Text: textTransport(cfg, log), Limits: cfg.Notify, Logger: log})
@@ -93,8 +93,20 @@ func NewApp(cfg Config, db *database.DB, blobs blob.Store, log *slog.Logger) *Ap
 // UseBus makes b the bus live updates travel on (NewApp starts with an in-process one;
 // serve opens the configured one). Call it before Handler.
 func (a *App) UseBus(b bus.Bus) {
+	if a.bus != nil && a.bus != b {
+		_ = a.bus.Close() // the in-process one NewApp started with
+	}
 	a.bus = b
+	// Identities are cached per instance only while every access change reaches this
+	// instance through the bus to invalidate them. A new authorizer: a watch on a bus
+	// being replaced ends and turns its authorizer's cache off.
+	a.authz = access.NewAuthorizer(a.db.Client)
 	a.live = live.New(b, a.db.Client, a.authz, a.log)
+	if err := a.live.WatchAccess(context.Background(), a.authz.InvalidateCache, a.authz.DisableCache); err != nil {
+		a.log.Error("identity cache off: cannot watch access changes", "err", err)
+	} else {
+		a.authz.EnableCache()
+	}
 	a.messages = &messages.Service{
 		Client: a.db.Client, Authz: a.authz, Live: a.live, MaxParameterBytes: int(a.cfg.MaxMessageBytes),
 		Actions: messages.Actions{

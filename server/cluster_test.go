@@ -108,3 +108,51 @@ func TestMessagesAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+// Identities are cached per instance, yet a revoked key and a removed membership take
+// effect on the very next request on another instance; the login limiter counts failures
+// of all instances together.
+func TestAccessChangesReachEveryInstance(t *testing.T) {
+	servers := twoInstances(t, "")
+	a, b := servers[0], servers[1]
+	member := a.login(t, "lmember")
+	var created struct {
+		Key    struct{ ID string }
+		Secret string
+	}
+	member.do(t, `mutation { createKey(input: {name: "cached"}) { key { id } secret } }`, nil).ok(t).decode(t, "createKey", &created)
+	onB := b.bearer(t, created.Secret)
+	read := `{ resource(path: "/lab/data/notes.txt") { path } }`
+	for range 3 { // warm B's cache
+		if r := onB.do(t, read, nil).ok(t); string(r.Data["resource"]) == "null" {
+			t.Fatal("the key cannot read before the revocation")
+		}
+	}
+	member.do(t, `mutation($id: ID!) { revokeKey(id: $id) { id } }`, map[string]any{"id": created.Key.ID}).ok(t)
+	if r := onB.do(t, read, nil); r.Status != 401 {
+		t.Fatalf("revoked key on the other instance: %d %s", r.Status, r.raw)
+	}
+	// Membership: lmember's own key, cached on B, loses the organization at once.
+	member.do(t, `mutation { createKey(input: {name: "member"}) { key { id } secret } }`, nil).ok(t).decode(t, "createKey", &created)
+	onB = b.bearer(t, created.Secret)
+	for range 3 {
+		onB.do(t, read, nil).ok(t)
+	}
+	a.login(t, "ladmin").do(t, `mutation { removeMember(organization: "lab", email: "lmember@example.com") }`, nil).ok(t)
+	if r := onB.do(t, read, nil).ok(t); string(r.Data["resource"]) != "null" {
+		t.Fatalf("a removed member's key still reads on the other instance: %s", r.raw)
+	}
+	// Ten failed logins spread over both instances exhaust the account's budget on both.
+	for i := range 10 {
+		c := servers[i%2].client(t)
+		if r := c.do(t, `mutation { login(login: "omember", password: "wrong-password-1") { id } }`, nil); r.code() != "UNAUTHENTICATED" {
+			t.Fatalf("failure %d: %s", i, r.raw)
+		}
+	}
+	for _, s := range servers {
+		r := s.client(t).do(t, `mutation { login(login: "omember", password: "`+fixture.Password+`") { id } }`, nil)
+		if r.code() != "RATE_LIMITED" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("11th login: %d %s", r.Status, r.raw)
+		}
+	}
+}

@@ -13,9 +13,11 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 	"net/url"
 
 	"github.com/rhizoflex/rhizoflex/frontend"
@@ -49,6 +51,11 @@ func (a *App) graphqlHandler() http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: a.cfg.MaxUploadBytes, MaxMemory: 8 << 20})
+	// Parsed and validated documents are cached, and clients may send a query's hash
+	// instead of its text (automatic persisted queries), so a controller's repeated
+	// mutation costs no parsing.
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(a.cfg.QueryComplexity))
 	srv.Use(graph.DepthLimit{Max: a.cfg.QueryDepth})
 	srv.Use(graph.SubscriptionEnds{})

@@ -57,6 +57,18 @@ func (f KeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.KeyMutation", m)
 }
 
+// The LoginFailureFunc type is an adapter to allow the use of ordinary
+// function as LoginFailure mutator.
+type LoginFailureFunc func(context.Context, *ent.LoginFailureMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f LoginFailureFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.LoginFailureMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginFailureMutation", m)
+}
+
 // The MembershipFunc type is an adapter to allow the use of ordinary
 // function as Membership mutator.
 type MembershipFunc func(context.Context, *ent.MembershipMutation) (ent.Value, error)

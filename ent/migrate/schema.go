@@ -142,6 +142,30 @@ var (
 			},
 		},
 	}
+	// LoginFailuresColumns holds the columns for the "login_failures" table.
+	LoginFailuresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Size: 300},
+		{Name: "at", Type: field.TypeTime},
+	}
+	// LoginFailuresTable holds the schema information for the "login_failures" table.
+	LoginFailuresTable = &schema.Table{
+		Name:       "login_failures",
+		Columns:    LoginFailuresColumns,
+		PrimaryKey: []*schema.Column{LoginFailuresColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "loginfailure_key_at",
+				Unique:  false,
+				Columns: []*schema.Column{LoginFailuresColumns[1], LoginFailuresColumns[2]},
+			},
+			{
+				Name:    "loginfailure_at",
+				Unique:  false,
+				Columns: []*schema.Column{LoginFailuresColumns[2]},
+			},
+		},
+	}
 	// MembershipsColumns holds the columns for the "memberships" table.
 	MembershipsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -630,6 +654,7 @@ var (
 		ControllerStatusTable,
 		JobLeasesTable,
 		KeysTable,
+		LoginFailuresTable,
 		MembershipsTable,
 		MessagesTable,
 		OrganizationsTable,

@@ -18,6 +18,9 @@ type JobLease func(*sql.Selector)
 // Key is the predicate function for key builders.
 type Key func(*sql.Selector)
 
+// LoginFailure is the predicate function for loginfailure builders.
+type LoginFailure func(*sql.Selector)
+
 // Membership is the predicate function for membership builders.
 type Membership func(*sql.Selector)
 

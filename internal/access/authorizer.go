@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/ent/membership"
@@ -56,6 +57,9 @@ func ParseLevel(s string) (Level, error) {
 // every instance.
 type Authorizer struct {
 	client *ent.Client
+	cache  *viewerCache // nil: read the database every time
+	// cacheOff turns a set cache off for good (its invalidations stopped arriving).
+	cacheOff atomic.Bool
 }
 
 // NewAuthorizer returns the authorizer over client.
@@ -225,15 +229,48 @@ func (a *Authorizer) LoadMemberships(ctx context.Context, v *Viewer) error {
 	if v.User == nil {
 		return nil
 	}
-	ms, err := a.client.Membership.Query().Where(membership.UserID(v.User.ID)).All(ctx)
+	all, err := a.userMemberships(ctx, v.User.ID)
 	if err != nil {
-		return fmt.Errorf("load memberships: %w", err)
+		return err
 	}
 	org := v.keyOrganization()
-	for _, m := range ms {
-		if org == nil || *org == m.OrganizationID {
-			v.memberships[m.OrganizationID] = m.IsAdmin
+	for id, admin := range all {
+		if org == nil || *org == id {
+			v.memberships[id] = admin
 		}
 	}
 	return nil
+}
+
+// userMemberships maps organization id to "is admin" for every membership of userID,
+// from the cache when it has them.
+func (a *Authorizer) userMemberships(ctx context.Context, userID int) (map[int]bool, error) {
+	var gen uint64
+	cache := a.activeCache()
+	if cache != nil {
+		if m, ok := cache.memberships(userID); ok {
+			return m, nil
+		}
+		gen = cache.generation()
+	}
+	ms, err := a.client.Membership.Query().Where(membership.UserID(userID)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load memberships: %w", err)
+	}
+	out := make(map[int]bool, len(ms))
+	for _, m := range ms {
+		out[m.OrganizationID] = m.IsAdmin
+	}
+	if cache != nil {
+		cache.putMemberships(gen, userID, out)
+	}
+	return out, nil
+}
+
+// activeCache is the identity cache, or nil when there is none or it was turned off.
+func (a *Authorizer) activeCache() *viewerCache {
+	if a.cache == nil || a.cacheOff.Load() {
+		return nil
+	}
+	return a.cache
 }

@@ -193,7 +193,7 @@ func TestLoginRateLimitAndReset(t *testing.T) {
 		ctx := t.Context()
 		fixture.Build(t, db)
 		authz := access.NewAuthorizer(db.Client)
-		limiter := access.NewLoginLimiter(10, time.Minute)
+		limiter := access.NewLoginLimiter(db.Client, 10, time.Minute)
 		if _, err := authz.Login(ctx, limiter, "LMember@example.com", fixture.Password, "10.0.0.1"); err != nil {
 			t.Fatalf("login by e-mail: %v", err)
 		}
@@ -247,7 +247,7 @@ func TestPasswordReset(t *testing.T) {
 		if err := authz.ResetPassword(ctx, token, "another-password", fixture.FastPasswords); !fault.Is(err, fault.BadInput) {
 			t.Fatalf("token reuse: %v", err)
 		}
-		if _, err := authz.Login(ctx, access.NewLoginLimiter(10, time.Minute), "lmember", "brand-new-password", "x"); err != nil {
+		if _, err := authz.Login(ctx, access.NewLoginLimiter(db.Client, 10, time.Minute), "lmember", "brand-new-password", "x"); err != nil {
 			t.Fatalf("login with the new password: %v", err)
 		}
 		rows, _ := db.Client.PasswordReset.Query().All(ctx)
@@ -266,4 +266,43 @@ func mustKeyViewer(t *testing.T, authz *access.Authorizer, secret string) *acces
 		t.Fatal(err)
 	}
 	return v
+}
+
+// The identity cache serves repeated key authentications without the database and forgets
+// everything on InvalidateCache; an entry read while an invalidation happened is dropped.
+func TestIdentityCache(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		w := fixture.Build(t, db)
+		authz := access.NewAuthorizer(db.Client)
+		authz.EnableCache()
+		secret := w.Keys["userkey"]
+		if _, err := authz.AuthenticateKey(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		// Revoked behind the cache's back (no invalidation): still served from the cache,
+		// which shows the cache is used ...
+		if _, err := db.Client.Key.Update().Where(key.Hash(access.HashSecret(secret))).SetRevokedAt(time.Now()).Save(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := authz.AuthenticateKey(ctx, secret); err != nil {
+			t.Fatalf("cached key: %v", err)
+		}
+		// ... and the invalidation every access change triggers ends it at once.
+		authz.InvalidateCache()
+		if _, err := authz.AuthenticateKey(ctx, secret); !fault.Is(err, fault.Unauthenticated) {
+			t.Fatalf("revoked key after invalidation: %v", err)
+		}
+		// A disabled cache reads the database every time.
+		authz.DisableCache()
+		if _, err := authz.AuthenticateKey(ctx, w.Keys["ctrlkey"]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Client.Key.Update().Where(key.Hash(access.HashSecret(w.Keys["ctrlkey"]))).SetRevokedAt(time.Now()).Save(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := authz.AuthenticateKey(ctx, w.Keys["ctrlkey"]); !fault.Is(err, fault.Unauthenticated) {
+			t.Fatalf("disabled cache served a revoked key: %v", err)
+		}
+	})
 }

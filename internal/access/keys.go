@@ -252,7 +252,22 @@ func (a *Authorizer) AuthenticateKey(ctx context.Context, secret string) (*Viewe
 	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) > 200 {
 		return nil, invalid
 	}
-	k, err := a.client.Key.Query().Where(key.Hash(HashSecret(secret)), key.RevokedAtIsNil()).Only(ctx)
+	hash := HashSecret(secret)
+	now := time.Now()
+	var gen uint64
+	cache := a.activeCache()
+	if cache != nil {
+		if v, ok, due := cache.key(hash, now); ok {
+			if due {
+				if err := a.recordKeyUse(ctx, v.Key, now); err != nil {
+					return nil, err
+				}
+			}
+			return v, nil
+		}
+		gen = cache.generation()
+	}
+	k, err := a.client.Key.Query().Where(key.Hash(hash), key.RevokedAtIsNil()).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, invalid
 	}
@@ -276,18 +291,28 @@ func (a *Authorizer) AuthenticateKey(ctx context.Context, secret string) (*Viewe
 	default:
 		return nil, invalid
 	}
-	now := time.Now()
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedResolution {
-		// Conditional, so concurrent requests and instances write at most once a minute.
-		_, err := a.client.Key.Update().
-			Where(key.ID(k.ID), key.Or(key.LastUsedAtIsNil(), key.LastUsedAtLT(now.Add(-lastUsedResolution)))).
-			SetLastUsedAt(now).Save(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("record key use: %w", err)
+		if err := a.recordKeyUse(ctx, k, now); err != nil {
+			return nil, err
 		}
 	}
 	if err := a.LoadMemberships(ctx, v); err != nil {
 		return nil, err
 	}
+	if cache != nil {
+		cache.putKey(gen, hash, v, now)
+	}
 	return v, nil
+}
+
+// recordKeyUse writes last_used_at, conditionally, so concurrent requests and instances
+// write it at most once a minute.
+func (a *Authorizer) recordKeyUse(ctx context.Context, k *ent.Key, now time.Time) error {
+	_, err := a.client.Key.Update().
+		Where(key.ID(k.ID), key.Or(key.LastUsedAtIsNil(), key.LastUsedAtLT(now.Add(-lastUsedResolution)))).
+		SetLastUsedAt(now).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("record key use: %w", err)
+	}
+	return nil
 }

@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/ent/loginfailure"
 	"github.com/rhizoflex/rhizoflex/ent/passwordreset"
 	"github.com/rhizoflex/rhizoflex/ent/user"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
@@ -25,45 +25,34 @@ func (e *RateLimitError) Error() string { return e.Fault.Error() }
 func (e *RateLimitError) Unwrap() error { return e.Fault }
 
 // LoginLimiter counts failed logins per account and per client address in a sliding
-// window. It lives in the process: with several instances each counts its own share.
+// window. The failures are rows in the database (login_failures), so every instance counts
+// the same ones: N instances do not give an attacker N times the budget.
 type LoginLimiter struct {
 	MaxFailures int
 	Window      time.Duration
 
-	mu       sync.Mutex
-	failures map[string][]time.Time
-	now      func() time.Time
+	client *ent.Client
+	now    func() time.Time
 }
 
 // NewLoginLimiter allows maxFailures failures per window per account and per address.
-func NewLoginLimiter(maxFailures int, window time.Duration) *LoginLimiter {
-	return &LoginLimiter{MaxFailures: maxFailures, Window: window, failures: map[string][]time.Time{}, now: time.Now}
-}
-
-func (l *LoginLimiter) prune(k string, now time.Time) []time.Time {
-	kept := l.failures[k][:0]
-	for _, t := range l.failures[k] {
-		if now.Sub(t) < l.Window {
-			kept = append(kept, t)
-		}
-	}
-	if len(kept) == 0 {
-		delete(l.failures, k)
-		return nil
-	}
-	l.failures[k] = kept
-	return kept
+func NewLoginLimiter(client *ent.Client, maxFailures int, window time.Duration) *LoginLimiter {
+	return &LoginLimiter{MaxFailures: maxFailures, Window: window, client: client, now: time.Now}
 }
 
 // check returns a RateLimitError when any of keys is over the limit.
-func (l *LoginLimiter) check(keys ...string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
+func (l *LoginLimiter) check(ctx context.Context, keys ...string) error {
+	now := l.now().UTC()
 	for _, k := range keys {
-		f := l.prune(k, now)
-		if len(f) >= l.MaxFailures {
-			wait := l.Window - now.Sub(f[0])
+		recent, err := l.client.LoginFailure.Query().
+			Where(loginfailure.Key(k), loginfailure.AtGT(now.Add(-l.Window))).
+			Order(ent.Desc(loginfailure.FieldAt)).Limit(l.MaxFailures).All(ctx)
+		if err != nil {
+			return fmt.Errorf("count failed logins: %w", err)
+		}
+		if len(recent) >= l.MaxFailures {
+			// The oldest of the last MaxFailures leaves the window first.
+			wait := l.Window - now.Sub(recent[len(recent)-1].At)
 			return &RateLimitError{
 				Fault:      fault.New(fault.RateLimited, "too many failed logins; try again in %d seconds", int(wait.Seconds())+1),
 				RetryAfter: wait,
@@ -73,19 +62,28 @@ func (l *LoginLimiter) check(keys ...string) error {
 	return nil
 }
 
-func (l *LoginLimiter) fail(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	for _, k := range keys {
-		l.failures[k] = append(l.prune(k, now), now)
+// fail records a failure for each key, and forgets the failures that left the window.
+func (l *LoginLimiter) fail(ctx context.Context, keys ...string) error {
+	now := l.now().UTC()
+	bulk := make([]*ent.LoginFailureCreate, len(keys))
+	for i, k := range keys {
+		bulk[i] = l.client.LoginFailure.Create().SetKey(k).SetAt(now)
 	}
+	if err := l.client.LoginFailure.CreateBulk(bulk...).Exec(ctx); err != nil {
+		return fmt.Errorf("record failed login: %w", err)
+	}
+	if _, err := l.client.LoginFailure.Delete().Where(loginfailure.AtLT(now.Add(-l.Window))).Exec(ctx); err != nil {
+		return fmt.Errorf("forget old failed logins: %w", err)
+	}
+	return nil
 }
 
-func (l *LoginLimiter) reset(k string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.failures, k)
+// reset forgets the failures of key (a successful login of the account).
+func (l *LoginLimiter) reset(ctx context.Context, k string) error {
+	if _, err := l.client.LoginFailure.Delete().Where(loginfailure.Key(k)).Exec(ctx); err != nil {
+		return fmt.Errorf("reset failed logins: %w", err)
+	}
+	return nil
 }
 
 // dummyHash is compared against when the account does not exist, so that a wrong login
@@ -104,7 +102,7 @@ var dummyHash = func() string {
 func (a *Authorizer) Login(ctx context.Context, limiter *LoginLimiter, login, password, remoteAddr string) (*ent.User, error) {
 	name := strings.ToLower(strings.TrimSpace(login))
 	accountKey, addrKey := "account:"+name, "addr:"+remoteAddr
-	if err := limiter.check(accountKey, addrKey); err != nil {
+	if err := limiter.check(ctx, accountKey, addrKey); err != nil {
 		return nil, err
 	}
 	u, err := a.client.User.Query().
@@ -118,10 +116,14 @@ func (a *Authorizer) Login(ctx context.Context, limiter *LoginLimiter, login, pa
 		hash = u.PasswordHash
 	}
 	if !CheckPassword(password, hash) || u == nil {
-		limiter.fail(accountKey, addrKey)
+		if err := limiter.fail(ctx, accountKey, addrKey); err != nil {
+			return nil, err
+		}
 		return nil, fault.New(fault.Unauthenticated, "invalid login or password")
 	}
-	limiter.reset(accountKey)
+	if err := limiter.reset(ctx, accountKey); err != nil {
+		return nil, err
+	}
 	u, err = u.Update().SetLastLogin(time.Now()).Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("record login: %w", err)

@@ -138,3 +138,10 @@ func (a *Authorizer) Refresh(ctx context.Context, v *Viewer) (*Viewer, error) {
 	}
 	return fresh, nil
 }
+
+// SignedIn makes v (the viewer of the request that just signed in) the person u for the
+// rest of the request, so fields selected under the login mutation resolve as u.
+func (a *Authorizer) SignedIn(ctx context.Context, v *Viewer, u *ent.User) error {
+	v.User, v.Key, v.Controller = u, nil, nil
+	return a.LoadMemberships(ctx, v)
+}

@@ -8,10 +8,12 @@ package live
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/rhizoflex/rhizoflex/ent"
@@ -65,6 +67,10 @@ type Live struct {
 	// Recheck is how often a stream re-checks access even without an announced change
 	// (a safety net: announcements are the fast path).
 	Recheck time.Duration
+
+	onAccess func()
+	echoMu   sync.Mutex
+	echoes   map[string]chan struct{}
 }
 
 // New returns a Live over b.
@@ -94,10 +100,80 @@ func (l *Live) PublishValues(ctx context.Context, stored []series.Stored) {
 	}
 }
 
-// AccessChanged announces that someone's access may have shrunk; every live stream
-// re-checks its viewer.
+// AccessChanged announces that someone's access changed: every instance forgets its cached
+// identities and every live stream re-checks its viewer. This instance's cache is cleared
+// at once; then it waits (up to a second) until the announcement came back through the
+// bus, which is when the other instances have it too, so a request that follows on
+// another instance sees the change.
 func (l *Live) AccessChanged(ctx context.Context, reason string) {
-	l.publish(ctx, AccessTopic, map[string]string{"reason": reason})
+	if l.onAccess != nil {
+		l.onAccess()
+	}
+	nonce := rand.Text()
+	wait := l.awaitEcho(nonce)
+	l.publish(ctx, AccessTopic, map[string]string{"reason": reason, "nonce": nonce})
+	select {
+	case <-wait:
+	case <-time.After(time.Second):
+		l.log.WarnContext(ctx, "live: an access change did not come back through the bus within a second")
+	case <-ctx.Done():
+	}
+	l.forgetEcho(nonce)
+}
+
+// WatchAccess calls onChange for every access change announced on any instance (and
+// directly for this one's), until ctx ends; onLost if the watch breaks. The server uses it
+// to invalidate the authorizer's cache (and to turn the cache off if the watch breaks).
+func (l *Live) WatchAccess(ctx context.Context, onChange, onLost func()) error {
+	l.onAccess = onChange
+	sub, err := l.bus.Subscribe(ctx, AccessTopic)
+	if err != nil {
+		return err
+	}
+	go func() {
+		defer sub.Close()
+		for e := range sub.C() {
+			onChange()
+			var m struct{ Nonce string }
+			if json.Unmarshal(e.Payload, &m) == nil && m.Nonce != "" {
+				l.echoMu.Lock()
+				if ch := l.echoes[m.Nonce]; ch != nil {
+					close(ch)
+					delete(l.echoes, m.Nonce)
+				}
+				l.echoMu.Unlock()
+			}
+		}
+		if err := sub.Err(); err != nil && ctx.Err() == nil {
+			// Cut off (too slow, or the bus closed): stop caching rather than serve stale.
+			l.log.Error("live: the access watch ended; identity caching is off", "err", err)
+			onLost()
+		}
+	}()
+	return nil
+}
+
+func (l *Live) awaitEcho(nonce string) <-chan struct{} {
+	ch := make(chan struct{})
+	l.echoMu.Lock()
+	if l.echoes == nil {
+		l.echoes = map[string]chan struct{}{}
+	}
+	l.echoes[nonce] = ch
+	l.echoMu.Unlock()
+	if l.onAccess == nil {
+		close(ch) // nobody watches: nothing to wait for
+		l.echoMu.Lock()
+		delete(l.echoes, nonce)
+		l.echoMu.Unlock()
+	}
+	return ch
+}
+
+func (l *Live) forgetEcho(nonce string) {
+	l.echoMu.Lock()
+	delete(l.echoes, nonce)
+	l.echoMu.Unlock()
 }
 
 func (l *Live) publish(ctx context.Context, topic string, v any) {
