@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,8 +17,10 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/dbtest"
 )
 
-// A server killed with SIGKILL in the middle of a stream of updateSequences calls loses no
-// value whose call was acknowledged (HTTP 200 without errors), on both databases.
+// A server killed with SIGKILL in the middle of a stream of writes loses no value whose
+// call was acknowledged (HTTP 200 without errors), on both databases: updateSequences
+// batches, and concurrent single updateSequence calls gathered by group commit (killed
+// between gathering and committing as it happens).
 func TestKilledServerKeepsAcknowledgedValues(t *testing.T) {
 	bin := buildBinary(t)
 	for _, d := range dbtest.Dialects {
@@ -70,35 +73,76 @@ func TestKilledServerKeepsAcknowledgedValues(t *testing.T) {
 				return out, nil
 			}
 
-			cmd, base := start()
 			base0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-			acked := 0
-			const batch = 50
-			killed := make(chan struct{})
-			go func() {
-				time.Sleep(700 * time.Millisecond)
-				close(killed) // before the signal, so a failing call always sees it
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-			}()
-			for call := 0; ; call++ {
-				values := make([]map[string]any, batch)
-				for i := range values {
-					n := call*batch + i
-					values[i] = map[string]any{"path": path, "value": fmt.Sprint(n), "timestamp": base0.Add(time.Duration(n) * time.Millisecond).Format(time.RFC3339Nano)}
+			at := func(n int) string { return base0.Add(time.Duration(n) * time.Millisecond).Format(time.RFC3339Nano) }
+			// Each writer sends until a call fails, then reports which values were acknowledged.
+			run := func(base string, writers int, send func(base string, w, call int) ([]int, error)) map[int]bool {
+				var mu sync.Mutex
+				acked := map[int]bool{}
+				var wg sync.WaitGroup
+				for w := range writers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for call := 0; ; call++ {
+							ns, err := send(base, w, call)
+							if err != nil {
+								return
+							}
+							mu.Lock()
+							for _, n := range ns {
+								acked[n] = true
+							}
+							mu.Unlock()
+						}
+					}()
 				}
-				if _, err := post(base, `mutation($v: [SequenceValueInput!]!) { updateSequences(values: $v) }`, map[string]any{"v": values}); err != nil {
-					select {
-					case <-killed:
-					default:
-						t.Fatalf("call %d failed before the kill: %v", call, err)
-					}
-					break
-				}
-				acked = (call + 1) * batch
+				wg.Wait()
+				return acked
 			}
-			_ = cmd.Wait()
-			if acked == 0 {
-				t.Fatal("no call was acknowledged before the kill")
+			scenarios := []struct {
+				name    string
+				writers int
+				send    func(base string, w, call int) ([]int, error)
+			}{
+				{"batches", 1, func(base string, _, call int) ([]int, error) {
+					const batch = 50
+					values := make([]map[string]any, batch)
+					ns := make([]int, batch)
+					for i := range values {
+						n := call*batch + i
+						ns[i] = n
+						values[i] = map[string]any{"path": path, "value": fmt.Sprint(n), "timestamp": at(n)}
+					}
+					_, err := post(base, `mutation($v: [SequenceValueInput!]!) { updateSequences(values: $v) }`, map[string]any{"v": values})
+					return ns, err
+				}},
+				// Concurrent single values go through group commit: a value is acknowledged
+				// only after the transaction holding it committed.
+				{"group commit", 16, func(base string, w, call int) ([]int, error) {
+					n := 1_000_000 + call*16 + w
+					_, err := post(base, `mutation($v: String!, $t: Time!) { updateSequence(path: "`+path+`", value: $v, timestamp: $t) { timestamp } }`,
+						map[string]any{"v": fmt.Sprint(n), "t": at(n)})
+					return []int{n}, err
+				}},
+			}
+			acked := map[int]bool{}
+			var base string
+			for _, sc := range scenarios {
+				var cmd *exec.Cmd
+				cmd, base = start()
+				go func() {
+					time.Sleep(700 * time.Millisecond)
+					_ = cmd.Process.Signal(syscall.SIGKILL)
+				}()
+				got := run(base, sc.writers, sc.send)
+				_ = cmd.Wait()
+				if len(got) == 0 {
+					t.Fatalf("%s: nothing was acknowledged before the kill", sc.name)
+				}
+				for n := range got {
+					acked[n] = true
+				}
 			}
 
 			_, base = start()
@@ -120,12 +164,12 @@ func TestKilledServerKeepsAcknowledgedValues(t *testing.T) {
 				}
 				after = info["endCursor"]
 			}
-			for n := 0; n < acked; n++ {
+			for n := range acked {
 				if !seen[n] {
-					t.Fatalf("acknowledged value %d lost after SIGKILL (%d acknowledged, %d stored)", n, acked, len(seen))
+					t.Fatalf("acknowledged value %d lost after SIGKILL (%d acknowledged, %d stored)", n, len(acked), len(seen))
 				}
 			}
-			t.Logf("%s: %d values acknowledged before SIGKILL, %d stored after restart", d, acked, len(seen))
+			t.Logf("%s: %d values acknowledged before SIGKILL, %d stored after restart", d, len(acked), len(seen))
 		})
 	}
 }
