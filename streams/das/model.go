@@ -8,6 +8,7 @@ package das
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/rhizoflex/rhizoflex/streams/dastime"
 )
@@ -170,6 +171,26 @@ type Variable struct {
 // IsVector reports whether v is a das3 <vector>.
 func (v *Variable) IsVector() bool { return v.Components > 0 }
 
+// ComponentName names component c of a vector after the direction sysorder gives
+// it in the vector's system, in das2C's order (vector.c), spelled in ASCII.
+func ComponentName(v *Variable, c int) string {
+	dir := c
+	if parts := strings.Split(v.SysOrder, ";"); len(parts) == v.Components {
+		if d, err := strconv.Atoi(parts[c]); err == nil {
+			dir = d
+		}
+	}
+	names := map[string][3]string{
+		"": {"x", "y", "z"}, "cartesian": {"x", "y", "z"}, "cylindrical": {"rho", "phi", "z"},
+		"spherical": {"r", "theta", "phi"}, "centric": {"r", "phi", "theta"},
+		"detic": {"phi", "theta", "a"}, "graphic": {"phi", "theta", "a"},
+	}
+	if n, ok := names[v.System]; ok && dir >= 0 && dir < 3 {
+		return n[dir]
+	}
+	return "c" + strconv.Itoa(dir)
+}
+
 // IsTime reports whether values are instants.
 func (v *Variable) IsTime() bool {
 	return v.Semantic == "datetime" || v.Epoch != dastime.NotEpoch
@@ -199,9 +220,12 @@ type Dataset struct {
 	Plot  string
 	Props Properties
 	Dims  []*Dim
-	// Raw is the header payload as read; writers of the same format emit it verbatim.
+	// Raw is the header payload as read; writers of the same format emit it
+	// verbatim when RawValid: the reader found nothing in it that a reference
+	// reader refuses (otherwise writers generate a header that mends it).
 	Raw       []byte
 	RawFormat Format
+	RawValid  bool
 
 	// Computed by Layout.
 	NFloat, NInt int
@@ -214,7 +238,8 @@ type Dataset struct {
 func (ds *Dataset) PacketVars() []*Variable { return ds.packetVars }
 
 // Layout assigns record slots and computes the record size; call it after building
-// or changing a dataset. It returns an error for impossible layouts.
+// or changing a dataset. It returns an error for impossible layouts (not for
+// records larger than a packet: see CheckSize).
 func (ds *Dataset) Layout() error {
 	ds.NFloat, ds.NInt, ds.WireBytes, ds.VarLen = 0, 0, 0, false
 	ds.packetVars = ds.packetVars[:0]
@@ -249,6 +274,12 @@ func (ds *Dataset) Layout() error {
 			ds.packetVars = append(ds.packetVars, v)
 		}
 	}
+	return nil
+}
+
+// CheckSize reports a record too large for a packet: what readers refuse (a
+// dataset built in memory may be larger; the writers split its records).
+func (ds *Dataset) CheckSize() error {
 	if ds.WireBytes > MaxPacket {
 		return &FormatError{Rule: "3.2 packet size", Msg: "record of " + strconv.Itoa(ds.WireBytes) + " bytes exceeds 262144"}
 	}
@@ -285,7 +316,7 @@ func (ds *Dataset) DimOf(v *Variable) *Dim {
 // Clone returns a deep copy without Raw (so writers regenerate the header).
 func (ds *Dataset) Clone() *Dataset {
 	c := *ds
-	c.Raw, c.RawFormat = nil, FormatNone
+	c.Raw, c.RawFormat, c.RawValid = nil, FormatNone, false
 	c.Shape = append([]int(nil), ds.Shape...)
 	c.Props = append(Properties(nil), ds.Props...)
 	c.packetVars = nil
@@ -416,6 +447,13 @@ func ExceptionType3(t string) string {
 	}
 	return t
 }
+
+// CrashCodecs is the number of record-varying variables (das2.2 planes) in one
+// dataset that makes das2C (f394e6f, the reference reader of das3_csv, das3_cdf
+// and das2py) abort when it frees the dataset: it takes its six-entry inline
+// codec array for a heap one (dataset.c del_DasDs). Writers never produce it;
+// readers report it.
+const CrashCodecs = 6
 
 // Limits shared by readers and writers (spec 3.2, 4.1).
 const (

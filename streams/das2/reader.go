@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,6 +39,7 @@ type reader struct {
 	ids     [das.MaxID + 1]*readState
 	keys    [das.MaxID + 1]string // descriptorKey of each defined ID
 	packets int64
+	faults  int // violations so far: a header that adds none may be copied
 	// inflate is set once a compressed stream's header has been read.
 	inflate bool
 }
@@ -50,6 +52,7 @@ func Decode(ctx context.Context, r io.Reader, sink das.Sink, opt ReaderOptions) 
 }
 
 func (r *reader) violate(off int64, rule, msg string) {
+	r.faults++
 	if r.check != nil {
 		r.check(das.Violation{Offset: off, Rule: rule, Msg: msg})
 	}
@@ -264,6 +267,7 @@ func (r *reader) packetHeader(start int64, id int, root *das.Element, raw []byte
 			break
 		}
 	}
+	faults := r.faults
 	ds := &das.Dataset{ID: id, Rank: 1, Shape: []int{-1}, Raw: raw, RawFormat: das.FormatDas2}
 	var xVar *das.Variable
 	names := map[string]bool{}
@@ -407,6 +411,10 @@ func (r *reader) packetHeader(start int64, id int, root *das.Element, raw []byte
 	if haveZ && haveYScan {
 		r.violate(start, "3.6.3 z with yscan", "<z> and <yscan> in one packet")
 	}
+	r.checkPlanes(start, ds)
+	if len(ds.Dims) == das.CrashCodecs {
+		r.violate(start, "das2C six planes", "a packet of exactly 6 planes makes das2C's das3 tools and das2py abort (dataset.c del_DasDs)")
+	}
 	if xVar == nil {
 		r.violate(start, "3.6.1 x plane", "packet without an <x> plane")
 	} else if ds.Dims[0].Plane != das.PlaneX {
@@ -423,18 +431,60 @@ func (r *reader) packetHeader(start int64, id int, root *das.Element, raw []byte
 		}
 		d.Vars[0].Index = idx
 	}
-	if err := ds.Layout(); err != nil {
+	err := ds.Layout()
+	if err == nil {
+		err = ds.CheckSize()
+	}
+	if err != nil {
 		var fe *das.FormatError
 		if errors.As(err, &fe) {
 			fe.Offset = start
 		}
 		return err
 	}
+	ds.RawValid = r.faults == faults
 	st := &readState{ds: ds, vars: ds.PacketVars()}
 	st.rec.Reset(ds)
 	r.ids[id] = st
 	r.keys[id] = key
 	return r.sink.Dataset(ds)
+}
+
+// checkPlanes applies the rules on a packet's planes as a whole: the order the
+// 2.2 schema requires (<x>, <y>*, <z>*, <yscan>*), and what das2C's das3 model
+// (das3_csv, das3_cdf) makes of <y> and <yscan> planes together: the <y> values
+// become the reference of the first yscan's tags, which every yscan then shares.
+func (r *reader) checkPlanes(start int64, ds *das.Dataset) {
+	rank := map[das.Plane]int{das.PlaneX: 0, das.PlaneY: 1, das.PlaneZ: 2, das.PlaneYScan: 3}
+	var first *das.Dim
+	last := 0
+	for _, d := range ds.Dims {
+		if rank[d.Plane] < last {
+			r.violate(start, "3.6 plane order", "planes are not in the schema's order <x>, <y>, <z>, <yscan>")
+			break
+		}
+		last = rank[d.Plane]
+	}
+	for _, d := range ds.Dims {
+		if d.Plane != das.PlaneYScan {
+			continue
+		}
+		if first == nil {
+			first = d
+			continue
+		}
+		if d.YTags.Units != first.YTags.Units || !slices.Equal(d.YTags.Values, first.YTags.Values) {
+			r.violate(start, "3.6.4 yscan tags", fmt.Sprintf("yscans %q and %q in one packet have different tags (das2C gives every yscan the first one's)", first.Name, d.Name))
+		}
+	}
+	if first == nil {
+		return
+	}
+	for _, d := range ds.Dims {
+		if d.Plane == das.PlaneY && d.Vars[0].Units != first.YTags.Units {
+			r.violate(start, "3.6.4 y with yscan", fmt.Sprintf("<y> %q with a <yscan>: das2C reads its values as the reference of the tags, but its units %q are not the tags' %q", d.Name, d.Vars[0].Units, first.YTags.Units))
+		}
+	}
 }
 
 func (r *reader) yTags(start int64, ch *das.Element, n int) (das.YTags, error) {
@@ -483,8 +533,15 @@ func (r *reader) yTags(start int64, ch *das.Element, n int) (das.YTags, error) {
 	for i := range t.Values {
 		t.Values[i] = float64(i)
 	}
+	if n > maxDefaultTags {
+		r.violate(start, "3.6.4 yscan tags", fmt.Sprintf("%d items without yTags or yTagInterval: das2C writes such tags out as a list too long for its 262144-byte buffer", n))
+	}
 	return t, nil
 }
+
+// maxDefaultTags is the most default yscan tags das2C can write as an ascii12
+// list in a header of its own (with room for the rest of the header).
+const maxDefaultTags = 16384
 
 func (r *reader) oob(start int64, root *das.Element, raw []byte) error {
 	switch root.Name {

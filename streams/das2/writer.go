@@ -160,7 +160,7 @@ func (w *Writer) Dataset(ds *das.Dataset) error {
 	if ds.ID < 1 || ds.ID > das.MaxID {
 		return fmt.Errorf("das2: packet ID %d outside 1..99", ds.ID)
 	}
-	raw := ds.RawFormat == das.FormatDas2 && len(ds.Raw) > 0 && (!w.opt.Text || allText(ds)) && 4+ds.WireBytes <= das.MaxPacket
+	raw := ds.RawFormat == das.FormatDas2 && len(ds.Raw) > 0 && ds.RawValid && (!w.opt.Text || allText(ds)) && 4+ds.WireBytes <= das.MaxPacket
 	specs, err := w.specs(ds, raw, false)
 	if err != nil {
 		return err
@@ -303,12 +303,28 @@ func (w *Writer) planes(ds *das.Dataset) ([]plane, error) {
 	}
 	ps = append(ps, xp)
 	used := map[string]bool{}
+	// Each dimension's base name: valid and unique, the name its planes derive from
+	// (and das2C's source property groups them by).
+	bases, baseUsed := map[*das.Dim]string{}, map[string]bool{}
 	for _, d := range ds.Dims {
+		if d == xd {
+			continue
+		}
+		name := d.Name
+		for _, alt := range []string{d.PhysDim, ds.Name} {
+			if name == "" {
+				name = alt
+			}
+		}
+		bases[d] = das.Identifier(name, "plane", d.Plane != das.PlaneNone, baseUsed)
+	}
+	for _, d := range ds.Dims {
+		base := bases[d]
 		for _, v := range d.Vars {
 			if v.Source != das.FromPacket || v == x {
 				continue
 			}
-			p := plane{kind: das.PlaneY, name: d.Name, src: v, props: append(das.Properties(nil), d.Props...)}
+			p := plane{kind: das.PlaneY, name: base, src: v, props: append(das.Properties(nil), d.Props...)}
 			if d.Plane != das.PlaneNone {
 				p.kind, p.tags = d.Plane, d.YTags
 				if p.kind == das.PlaneX {
@@ -319,22 +335,16 @@ func (w *Writer) planes(ds *das.Dataset) ([]plane, error) {
 				// each from its operation (dataset_hdr2.c): only min and max have one.
 				switch {
 				case v.IsVector() && v.Use != "" && v.Use != "center":
-					p.name = d.Name + "_" + v.Use
+					p.name = base + "_" + v.Use
 				case v.IsVector():
 				case v.Use == "min" || v.Use == "max":
-					p.name = d.Name + "." + v.Use
-					p.props.Set(das.Property{Name: "source", Value: d.Name, Das2Type: "String"})
+					p.name = base + "." + v.Use
+					p.props.Set(das.Property{Name: "source", Value: base, Das2Type: "String"})
 					p.props.Set(das.Property{Name: "operation", Value: "BIN_" + strings.ToUpper(v.Use), Das2Type: "String"})
 				case v.Use != "" && v.Use != "center":
-					p.name = d.Name + "_" + v.Use
-				case hasMinMax(d) && !v.IsVector():
-					p.props.Set(das.Property{Name: "source", Value: d.Name, Das2Type: "String"})
-				}
-				if p.name == "" {
-					p.name = d.PhysDim
-				}
-				if p.name == "" {
-					p.name = ds.Name
+					p.name = base + "_" + v.Use
+				case hasMinMax(d):
+					p.props.Set(das.Property{Name: "source", Value: base, Das2Type: "String"})
 				}
 				for i := range p.props {
 					if p.props[i].Name == "label" {
@@ -365,7 +375,7 @@ func (w *Writer) planes(ds *das.Dataset) ([]plane, error) {
 				// One <y> per component, named after its direction.
 				for c := 0; c < v.Components; c++ {
 					cp := p
-					cp.name = das.Identifier(p.name+"_"+componentName(v, c), "plane"+strconv.Itoa(len(ps)), true, used)
+					cp.name = das.Identifier(p.name+"_"+das.ComponentName(v, c), "plane"+strconv.Itoa(len(ps)), true, used)
 					cp.lo = c
 					ps = append(ps, cp)
 				}
@@ -396,26 +406,6 @@ func hasMinMax(d *das.Dim) bool {
 		}
 	}
 	return false
-}
-
-// componentName names component c of a vector after the direction sysorder gives
-// it in the vector's system, in das2C's order (vector.c), spelled in ASCII.
-func componentName(v *das.Variable, c int) string {
-	dir := c
-	if parts := strings.Split(v.SysOrder, ";"); len(parts) == v.Components {
-		if d, err := strconv.Atoi(parts[c]); err == nil {
-			dir = d
-		}
-	}
-	names := map[string][3]string{
-		"": {"x", "y", "z"}, "cartesian": {"x", "y", "z"}, "cylindrical": {"rho", "phi", "z"},
-		"spherical": {"r", "theta", "phi"}, "centric": {"r", "phi", "theta"},
-		"detic": {"phi", "theta", "a"}, "graphic": {"phi", "theta", "a"},
-	}
-	if n, ok := names[v.System]; ok && dir >= 0 && dir < 3 {
-		return n[dir]
-	}
-	return "c" + strconv.Itoa(dir)
 }
 
 // tagsFor finds the yTags of a rank-2 variable: a header-valued coordinate with as
@@ -502,19 +492,87 @@ func (w *Writer) outVar(src *das.Variable, isX bool) (*das.Variable, error) {
 	return &out, nil
 }
 
-// pack spreads the planes over as few packets as keep every data packet within
-// 262144 bytes (tag included) and every header within 262143: the X plane goes
-// into each packet, the other planes in order, a <yscan> too wide for the room
-// left is split by item ranges (each part with its own y tags).
+// pack spreads the planes over packets, each with the X plane. The <y> and <z>
+// planes go together, and every set of <yscan> planes with equal tags into
+// packets of their own: das2C reads the <y> planes of a packet with a <yscan> as
+// the reference of its tags, and the tags of a packet's first <yscan> as those
+// of every other (dataset_hdr2.c). Within that, planes are packed in order so
+// that every data packet stays within 262144 bytes (tag included) and every
+// header within 262143; a <yscan> too wide for the room left is split by item
+// ranges (each part with its own y tags).
 func pack(ds *das.Dataset, planes []plane) ([][]plane, error) {
 	x := planes[0]
+	groups := [][]plane{{x}}
+	scans := map[string]int{} // tag key -> group
+	for _, p := range planes[1:] {
+		if p.kind != das.PlaneYScan {
+			groups[0] = append(groups[0], p)
+			continue
+		}
+		key := p.tags.Units + "|" + fmt.Sprint(p.tags.Values)
+		g, ok := scans[key]
+		if !ok {
+			g = len(groups)
+			scans[key] = g
+			groups = append(groups, []plane{x})
+		}
+		groups[g] = append(groups[g], p)
+	}
+	if len(groups[0]) == 1 && len(groups) > 1 {
+		groups = groups[1:]
+	}
+	var packets [][]plane
+	for _, g := range groups {
+		pk, err := packGroup(ds, g)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pk {
+			packets = append(packets, avoidSix(p)...)
+		}
+	}
+	return packets, nil
+}
+
+// das2C (f394e6f) frees a small-vector array of a dataset with exactly six
+// codecs, one per plane, and aborts (del_DasDs, DASDS_LOC_ENC_SZ): every das3
+// tool and das2py's loader crash on such a packet. avoidSix moves the last plane,
+// with the planes that share its source, into a packet of its own.
+func avoidSix(p []plane) [][]plane {
+	if len(p) != das.CrashCodecs {
+		return [][]plane{p}
+	}
+	cut := len(p) - 1
+	src := sourceOf(p[cut])
+	for src != "" && cut > 1 && sourceOf(p[cut-1]) == src {
+		cut--
+	}
+	if cut == 1 { // one source group: split it after NAME (role groups stay whole)
+		cut = 2
+	}
+	rest := append([]plane{p[0]}, p[cut:]...)
+	return [][]plane{p[:cut], rest}
+}
+
+func sourceOf(p plane) string {
+	s, _ := p.props.Get("source")
+	return s.Value
+}
+
+// packGroup packs one group of planes (X first): the <y> planes in order, as
+// many per packet as fit; a group of <yscan> planes with equal tags whole if it
+// fits, else cut into item ranges, every part with the same range of each yscan
+// (so NAME.min and NAME.max parts travel with their NAME part).
+func packGroup(ds *das.Dataset, planes []plane) ([][]plane, error) {
+	x := planes[0]
 	xBytes := x.out.Items * x.out.Enc.Size
-	// Header room: the header without any y tags is an upper bound of every part's.
+	// Header room: the header with every yscan's tags an empty yTags list bounds
+	// every part's (each tag then adds its text and a comma).
 	bare := make([]plane, len(planes))
 	copy(bare, planes)
 	for i := range bare {
-		if bare[i].kind == das.PlaneYScan && bare[i].tags.Form == das.TagsList {
-			bare[i].tags.Text = ""
+		if bare[i].kind == das.PlaneYScan {
+			bare[i].tags = das.YTags{Form: das.TagsList, Units: bare[i].tags.Units}
 		}
 	}
 	hdrRoom := das.MaxPacket - 1 - len(packetXML(ds, bare))
@@ -522,72 +580,59 @@ func pack(ds *das.Dataset, planes []plane) ([][]plane, error) {
 	if hdrRoom < 64 || dataRoom < 1 {
 		return nil, fmt.Errorf("das2: dataset %d: headers and X leave no room for values", ds.ID)
 	}
-	var packets [][]plane
-	cur := []plane{x}
-	dataLeft, hdrLeft := dataRoom, hdrRoom
-	next := func() {
-		packets = append(packets, cur)
-		cur = []plane{x}
-		dataLeft, hdrLeft = dataRoom, hdrRoom
-	}
-	for _, p := range planes[1:] {
-		size := p.out.Enc.Size
-		n := p.out.Items
-		if p.kind != das.PlaneYScan {
-			if n*size > dataLeft && len(cur) > 1 {
-				next()
+	if planes[len(planes)-1].kind != das.PlaneYScan {
+		var packets [][]plane
+		cur, left := []plane{x}, dataRoom
+		for _, p := range planes[1:] {
+			size := p.out.Items * p.out.Enc.Size
+			if size > left && len(cur) > 1 {
+				packets, cur, left = append(packets, cur), []plane{x}, dataRoom
 			}
-			if n*size > dataLeft {
-				return nil, fmt.Errorf("das2: plane %q of %d bytes does not fit a packet", p.name, n*size)
+			if size > left {
+				return nil, fmt.Errorf("das2: plane %q of %d bytes does not fit a packet", p.name, size)
 			}
-			cur = append(cur, p)
-			dataLeft -= n * size
-			continue
+			cur, left = append(cur, p), left-size
 		}
-		// The tags as text: a split yscan lists them in each part's header.
-		var tagText []string
-		listed := 0
+		return append(packets, cur), nil
+	}
+	scans := planes[1:]
+	n := scans[0].out.Items
+	perItem, listed := 0, 0
+	for _, p := range scans {
+		perItem += p.out.Enc.Size
 		if p.tags.Form == das.TagsList {
-			tagText = strings.Split(p.tags.Text, ",")
-			listed = len(p.tags.Text) + 1
-		} else {
-			tagText = strings.Split(listTags(p.tags).Text, ",")
-		}
-		if n*size > dataLeft || listed > hdrLeft {
-			if len(cur) > 1 && n*size <= dataRoom && listed <= hdrRoom {
-				next()
-			}
-		}
-		if n*size <= dataLeft && listed <= hdrLeft {
-			cur = append(cur, p)
-			dataLeft -= n * size
-			hdrLeft -= listed
-			continue
-		}
-		for lo := 0; lo < n; {
-			k, hdr := 0, 0
-			for lo+k < n && (k+1)*size <= dataLeft {
-				c := len(tagText[lo+k]) + 1
-				if hdr+c > hdrLeft {
-					break
-				}
-				hdr += c
-				k++
-			}
-			if k == 0 {
-				if len(cur) == 1 {
-					return nil, fmt.Errorf("das2: plane %q: one item does not fit a packet", p.name)
-				}
-				next()
-				continue
-			}
-			cur = append(cur, slicePlane(p, lo, k, tagText))
-			dataLeft -= k * size
-			hdrLeft -= hdr
-			lo += k
+			listed += len(p.tags.Text) + 1
 		}
 	}
-	packets = append(packets, cur)
+	if n*perItem <= dataRoom && listed <= hdrRoom/2 {
+		return [][]plane{planes}, nil
+	}
+	// Split: each part lists its tags in every yscan's header. Count at least
+	// tagBytes per tag: das2C writes a header it read again with its own tag
+	// format (ascii12) into a 262144-byte buffer, so ours must leave it room.
+	const tagBytes = 16
+	tagText := strings.Split(listTags(scans[0].tags).Text, ",")
+	var packets [][]plane
+	for lo := 0; lo < n; {
+		k, hdr := 0, 0
+		for lo+k < n && (k+1)*perItem <= dataRoom {
+			c := max(len(tagText[lo+k])+1, tagBytes) * len(scans)
+			if hdr+c > hdrRoom {
+				break
+			}
+			hdr += c
+			k++
+		}
+		if k == 0 {
+			return nil, fmt.Errorf("das2: plane %q: one item does not fit a packet", scans[0].name)
+		}
+		part := []plane{x}
+		for _, p := range scans {
+			part = append(part, slicePlane(p, lo, k, tagText))
+		}
+		packets = append(packets, part)
+		lo += k
+	}
 	return packets, nil
 }
 
@@ -640,6 +685,10 @@ func packetXML(ds *das.Dataset, planes []plane) []byte {
 				if p.tags.Min != "" {
 					b.WriteString(" yTagMin=\"" + das.EscapeAttr(p.tags.Min) + "\"")
 				}
+			default:
+				// The default tags 0..n-1, spelled out: das2C writes unspelled tags
+				// as a list, which for wide yscans overflows its header buffer.
+				b.WriteString(" yTagInterval=\"1\" yTagMin=\"0\"")
 			}
 		}
 		if len(p.props) == 0 {

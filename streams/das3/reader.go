@@ -37,6 +37,7 @@ type reader struct {
 	started bool
 	ids     [das.MaxID + 1]*readState
 	packets int64
+	faults  int // violations so far: a header that adds none may be copied
 	inflate bool
 }
 
@@ -48,6 +49,7 @@ func Decode(ctx context.Context, r io.Reader, sink das.Sink, opt ReaderOptions) 
 }
 
 func (r *reader) violate(off int64, rule, msg string) {
+	r.faults++
 	if r.check != nil {
 		r.check(das.Violation{Offset: off, Rule: rule, Msg: msg})
 	}
@@ -148,7 +150,8 @@ func (r *reader) packet(head []byte) error {
 		r.off += int64(j + n)
 		return nil
 	}
-	tag := string(head[1:3])
+	// head may have moved with the buffer by now: use the bytes copied above.
+	tag := string([]byte{t0, t1})
 	switch tag {
 	case "Sx", "Hx", "Cx", "Ex":
 		raw := append([]byte(nil), payload...)
@@ -312,6 +315,7 @@ func (r *reader) datasetHeader(start int64, id int, root *das.Element, raw []byt
 	if r.ids[id] != nil {
 		r.violate(start, "4.4 dataset ID reuse", fmt.Sprintf("dataset ID %d redefined", id))
 	}
+	faults := r.faults
 	ds := &das.Dataset{ID: id, Raw: raw, RawFormat: das.FormatDas3}
 	ds.Name, _ = root.Attr("name")
 	if !das.ValidPlaneName(ds.Name) {
@@ -334,7 +338,7 @@ func (r *reader) datasetHeader(start int64, id int, root *das.Element, raw []byt
 	}
 	ds.Shape = shape
 	ds.Plot, _ = root.Attr("plot")
-	haveCoord := false
+	haveCoord, haveData := false, false
 	for _, ch := range root.Children {
 		switch ch.Name {
 		case "properties":
@@ -344,7 +348,11 @@ func (r *reader) datasetHeader(start int64, id int, root *das.Element, raw []byt
 			if err != nil {
 				return err
 			}
+			if d.Kind == das.Coord && haveData {
+				r.violate(start, "4.4 dimension order", "<coord> after <data>: das_verify's schema wants every <coord> first")
+			}
 			haveCoord = haveCoord || d.Kind == das.Coord
+			haveData = haveData || d.Kind == das.Data
 			ds.Dims = append(ds.Dims, d)
 		case "extension", "extData":
 			r.violate(start, "4.4 dataset children", fmt.Sprintf("<%s> is not supported by das2C", ch.Name))
@@ -355,13 +363,21 @@ func (r *reader) datasetHeader(start int64, id int, root *das.Element, raw []byt
 	if !haveCoord {
 		r.violate(start, "4.4 dataset coordinates", "dataset without <coord>")
 	}
-	if err := ds.Layout(); err != nil {
+	err = ds.Layout()
+	if err == nil {
+		err = ds.CheckSize()
+	}
+	if err == nil && len(ds.PacketVars()) == das.CrashCodecs {
+		r.violate(start, "das2C six variables", "a dataset of exactly 6 packet variables makes das2C's tools and das2py abort (dataset.c del_DasDs)")
+	}
+	if err != nil {
 		var fe *das.FormatError
 		if errors.As(err, &fe) {
 			fe.Offset = start
 		}
 		return err
 	}
+	ds.RawValid = r.faults == faults
 	st := &readState{ds: ds, vars: ds.PacketVars()}
 	st.rec.Reset(ds)
 	r.ids[id] = st
@@ -605,6 +621,9 @@ func (r *reader) packetSource(start int64, d *das.Dim, src *das.Element, v *das.
 	}
 	if sb, ok := storageBytes[v.Storage]; ok && v.Enc.Kind != das.EncText && sb < v.Enc.Size {
 		r.violate(start, "4.4 storage", fmt.Sprintf("storage %q narrower than %s/%d", v.Storage, encName, b))
+	}
+	if v.IsVector() && v.Enc.Size == 1 && v.Enc.Kind != das.EncText && (v.Storage == "" || storageBytes[v.Storage] == 1) {
+		r.violate(start, "4.4 vector storage", "a <vector> of 1-byte items: das2C takes it for a byte string (give storage short or ushort)")
 	}
 	if f, ok := src.Attr("fill"); ok {
 		v.Fill = f

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -187,7 +188,7 @@ func (w *Writer) Dataset(ds *das.Dataset) error {
 // re-encoding asked for, records that fit a packet, valid names, and no explicit
 // value terminator (each schema spells that attribute differently).
 func (w *Writer) verbatim(ds *das.Dataset) bool {
-	if ds.RawFormat != das.FormatDas3 || len(ds.Raw) == 0 || (w.opt.Text && !allText(ds)) {
+	if ds.RawFormat != das.FormatDas3 || len(ds.Raw) == 0 || !ds.RawValid || (w.opt.Text && !allText(ds)) {
 		return false
 	}
 	if !das.ValidPlaneName(ds.Name) || recordBytes(das.FieldsOf(ds.PacketVars())) > maxRecord {
@@ -258,20 +259,31 @@ type spec struct {
 // split writes out as one dataset when its records and header fit a packet, and
 // otherwise as several rank-2 datasets, each with the time coordinate and a
 // range of the inner index (its slice of every inner variable and header
-// coordinate); per-record variables go with the first range.
+// coordinate); per-record variables go with the first range. No dataset gets
+// exactly das.CrashCodecs packet variables.
 func split(out *das.Dataset, fields []das.Field) ([]spec, error) {
-	xml := datasetXML(out)
-	if recordBytes(fields) <= maxRecord && len(xml) <= das.MaxPacket {
-		return []spec{{xml: xml, fields: fields, varLen: out.VarLen}}, nil
+	parts, err := sizeSplit(out, fields)
+	if err != nil {
+		return nil, err
+	}
+	var specs []spec
+	for _, p := range parts {
+		for _, q := range avoidSix(p) {
+			specs = append(specs, spec{xml: datasetXML(q.ds), fields: q.fields, varLen: q.ds.VarLen})
+		}
+	}
+	return specs, nil
+}
+
+func sizeSplit(out *das.Dataset, fields []das.Field) ([]slicedDataset, error) {
+	if recordBytes(fields) <= maxRecord && len(datasetXML(out)) <= das.MaxPacket {
+		return []slicedDataset{{ds: out, fields: fields}}, nil
 	}
 	if out.Rank != 2 || len(out.Shape) != 2 || out.Shape[1] < 2 {
 		return nil, fmt.Errorf("das3: dataset %q: a record of %d bytes does not fit a packet and has no inner index to split", out.Name, recordBytes(fields))
 	}
 	n := out.Shape[1]
-	x := out.TimeVar()
-	if x == nil {
-		x = fields[0].Out
-	}
+	x := timeOf(out, fields)
 	inner := func(v *das.Variable) bool { return v.Items == n && !v.IsVector() }
 	// Bytes per record that stay whole (X, and per-record variables in part 0),
 	// and per inner item.
@@ -295,7 +307,7 @@ func split(out *das.Dataset, fields []das.Field) ([]spec, error) {
 			}
 		}
 	}
-	var specs []spec
+	var parts []slicedDataset
 	for lo := 0; lo < n; {
 		room := maxRecord - whole
 		k, hdr := 0, 0
@@ -313,19 +325,110 @@ func split(out *das.Dataset, fields []das.Field) ([]spec, error) {
 		if k == 0 {
 			return nil, fmt.Errorf("das3: dataset %q: one item of the inner index does not fit a packet", out.Name)
 		}
-		p := sliceDataset(out, fields, lo, k, x, lo == 0)
-		specs = append(specs, spec{xml: datasetXML(p.ds), fields: p.fields, varLen: p.ds.VarLen})
+		parts = append(parts, sliceDataset(out, fields, lo, k, x, lo == 0))
 		lo += k
 		if lo == k {
-			whole = 0 // per-record variables went into the first part
-			for _, f := range fields {
-				if !inner(f.Out) && f.Out == x {
-					whole += recordBytes([]das.Field{f})
-				}
+			whole = recordBytes([]das.Field{fieldOf(fields, x)}) // per-record variables went into the first part
+		}
+	}
+	return parts, nil
+}
+
+// timeOf returns the variable every part of a split dataset carries.
+func timeOf(out *das.Dataset, fields []das.Field) *das.Variable {
+	if x := out.TimeVar(); x != nil {
+		return x
+	}
+	return fields[0].Out
+}
+
+func fieldOf(fields []das.Field, v *das.Variable) das.Field {
+	for _, f := range fields {
+		if f.Out == v {
+			return f
+		}
+	}
+	return das.Field{}
+}
+
+// avoidSix splits a dataset of exactly das.CrashCodecs packet variables in two:
+// its last data dimension (or, when that holds all but the time, the
+// dimension's last variable) moves to a dataset of its own with the time and
+// the header coordinates.
+func avoidSix(p slicedDataset) []slicedDataset {
+	if len(p.fields) != das.CrashCodecs {
+		return []slicedDataset{p}
+	}
+	x := timeOf(p.ds, p.fields)
+	var last *das.Dim
+	for _, d := range p.ds.Dims {
+		for _, v := range d.Vars {
+			if d.Kind == das.Data && v.Source == das.FromPacket {
+				last = d
 			}
 		}
 	}
-	return specs, nil
+	if last == nil {
+		return []slicedDataset{p}
+	}
+	moved := map[*das.Variable]bool{}
+	packetVars := 0
+	for _, v := range last.Vars {
+		if v.Source == das.FromPacket {
+			packetVars++
+			moved[v] = true
+		}
+	}
+	if packetVars == len(p.fields)-1 {
+		// One dimension with every variable: move only its last one.
+		for _, v := range last.Vars {
+			moved[v] = false
+		}
+		moved[last.Vars[len(last.Vars)-1]] = true
+	}
+	a := &das.Dataset{ID: p.ds.ID, Name: p.ds.Name, Rank: p.ds.Rank, Shape: p.ds.Shape, Plot: p.ds.Plot, Props: p.ds.Props}
+	b := &das.Dataset{ID: p.ds.ID, Name: p.ds.Name, Rank: p.ds.Rank, Shape: p.ds.Shape, Plot: p.ds.Plot, Props: p.ds.Props}
+	for _, d := range p.ds.Dims {
+		da, db := *d, *d
+		da.Vars, db.Vars = nil, nil
+		for _, v := range d.Vars {
+			switch {
+			case v == x || v.Source != das.FromPacket:
+				da.Vars = append(da.Vars, v)
+				if d.Kind == das.Coord {
+					db.Vars = append(db.Vars, v)
+				}
+			case moved[v]:
+				db.Vars = append(db.Vars, v)
+			default:
+				da.Vars = append(da.Vars, v)
+			}
+		}
+		if len(da.Vars) > 0 {
+			a.Dims = append(a.Dims, &da)
+		}
+		if len(db.Vars) > 0 {
+			b.Dims = append(b.Dims, &db)
+		}
+	}
+	var fa, fb []das.Field
+	for _, f := range p.fields {
+		switch {
+		case f.Out == x:
+			fa, fb = append(fa, f), append(fb, f)
+		case moved[f.Out]:
+			fb = append(fb, f)
+		default:
+			fa = append(fa, f)
+		}
+	}
+	for _, f := range fa {
+		a.VarLen = a.VarLen || f.Out.Enc.Var
+	}
+	for _, f := range fb {
+		b.VarLen = b.VarLen || f.Out.Enc.Var
+	}
+	return []slicedDataset{{ds: a, fields: fa}, {ds: b, fields: fb}}
 }
 
 type slicedDataset struct {
@@ -364,13 +467,12 @@ func sliceDataset(out *das.Dataset, fields []das.Field, lo, k int, x *das.Variab
 					fs = append(fs, byOut[v])
 				}
 			case len(v.Values) == n:
+				// A slice of a <sequence> is listed as <values>: a new minval would
+				// give tags a rounding away from the original ones.
 				nv := *v
 				nv.Items, nv.Index = k, "-;"+strconv.Itoa(k)
 				nv.Values = v.Values[lo : lo+k]
-				nv.ValuesText = strings.Join(formatValues(nv.Values), " ")
-				if v.Source == das.FromSequence && k > 0 {
-					nv.SeqMin = strconv.FormatFloat(nv.Values[0], 'g', -1, 64)
-				}
+				nv.Source, nv.ValuesText = das.FromValues, strings.Join(formatValues(nv.Values), " ")
 				nd.Vars = append(nd.Vars, &nv)
 			default:
 				nd.Vars = append(nd.Vars, v)
@@ -462,6 +564,8 @@ func (w *Writer) convert(ds *das.Dataset) (*das.Dataset, []das.Field, error) {
 		}
 		out.Dims = append(out.Dims, nd)
 	}
+	// Every <coord> before the first <data>: das_verify's schema wants that order.
+	slices.SortStableFunc(out.Dims, func(a, b *das.Dim) int { return int(a.Kind) - int(b.Kind) })
 	return out, fields, nil
 }
 
@@ -561,6 +665,10 @@ func (w *Writer) outVar(src *das.Variable, rank int, data bool) (*das.Variable, 
 	}
 	if out.Storage == "" || src.Enc != out.Enc {
 		out.Storage = storageFor(out)
+	}
+	if out.IsVector() && out.Enc.Size == 1 && (out.Enc.Kind == das.EncInt || out.Enc.Kind == das.EncUint) {
+		// das2C takes a vector of byte storage for a byte string.
+		out.Storage = map[das.EncKind]string{das.EncInt: "short", das.EncUint: "ushort"}[out.Enc.Kind]
 	}
 	if out.Index == "" {
 		out.Index = "*"

@@ -97,7 +97,9 @@ func (w *Writer) Dataset(ds *das.Dataset) error {
 				b = append(b, w.opt.Delim)
 			}
 			cell := name
-			if v.Items > 1 {
+			if v.IsVector() && v.Items == v.Components {
+				cell += " " + das.ComponentName(v, i)
+			} else if v.Items > 1 {
 				if i < len(tags) {
 					cell += " " + strconv.FormatFloat(tags[i], 'g', -1, 64)
 					if tagUnits != "" {

@@ -41,8 +41,9 @@ type state struct {
 	in, out  *das.Dataset
 	x        *das.Variable // input time variable
 	outX     *das.Variable
-	srcs     []*das.Variable // averaged input variables
+	srcs     []*das.Variable // reduced input variables
 	avg      []*das.Variable // matching output variables
+	ops      []op            // how each is reduced
 	mins     []*das.Variable
 	maxs     []*das.Variable
 	counts   []*das.Variable
@@ -123,6 +124,14 @@ func (r *Reducer) Dataset(ds *das.Dataset) error {
 	st := &state{in: ds, out: out, x: x}
 	inVars := ds.PacketVars()
 	outVars := out.PacketVars()
+	// das2.2 planes get valid unique names first: NAME.min/NAME.max and their
+	// source property derive from them.
+	used := map[string]bool{}
+	for _, d := range out.Dims {
+		if d.Plane != das.PlaneNone && d.Plane != das.PlaneX {
+			d.Name = das.Identifier(d.Name, "plane", true, used)
+		}
+	}
 	// Clone keeps variable order: pair input and output by position.
 	var extraDims []*das.Dim
 	for i, v := range inVars {
@@ -148,9 +157,11 @@ func (r *Reducer) Dataset(ds *das.Dataset) error {
 		if o.IsTime() {
 			continue // only the binning time is reduced; other times are dropped below
 		}
+		d := out.DimOf(o)
+		op := opOf(d, o)
 		st.srcs = append(st.srcs, v)
 		st.avg = append(st.avg, o)
-		d := out.DimOf(o)
+		st.ops = append(st.ops, op)
 		extra := func(use, op string) *das.Variable {
 			nv := *o
 			nv.Use = use
@@ -171,20 +182,21 @@ func (r *Reducer) Dataset(ds *das.Dataset) error {
 			}
 			return &nv
 		}
-		if r.opt.Min || r.opt.Max || r.opt.Count {
-			if d.Plane != das.PlaneNone {
-				d.Props.Set(das.Property{Name: "operation", Value: "BIN_AVG", Das2Type: "String"})
-				d.Props.Set(das.Property{Name: "source", Value: d.Name, Das2Type: "String"})
-			}
+		// Extra statistics are of averaged values only, and never a second
+		// variable of one role in a das3 dimension (das2C refuses that).
+		want := func(on bool, use string) bool { return on && op == opMean && !hasUse(d, use) }
+		if d.Plane != das.PlaneNone && want(r.opt.Min || r.opt.Max || r.opt.Count, "") {
+			d.Props.Set(das.Property{Name: "operation", Value: "BIN_AVG", Das2Type: "String"})
+			d.Props.Set(das.Property{Name: "source", Value: d.Name, Das2Type: "String"})
 		}
 		var mn, mx, ct *das.Variable
-		if r.opt.Min {
+		if want(r.opt.Min, "min") {
 			mn = extra("min", "BIN_MIN")
 		}
-		if r.opt.Max {
+		if want(r.opt.Max, "max") {
 			mx = extra("max", "BIN_MAX")
 		}
-		if r.opt.Count {
+		if want(r.opt.Count, "count") {
 			ct = extra("count", "BIN_COUNT")
 		}
 		st.mins, st.maxs, st.counts = append(st.mins, mn), append(st.maxs, mx), append(st.counts, ct)
@@ -201,6 +213,7 @@ func (r *Reducer) Dataset(ds *das.Dataset) error {
 		d.Vars = kept
 	}
 	out.Dims = append(out.Dims, extraDims...)
+	// No packet-size limit here: the writers split records too large for one.
 	if err := out.Layout(); err != nil {
 		return fmt.Errorf("reduce: dataset %d: %w", ds.ID, err)
 	}
@@ -221,6 +234,48 @@ func (r *Reducer) Dataset(ds *das.Dataset) error {
 	st.rec.Reset(out)
 	r.ids[ds.ID] = st
 	return r.next.Dataset(out)
+}
+
+// op is how a variable's values in a bin become the bin's value.
+type op int
+
+const (
+	opMean op = iota
+	opMin     // a minimum stays the minimum: das3 use="min", das2.2 BIN_MIN
+	opMax     // use="max", BIN_MAX
+	opSum     // use="count", BIN_COUNT
+)
+
+// opOf reads how a variable was made: a reduced stream reduced again keeps its
+// minima minimal and its maxima maximal (das2C averages them).
+func opOf(d *das.Dim, v *das.Variable) op {
+	role := v.Use
+	if d.Plane != das.PlaneNone {
+		p, _ := d.Props.Get("operation")
+		role = map[string]string{"BIN_MIN": "min", "BIN_MAX": "max", "BIN_COUNT": "count"}[p.Value]
+	}
+	switch role {
+	case "min":
+		return opMin
+	case "max":
+		return opMax
+	case "count":
+		return opSum
+	}
+	return opMean
+}
+
+// hasUse reports whether a das3 dimension already has a variable of role use.
+func hasUse(d *das.Dim, use string) bool {
+	if d.Plane != das.PlaneNone || use == "" {
+		return false
+	}
+	for _, v := range d.Vars {
+		if v.Use == use {
+			return true
+		}
+	}
+	return false
 }
 
 func (st *state) reset() {
@@ -317,10 +372,17 @@ func (r *Reducer) emit(st *state) error {
 		for i := 0; i < v.Items; i++ {
 			a := &st.accs[k]
 			k++
-			if a.n > 0 {
-				out.Floats[o.Slot+i] = a.sum / a.n
-			} else {
+			switch {
+			case a.n == 0:
 				out.Floats[o.Slot+i] = fill
+			case st.ops[j] == opMin:
+				out.Floats[o.Slot+i] = a.min
+			case st.ops[j] == opMax:
+				out.Floats[o.Slot+i] = a.max
+			case st.ops[j] == opSum:
+				out.Floats[o.Slot+i] = a.sum
+			default:
+				out.Floats[o.Slot+i] = a.sum / a.n
 			}
 			if mn != nil {
 				out.Floats[mn.Slot+i] = pick(a.n > 0, a.min, fill)
