@@ -116,6 +116,9 @@ func StartSMTP(t testing.TB, o SMTPOptions) *SMTPServer {
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()
+		// Close the listener too: a Close that runs before Serve registered the listener
+		// (a test that never connects, on a busy machine) would leave Serve accepting.
+		_ = ln.Close()
 		<-done
 		logger.stop()
 	})
