@@ -31,6 +31,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/messages"
 	"github.com/rhizoflex/rhizoflex/internal/notify"
 	"github.com/rhizoflex/rhizoflex/internal/series"
+	"github.com/rhizoflex/rhizoflex/internal/sources"
 )
 
 // App is one running rhizoflex instance: configuration, database and HTTP routes.
@@ -166,6 +167,7 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("/graphql", a.graphqlHandler())
 	mux.Handle(files.Prefix+"/", files.Handler(a.db.Client, a.blobs, a.authorizeDownload))
+	mux.Handle(a.cfg.DasPrefix+"/", a.dasHandler())
 	if a.cfg.Playground {
 		mux.Handle("GET /playground", playgroundHandler())
 	} else {
@@ -205,6 +207,17 @@ func (a *App) authorizeDownload(r *http.Request, res *ent.Resource, missing erro
 		return fault.Wrap(err, fault.Unauthenticated, "sign in or send an API key to read this")
 	}
 	return err
+}
+
+// dasHandler serves the das2 server API and the dasFlex URL API (docs/DAS.md); a source is
+// authorized like a download.
+func (a *App) dasHandler() http.Handler {
+	return sources.Handler(sources.Options{
+		Service:   &sources.Service{Client: a.db.Client, Authz: a.authz},
+		Prefix:    a.cfg.DasPrefix,
+		Authorize: a.authorizeDownload,
+		Log:       a.log,
+	})
 }
 
 // outgoingRetention is how long records of sent e-mail and text messages are kept.

@@ -61,6 +61,7 @@ type Config struct {
 	BlobURL            string                `koanf:"blob_url"`
 	TrimInterval       time.Duration         `koanf:"trim_interval"`
 	DemoLiveInterval   time.Duration         `koanf:"demo_live_interval"`
+	DasPrefix          string                `koanf:"das_prefix"`
 	Password           access.PasswordParams `koanf:"password"`
 }
 
@@ -125,6 +126,7 @@ func defaults() map[string]any {
 		"blob_url":                 "",
 		"trim_interval":            "1m",
 		"demo_live_interval":       "0s",
+		"das_prefix":               "/das",
 		"password.memory_kib":      access.DefaultPasswordParams.MemoryKiB,
 		"password.iterations":      access.DefaultPasswordParams.Iterations,
 		"password.parallelism":     access.DefaultPasswordParams.Parallelism,
@@ -291,6 +293,9 @@ func (c Config) validate() error {
 		if d <= 0 {
 			add("%s must be positive (got %s)", name, d)
 		}
+	}
+	if p := c.DasPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, " ?#{}") {
+		add("das_prefix must start with / and not end with / (got %q)", p)
 	}
 	if c.BusURL != "" && c.BusURL != "local" && !strings.HasPrefix(c.BusURL, "nats://") && !strings.HasPrefix(c.BusURL, "tls://") {
 		add("bus_url must be empty, \"local\" or a nats:// or tls:// URL")

@@ -1,0 +1,579 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rhizoflex/rhizoflex/internal/series"
+	"github.com/rhizoflex/rhizoflex/internal/sources"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
+	"github.com/rhizoflex/rhizoflex/streams/convert"
+	"github.com/rhizoflex/rhizoflex/streams/das"
+	"github.com/rhizoflex/rhizoflex/streams/das2"
+	"github.com/rhizoflex/rhizoflex/streams/dastime"
+)
+
+// dasStart is the time of the first stored value; values are one second apart.
+var dasStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const dasValues = 100
+
+func dasValue(i int) float64 { return 20 + float64(i)*0.25 }
+
+// storeDasValues writes dasValues values into /lab/data/temperature.
+func storeDasValues(t *testing.T, ts *testServer) {
+	t.Helper()
+	seq, err := tree.ByPath(t.Context(), ts.db.Client, "/lab/data/temperature")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := make([]series.Value, dasValues)
+	for i := range vals {
+		v := dasValue(i)
+		vals[i] = series.Value{Time: dasStart.Add(time.Duration(i) * time.Second), Num: &v}
+	}
+	if err := series.Append(t.Context(), ts.db.Client, seq, vals); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type dasResponse struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (c *gqlClient) get(t *testing.T, path string) dasResponse {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, c.ts.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dasResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}
+}
+
+// collected is a decoded stream: the (time, value) pairs of its records and its exception.
+type collected struct {
+	Times  []time.Time
+	Values []float64
+	Exc    *das.Exception
+	Header *das.Stream
+}
+
+func (c *collected) Stream(s *das.Stream) error       { c.Header = s; return nil }
+func (c *collected) Dataset(*das.Dataset) error       { return nil }
+func (c *collected) Comment(*das.Comment) error       { return nil }
+func (c *collected) Close() error                     { return nil }
+func (c *collected) Exception(e *das.Exception) error { c.Exc = e; return nil }
+func (c *collected) Record(rec *das.Record) error {
+	at, ok := rec.Time(rec.DS.TimeVar(), 0)
+	if !ok {
+		return io.ErrUnexpectedEOF
+	}
+	for _, d := range rec.DS.Dims {
+		if d.Kind == das.Data {
+			c.Times = append(c.Times, sources.ToTime(at))
+			c.Values = append(c.Values, rec.Float(d.Vars[0], 0))
+			return nil
+		}
+	}
+	return io.ErrUnexpectedEOF
+}
+
+// decodeDas parses a das2.2 or das3 body with our readers.
+func decodeDas(t *testing.T, body []byte) *collected {
+	t.Helper()
+	c := &collected{}
+	if _, err := convert.Decode(t.Context(), bytes.NewReader(body), c, nil); err != nil {
+		t.Fatalf("decode: %v\n%q", err, body)
+	}
+	return c
+}
+
+// decodeCSV parses a CSV body with a header row.
+func decodeCSV(t *testing.T, body []byte) *collected {
+	t.Helper()
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("csv: %v\n%s", err, body)
+	}
+	c := &collected{}
+	for i, row := range rows {
+		if i == 0 {
+			continue // header row
+		}
+		at, err := dastime.ParseString(row[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := strconv.ParseFloat(row[1], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Times = append(c.Times, sources.ToTime(at))
+		c.Values = append(c.Values, v)
+	}
+	return c
+}
+
+// wantValues checks that c holds the stored values lo..hi-1.
+func wantValues(t *testing.T, c *collected, lo, hi int) {
+	t.Helper()
+	if len(c.Values) != hi-lo {
+		t.Fatalf("got %d records, want %d", len(c.Values), hi-lo)
+	}
+	for i := range c.Values {
+		wantT, wantV := dasStart.Add(time.Duration(lo+i)*time.Second), dasValue(lo+i)
+		if !c.Times[i].Equal(wantT) || c.Values[i] != wantV {
+			t.Fatalf("record %d: got %s %v, want %s %v", i, c.Times[i], c.Values[i], wantT, wantV)
+		}
+	}
+}
+
+// libraryBytes is what the streams library writes for stored values lo..hi-1 of src in
+// the format o: what the endpoint must send.
+func libraryBytes(t *testing.T, ts *testServer, o convert.Options, rd sources.Read, lo, hi int) []byte {
+	t.Helper()
+	seq, err := tree.ByPath(t.Context(), ts.db.Client, "/lab/data/temperature")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := sources.SourceOf(seq)
+	var buf bytes.Buffer
+	w, err := convert.NewWriter(&buf, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := sources.Dataset(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Stream(sources.StreamHeader(src, rd)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Dataset(ds); err != nil {
+		t.Fatal(err)
+	}
+	var rec das.Record
+	rec.Reset(ds)
+	for i := lo; i < hi; i++ {
+		rec.Floats[0] = float64(dasStart.Add(time.Duration(i)*time.Second).UnixMicro() - 946684800_000_000)
+		rec.Floats[1] = dasValue(i)
+		if err := w.Record(&rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func mustParse(t *testing.T, s string) dastime.Time {
+	t.Helper()
+	v, err := dastime.ParseString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestDasFormats(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		c := ts.bearer(t, ts.world.Keys["userkey"])
+		rd := sources.Read{Min: mustParse(t, "2024-01-01"), Max: mustParse(t, "2024-01-02")}
+		const rng = "read.time.min=2024-01-01&read.time.max=2024-01-02"
+		for _, tc := range []struct {
+			query, ctype string
+			opts         convert.Options
+		}{
+			{"", "application/vnd.das.stream", convert.Options{Format: convert.Das3}},
+			{"&format.version=3&format.serial=text", "text/vnd.das.stream; charset=utf-8", convert.Options{Format: convert.Das3, Text: true}},
+			{"&format.type=das&format.version=2", "application/vnd.das2.das2stream", convert.Options{Format: convert.Das2}},
+			{"&format.version=2&format.serial=text", "text/vnd.das2.das2stream; charset=utf-8", convert.Options{Format: convert.Das2, Text: true}},
+			{"&format.version=2&format.serial=text&format.secfrac=0&format.sigdigit=4", "text/vnd.das2.das2stream; charset=utf-8", convert.Options{Format: convert.Das2, Text: true, TimeFrac: -1, SigDigits: 4}},
+			{"&format.type=csv&format.headers=true", "text/csv; charset=utf-8", convert.Options{Format: convert.CSV}},
+			{"&format.type=csv&format.delim=%3B", "text/csv; charset=utf-8", convert.Options{Format: convert.CSV, Delim: ';', NoHeaders: true}},
+		} {
+			t.Run(tc.query, func(t *testing.T) {
+				res := c.get(t, "/das/source/lab/data/temperature/flex?"+rng+tc.query)
+				if res.Status != http.StatusOK || res.Header.Get("Content-Type") != tc.ctype {
+					t.Fatalf("status %d, Content-Type %q, want %q: %s", res.Status, res.Header.Get("Content-Type"), tc.ctype, res.Body)
+				}
+				if !strings.Contains(res.Header.Get("Content-Disposition"), `filename="temperature_2024-01-01.`) {
+					t.Errorf("Content-Disposition %q", res.Header.Get("Content-Disposition"))
+				}
+				if res.Header.Get("Access-Control-Allow-Origin") != "*" || res.Header.Get("Expires") != "now" {
+					t.Errorf("headers %v", res.Header)
+				}
+				want := libraryBytes(t, ts, tc.opts, rd, 0, dasValues)
+				if !bytes.Equal(res.Body, want) {
+					t.Fatalf("body differs from the library's bytes:\ngot  %q\nwant %q", res.Body, want)
+				}
+				switch {
+				case tc.opts.Format == convert.CSV && !tc.opts.NoHeaders:
+					wantValues(t, decodeCSV(t, res.Body), 0, dasValues)
+				case tc.opts.Format != convert.CSV && tc.opts.SigDigits == 0:
+					wantValues(t, decodeDas(t, res.Body), 0, dasValues)
+				}
+			})
+		}
+	})
+}
+
+func TestDasRangesAndTimeForms(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		c := ts.bearer(t, ts.world.Keys["userkey"])
+		for _, tc := range []struct {
+			path   string
+			lo, hi int
+		}{
+			{"/das/source/lab/data/temperature/flex?read.time.min=2024-01-01T00:00:10&read.time.max=2024-01-01T00:00:20", 10, 20},
+			{"/das/source/lab/data/temperature/flex?read.time.min=2024-001T00:00:10.000Z&read.time.max=2024-001T00:00:20Z", 10, 20},
+			{"/das/source/lab/data/temperature/flex?read.time.min=2024-01-01+00:00:10&read.time.max=2024-01-01%2000:01", 10, 60},
+			{"/das/source/lab/data/temperature/das2?start_time=2024-01-01T00:00:10&end_time=2024-01-01T00:00:20", 10, 20},
+			{"/das/server?server=dataset&dataset=lab%2Fdata%2Ftemperature&start_time=2024-01-01T00:00:10.000Z&end_time=2024-01-01T00:00:20.000Z", 10, 20},
+			{"/das/server?server=dataset;dataset=lab/data/temperature;start_time=2024-01-01;end_time=2024-01-02;ascii=1", 0, dasValues},
+			{"/das/server?server=compactdataset&dataset=lab/data/temperature&start_time=2024-01-01&end_time=2024-01-02&resolution=", 0, dasValues},
+		} {
+			res := c.get(t, tc.path)
+			if res.Status != http.StatusOK {
+				t.Fatalf("%s: status %d: %s", tc.path, res.Status, res.Body)
+			}
+			wantValues(t, decodeDas(t, res.Body), tc.lo, tc.hi)
+		}
+
+		// The verb API and the das2 path API give the same bytes.
+		verb := c.get(t, "/das/server?server=dataset&dataset=lab/data/temperature&start_time=2024-01-01&end_time=2024-01-02")
+		path := c.get(t, "/das/source/lab/data/temperature/das2?start_time=2024-01-01&end_time=2024-01-02")
+		flex := c.get(t, "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=2024-01-02&format.version=2")
+		if !bytes.Equal(verb.Body, path.Body) || !bytes.Equal(verb.Body, flex.Body) {
+			t.Error("verb, das2 path and flex answers differ")
+		}
+		if verb.Header.Get("Content-Type") != "application/vnd.das2.das2stream" {
+			t.Errorf("Content-Type %q", verb.Header.Get("Content-Type"))
+		}
+		ascii := c.get(t, "/das/server?server=dataset&dataset=lab/data/temperature&start_time=2024-01-01&end_time=2024-01-02&ascii=true")
+		if ascii.Header.Get("Content-Type") != "text/vnd.das2.das2stream; charset=utf-8" || !bytes.Contains(ascii.Body, []byte("2024-01-01T00:00:01.000")) {
+			t.Errorf("ascii: %q %.200q", ascii.Header.Get("Content-Type"), ascii.Body)
+		}
+
+		// An empty range is 200 with a no-data exception of the requested version.
+		for _, tc := range []struct{ path, exc string }{
+			{"/das/source/lab/data/temperature/flex?read.time.min=2023-01-01&read.time.max=2023-01-02&format.version=2", "NoDataInInterval"},
+			{"/das/source/lab/data/temperature/flex?read.time.min=2023-01-01&read.time.max=2023-01-02", "NoMatchingData"},
+			{"/das/server?server=dataset&dataset=lab/data/temperature&start_time=2024-01-02&end_time=2024-01-03", "NoDataInInterval"},
+		} {
+			res := c.get(t, tc.path)
+			if res.Status != http.StatusOK {
+				t.Fatalf("%s: status %d", tc.path, res.Status)
+			}
+			got := decodeDas(t, res.Body)
+			if got.Exc == nil || got.Exc.Type != tc.exc || len(got.Values) != 0 {
+				t.Errorf("%s: exception %+v, %d values", tc.path, got.Exc, len(got.Values))
+			}
+		}
+	})
+}
+
+func TestDasResolution(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		c := ts.basic(t, ts.world.Keys["userkey"]) // das2 clients send the key by HTTP Basic
+		// 10 s bins over 1 s data: 10 averages, at the bin centres.
+		for _, p := range []string{
+			"/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=2024-01-02&bin.time.max=10",
+			"/das/server?server=dataset&dataset=lab/data/temperature&start_time=2024-01-01&end_time=2024-01-02&resolution=10.0",
+			"/das/source/lab/data/temperature/das2?start_time=2024-01-01&end_time=2024-01-02&resolution=1E1",
+		} {
+			res := c.get(t, p)
+			if res.Status != http.StatusOK {
+				t.Fatalf("%s: status %d: %s", p, res.Status, res.Body)
+			}
+			got := decodeDas(t, res.Body)
+			if len(got.Values) != dasValues/10 {
+				t.Fatalf("%s: %d records, want %d", p, len(got.Values), dasValues/10)
+			}
+			for b := range got.Values {
+				sum := 0.0
+				for i := b * 10; i < b*10+10; i++ {
+					sum += dasValue(i)
+				}
+				wantT := dasStart.Add(time.Duration(b)*10*time.Second + 5*time.Second)
+				if got.Values[b] != sum/10 || !got.Times[b].Equal(wantT) {
+					t.Fatalf("bin %d: %s %v, want %s %v", b, got.Times[b], got.Values[b], wantT, sum/10)
+				}
+			}
+			if !strings.Contains(res.Header.Get("Content-Disposition"), "_bin-10s.") {
+				t.Errorf("Content-Disposition %q", res.Header.Get("Content-Disposition"))
+			}
+		}
+		// A bin finer than the data, or 0, leaves the values alone.
+		for _, bin := range []string{"0.5", "0", "1"} {
+			res := c.get(t, "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=2024-01-02&bin.time.max="+bin)
+			wantValues(t, decodeDas(t, res.Body), 0, dasValues)
+		}
+	})
+}
+
+func TestDasAccess(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		anon := ts.client(t)
+		other := ts.login(t, "omember")
+		hidden := "lab/data/temperature"
+		for _, missing := range []string{"lab/data/nothing", "nowhere", "lab/data/notes.txt", "lab/data"} {
+			for _, tc := range []struct {
+				c      *gqlClient
+				status int
+			}{{anon, http.StatusUnauthorized}, {other, http.StatusNotFound}} {
+				for _, form := range []string{
+					"/das/source/%s/flex?read.time.min=2024-01-01&read.time.max=2024-01-02",
+					"/das/source/%s/flex?read.time.min=2024-01-01&read.time.max=2024-01-02&format.version=2",
+					"/das/server?server=dataset&dataset=%s&start_time=2024-01-01&end_time=2024-01-02",
+					"/das/server?server=dsdf&dataset=%s",
+					"/das/source/%s/das2.d2t",
+				} {
+					h := tc.c.get(t, strings.Replace(form, "%s", hidden, 1))
+					m := tc.c.get(t, strings.Replace(form, "%s", missing, 1))
+					if h.Status != tc.status || m.Status != tc.status {
+						t.Fatalf("%s: status hidden %d, missing %d, want %d", form, h.Status, m.Status, tc.status)
+					}
+					if tc.status == http.StatusUnauthorized {
+						for _, r := range []dasResponse{h, m} {
+							if r.Header.Get("WWW-Authenticate") != `Basic realm="rhizoflex"` {
+								t.Fatalf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
+							}
+						}
+					}
+					he, me := decodeDas(t, h.Body).Exc, decodeDas(t, m.Body).Exc
+					if he == nil || me == nil || he.Type != me.Type || h.Header.Get("Content-Type") != m.Header.Get("Content-Type") ||
+						strings.ReplaceAll(he.Message, hidden, "ID") != strings.ReplaceAll(me.Message, missing, "ID") {
+						t.Fatalf("%s: hidden and missing differ:\n%q\n%q", form, h.Body, m.Body)
+					}
+				}
+			}
+		}
+		// Readers get the data: a public source anonymously, a lab source with a key by
+		// Basic or Bearer, or a session.
+		for _, c := range []*gqlClient{ts.basic(t, ts.world.Keys["userkey"]), ts.bearer(t, ts.world.Keys["ctrlkey"]), ts.login(t, "lmember")} {
+			res := c.get(t, "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=2024-01-02")
+			if res.Status != http.StatusOK {
+				t.Fatalf("status %d: %s", res.Status, res.Body)
+			}
+			wantValues(t, decodeDas(t, res.Body), 0, dasValues)
+		}
+		if res := anon.get(t, "/das/source/other/pub/pressure/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusOK {
+			t.Fatalf("public source: %d %s", res.Status, res.Body)
+		}
+		// A wrong key is refused, not taken for anonymous.
+		if res := ts.basic(t, "not-a-key").get(t, "/das/server?server=list"); res.Status != http.StatusUnauthorized ||
+			!strings.Contains(res.Header.Get("WWW-Authenticate"), `Basic realm="rhizoflex"`) {
+			t.Fatalf("wrong key: %d %v", res.Status, res.Header)
+		}
+	})
+}
+
+func TestDasBadRequests(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		c := ts.bearer(t, ts.world.Keys["userkey"])
+		const src = "/das/source/lab/data/temperature/flex?"
+		for _, tc := range []struct {
+			path, names string
+			version     int
+		}{
+			{src + "read.time.max=2024-01-02", "read.time.min", 3},
+			{src + "read.time.min=2024-01-01", "read.time.max", 3},
+			{src + "read.time.min=yesterday&read.time.max=2024-01-02", "read.time.min", 3},
+			{src + "read.time.min=2024-01-02&read.time.max=2024-01-01", "read.time.max", 3},
+			{src + "read.time.min=2024-01-01&read.time.max=2024-01-02&bin.time.max=-1", "bin.time.max", 3},
+			{src + "read.time.min=2024-01-01&read.time.max=2024-01-02&bin.time.max=NaN", "bin.time.max", 3},
+			{src + "read.time.min=2024-01-01&read.time.max=2024-01-02&format.type=png", "format.type", 3},
+			{src + "read.time.min=2024-01-01&read.time.max=2024-01-02&format.version=4", "format.version", 2},
+			{src + "read.time.min=2024-01-01&read.time.max=2024-01-02&format.version=2&format.serial=xml", "format.serial", 2},
+			{src + "read.time.min=2024-01-01&read.time.max=2024-01-02&format.secfrac=12", "format.secfrac", 3},
+			{src + "read.time.min=2024-01-01&read.time.max=2024-01-02&format.sigdigit=1", "format.sigdigit", 3},
+			{"/das/server?server=dataset&dataset=lab/data/temperature&end_time=2024-01-02", "start_time", 2},
+			{"/das/source/lab/data/temperature/das2?start_time=2024-01-01", "end_time", 2},
+			{"/das/server?server=dataset&dataset=lab/data/temperature&start_time=2024-01-01&end_time=2024-01-02&resolution=fast", "resolution", 2},
+			{"/das/server?server=dataset&start_time=2024-01-01&end_time=2024-01-02", "dataset", 2},
+			{"/das/server?server=dsdf", "dataset", 2},
+			{"/das/server?server=frobnicate", "frobnicate", 2},
+		} {
+			res := c.get(t, tc.path)
+			if res.Status != http.StatusBadRequest {
+				t.Fatalf("%s: status %d: %s", tc.path, res.Status, res.Body)
+			}
+			got := decodeDas(t, res.Body)
+			wantType := das.IllegalArgument
+			if tc.version == 3 {
+				wantType = das.QueryError
+			}
+			if got.Exc == nil || got.Exc.Type != wantType || !strings.Contains(got.Exc.Message, tc.names) {
+				t.Errorf("%s: exception %+v, want %s naming %s", tc.path, got.Exc, wantType, tc.names)
+			}
+		}
+		// Browsers get the bare message as text.
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ts.URL+src+"read.time.min=x&read.time.max=y", nil)
+		req.Header.Set("Accept", "text/html,*/*")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" || !strings.Contains(string(body), "read.time.min") {
+			t.Errorf("browser: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	})
+}
+
+func TestDasListDsdfAndID(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		for _, tc := range []struct {
+			c           *gqlClient
+			want, never []string
+		}{
+			{ts.client(t), []string{"other/", "other/pub/", "other/pub/pressure|Numeric sequence /other/pub/pressure"},
+				[]string{"lab/", "lab/data/temperature", "other/data/temperature"}},
+			{ts.bearer(t, ts.world.Keys["userkey"]), []string{"lab/", "lab/data/", "lab/data/temperature|Numeric sequence /lab/data/temperature",
+				"lab/ctrl/status/free_disk_space|Numeric sequence /lab/ctrl/status/free_disk_space [bytes]",
+				"other/", "other/pub/", "other/pub/pressure|Numeric sequence /other/pub/pressure"},
+				[]string{"other/data/temperature", "lab/data/notes.txt", "other/data/"}},
+		} {
+			for _, verb := range []string{"list", "discovery", "LIST"} {
+				res := tc.c.get(t, "/das/server?server="+verb)
+				if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
+					t.Fatalf("%s: %d %q", verb, res.Status, res.Header.Get("Content-Type"))
+				}
+				lines := strings.Split(strings.TrimSuffix(string(res.Body), "\n"), "\n")
+				pos := map[string]int{}
+				for i, l := range lines {
+					pos[l] = i + 1
+				}
+				for _, w := range tc.want {
+					if pos[w] == 0 {
+						t.Errorf("%s does not list %q:\n%s", verb, w, res.Body)
+					}
+				}
+				for _, n := range tc.never {
+					if strings.Contains(string(res.Body), n) {
+						t.Errorf("%s lists %q:\n%s", verb, n, res.Body)
+					}
+				}
+				// A directory comes before what is in it.
+				for _, l := range lines {
+					id, _, _ := strings.Cut(l, "|")
+					if dir := id[:strings.LastIndex(strings.TrimSuffix(id, "/"), "/")+1]; dir != "" && pos[dir] > pos[l] {
+						t.Errorf("%s: %q before its directory %q", verb, l, dir)
+					}
+				}
+			}
+		}
+
+		c := ts.basic(t, ts.world.Keys["userkey"])
+		for _, p := range []string{"/das/server?server=dsdf&dataset=lab/data/temperature", "/das/source/lab/data/temperature/das2.d2t"} {
+			res := c.get(t, p)
+			if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "text/vnd.das2.das2stream; charset=utf-8" {
+				t.Fatalf("%s: %d %q %s", p, res.Status, res.Header.Get("Content-Type"), res.Body)
+			}
+			// One [00] packet whose length is exact and nothing after </stream> (spec 2.3).
+			n, err := strconv.Atoi(string(res.Body[4:10]))
+			if err != nil || string(res.Body[:4]) != "[00]" || 10+n != len(res.Body) || !strings.HasSuffix(strings.TrimSpace(string(res.Body)), "</stream>") {
+				t.Fatalf("dsdf framing: %q", res.Body)
+			}
+			var got collected
+			if err := das2.Decode(t.Context(), bytes.NewReader(res.Body), &got, das2.ReaderOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			props := map[string]string{}
+			for _, p := range got.Header.Props {
+				props[p.Name] = p.Value
+			}
+			want := map[string]string{
+				"description":     "Numeric sequence /lab/data/temperature",
+				"das2Stream":      "1",
+				"validRange":      "2024-01-01T00:00:00 to 2024-01-01T00:01:40",
+				"exampleRange_00": "2024-01-01T00:00:00 to 2024-01-01T00:01:40 UTC | the last day with data",
+			}
+			for k, v := range want {
+				if props[k] != v {
+					t.Errorf("dsdf %s = %q, want %q (%q)", k, props[k], v, res.Body)
+				}
+			}
+		}
+
+		for verb, want := range map[string]string{"id": "rhizoflex\n"} {
+			if res := c.get(t, "/das/server?server="+verb); res.Status != http.StatusOK || string(res.Body) != want {
+				t.Errorf("server=%s: %d %q", verb, res.Status, res.Body)
+			}
+		}
+		if res := c.get(t, "/das/server?server=peers"); res.Status != http.StatusOK || !strings.Contains(string(res.Body), "<peers>") {
+			t.Errorf("peers: %d %s", res.Status, res.Body)
+		}
+		if res := c.get(t, "/das/server"); res.Status != http.StatusOK || !strings.Contains(res.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("intro: %d %q", res.Status, res.Header.Get("Content-Type"))
+		}
+	})
+}
+
+// A client that goes away mid-stream ends the request: the handler stops reading.
+func TestDasClientGoesAway(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	seq, err := tree.ByPath(t.Context(), ts.db.Client, "/lab/data/temperature")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5 * series.ReadChunk
+	vals := make([]series.Value, n)
+	for i := range vals {
+		v := float64(i)
+		vals[i] = series.Value{Time: dasStart.Add(time.Duration(i) * time.Millisecond), Num: &v}
+	}
+	if err := series.Append(t.Context(), ts.db.Client, seq, vals); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	u := ts.URL + "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=2024-01-02&format.version=2&format.serial=text"
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req.Header.Set("Authorization", "Bearer "+ts.world.Keys["userkey"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1024)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	_ = resp.Body.Close()
+	// The server notices on its next write; nothing is left to assert over HTTP but that the
+	// server still answers promptly.
+	res := ts.bearer(t, ts.world.Keys["userkey"]).get(t, "/das/server?server=id")
+	if res.Status != http.StatusOK {
+		t.Fatal(res.Status)
+	}
+}
