@@ -10,78 +10,18 @@ import (
 	"testing"
 
 	"github.com/rhizoflex/rhizoflex/streams/convert"
-	"github.com/rhizoflex/rhizoflex/streams/das"
 	"github.com/rhizoflex/rhizoflex/streams/dastest"
 	"github.com/rhizoflex/rhizoflex/streams/dastime"
 	"github.com/rhizoflex/rhizoflex/streams/verify"
 )
 
-// values is a Sink that collects every item of a decoded stream as a
-// dastest.Value key: the record's time, the variable's units, the item's tag
-// along the inner index and the value. The keys do not depend on how records
-// are cut into packets, datasets or planes, so a stream and its conversions
-// must give the same multiset.
-type values struct {
-	keys map[string]int
-}
-
-func (c *values) Stream(*das.Stream) error       { return nil }
-func (c *values) Dataset(*das.Dataset) error     { return nil }
-func (c *values) Comment(*das.Comment) error     { return nil }
-func (c *values) Exception(*das.Exception) error { return nil }
-func (c *values) Close() error                   { return nil }
-
-func (c *values) Record(r *das.Record) error {
-	x := r.DS.TimeVar()
-	if x == nil {
-		return fmt.Errorf("dataset %d has no time", r.DS.ID)
-	}
-	t, ok := r.Time(x, 0)
-	if !ok {
-		return fmt.Errorf("dataset %d: time out of range", r.DS.ID)
-	}
-	ms := int64(t.Round(3)) / 1e6
-	for _, v := range r.DS.PacketVars() {
-		if v == x {
-			continue
-		}
-		tags := tagsOf(r.DS, v)
-		for i := 0; i < v.Items; i++ {
-			tag := ""
-			if tags != nil {
-				tag = strconv.FormatFloat(tags[i], 'g', -1, 64)
-			}
-			c.keys[dastest.Value{MS: ms, Units: v.Units, Tag: tag, V: r.Float(v, i)}.Key()]++
-		}
-	}
-	return nil
-}
-
-// tagsOf returns the coordinate values along a spectrum's inner index.
-func tagsOf(ds *das.Dataset, v *das.Variable) []float64 {
-	if d := ds.DimOf(v); d.Plane == das.PlaneYScan {
-		return d.YTags.Values
-	}
-	if ds.Rank != 2 || v.IsVector() || strings.HasSuffix(v.Index, ";-") {
-		return nil
-	}
-	for _, d := range ds.Dims {
-		for _, c := range d.Vars {
-			if d.Kind == das.Coord && c.Source != das.FromPacket && len(c.Values) == v.Items {
-				return c.Values
-			}
-		}
-	}
-	return nil
-}
-
 func decodeValues(t *testing.T, in []byte) map[string]int {
 	t.Helper()
-	c := &values{keys: map[string]int{}}
+	c := dastest.NewValueSet()
 	if _, err := convert.Decode(t.Context(), bytes.NewReader(in), c, nil); err != nil {
 		t.Fatalf("decode: %v", err)
 	}
-	return c.keys
+	return c.Keys
 }
 
 func expected(vals []dastest.Value) map[string]int {

@@ -253,12 +253,21 @@ func appendTimeLen(dst []byte, t dastime.Time, n int, doy bool) []byte {
 	default:
 		t = t.Floor(0)
 	}
+	// Whole fields only (year, month or day of year, day, hour, minute, second);
+	// the caller pads the rest of the field.
+	cuts := []int{19, 16, 13, 10, 7, 4}
 	if doy {
+		cuts = []int{17, 14, 11, 8, 4}
 		full = dastime.AppendDOY(buf[:0], t, 0)
 	} else {
 		full = dastime.AppendISO(buf[:0], t, 0)
 	}
-	return append(dst, full[:min(n, len(full))]...)
+	for _, c := range cuts {
+		if c <= n {
+			return append(dst, full[:c]...)
+		}
+	}
+	return dst
 }
 
 // InferTextFormat reads the printing style of a trimmed number field.

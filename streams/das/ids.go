@@ -95,6 +95,9 @@ func Identifier(name, fallback string, dots bool, used map[string]bool) string {
 	if s == "" {
 		s = fallback
 	}
+	if s == "" {
+		s = "v"
+	}
 	if c := s[0] | 0x20; c < 'a' || c > 'z' {
 		s = "v" + s
 	}

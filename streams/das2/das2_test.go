@@ -329,3 +329,40 @@ func TestDecodeCanceled(t *testing.T) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 }
+
+// TestNoSixPlanes: das2C aborts freeing a packet of exactly six planes
+// (das.CrashCodecs): the writer moves the last plane to a packet of its own.
+func TestNoSixPlanes(t *testing.T) {
+	x := &das.Variable{Semantic: "datetime", Units: "us2000", Items: 1, Enc: das.Encoding{Kind: das.EncReal, Size: 8}}
+	ds := &das.Dataset{ID: 1, Rank: 1, Shape: []int{-1}, Dims: []*das.Dim{{Kind: das.Coord, Plane: das.PlaneX, Vars: []*das.Variable{x}}}}
+	for i := range 5 {
+		v := &das.Variable{Semantic: "real", Units: "nT", Items: 1, Enc: das.Encoding{Kind: das.EncReal, Size: 4}, FillVal: das.DefaultFill}
+		ds.Dims = append(ds.Dims, &das.Dim{Kind: das.Data, Plane: das.PlaneY, Name: fmt.Sprintf("v%d", i), Vars: []*das.Variable{v}})
+	}
+	must(t, ds.Layout())
+	var out bytes.Buffer
+	w := das2.NewWriter(&out, das2.WriterOptions{})
+	must(t, w.Stream(&das.Stream{Version: "2.2"}))
+	must(t, w.Dataset(ds))
+	var rec das.Record
+	rec.Reset(ds)
+	for i := range rec.Floats {
+		rec.Floats[i] = float64(i)
+	}
+	rec.Floats[0] = 7.5e14
+	must(t, w.Record(&rec))
+	must(t, w.Close())
+	var vs []das.Violation
+	l := decode(t, out.Bytes(), das2.ReaderOptions{Check: func(v das.Violation) { vs = append(vs, v) }})
+	if len(l.Datasets) != 2 || len(vs) > 0 {
+		t.Fatalf("%d packet IDs (want 2), violations %v:\n%s", len(l.Datasets), vs, out.Bytes())
+	}
+	for _, d := range l.Datasets {
+		if len(d.Dims) == das.CrashCodecs {
+			t.Errorf("packet %d has %d planes", d.ID, len(d.Dims))
+		}
+	}
+	if got := strings.Join(l.Records(), "\n"); got != "1;2023-10-07T13:20:00.000;1.0000000e+00;2.0000000e+00;3.0000000e+00;4.0000000e+00\n2;2023-10-07T13:20:00.000;5.0000000e+00" {
+		t.Errorf("records:\n%s", got)
+	}
+}

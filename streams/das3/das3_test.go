@@ -298,3 +298,34 @@ func TestDecodeCanceled(t *testing.T) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 }
+
+// TestNoSixVariables: das2C aborts freeing a dataset of exactly six packet
+// variables (das.CrashCodecs): the writer moves the last data dimension to a
+// dataset of its own.
+func TestNoSixVariables(t *testing.T) {
+	in := tag("Sx", "", "<stream type=\"das-basic-stream\" version=\"3.0\"/>")
+	hdr := `<dataset name="a" rank="1" index="*"><coord physDim="time" name="time" axis="x">` +
+		`<scalar semantic="datetime" storage="double" index="*" units="us2000"><packet numItems="1" itemBytes="8" encoding="LEreal"/></scalar></coord>`
+	var rec []byte
+	rec = append(rec, 0, 0, 0x4a, 0xa7, 0xae, 0x86, 0x05, 0x43)
+	for i := range 5 {
+		hdr += fmt.Sprintf(`<data physDim="" name="d%d"><scalar semantic="integer" storage="byte" index="*" units=""><packet numItems="1" itemBytes="1" encoding="byte"/></scalar></data>`, i)
+		rec = append(rec, byte(i+1))
+	}
+	in += tag("Hx", "1", hdr+"</dataset>") + tag("Pd", "1", string(rec))
+	var vs []das.Violation
+	decode(t, []byte(in), das3.ReaderOptions{Check: func(v das.Violation) { vs = append(vs, v) }})
+	if len(vs) != 1 || vs[0].Rule != "das2C six variables" {
+		t.Errorf("violations %v, want the six-variable one", vs)
+	}
+	out := rewrite(t, []byte(in), das3.WriterOptions{}, false)
+	vs = nil
+	l := decode(t, out, das3.ReaderOptions{Check: func(v das.Violation) { vs = append(vs, v) }})
+	if len(l.Datasets) != 2 || len(vs) > 0 {
+		t.Fatalf("%d datasets (want 2), violations %v:\n%s", len(l.Datasets), vs, out)
+	}
+	want := "1;2024-01-01T00:00:00.000;1.0000000e+00;2.0000000e+00;3.0000000e+00;4.0000000e+00\n2;2024-01-01T00:00:00.000;5.0000000e+00"
+	if got := strings.Join(l.Records(), "\n"); got != want {
+		t.Errorf("records:\n%s\nwant:\n%s", got, want)
+	}
+}

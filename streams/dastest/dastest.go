@@ -40,6 +40,16 @@ func ReadGolden(t testing.TB, name string) []byte {
 	return b
 }
 
+// ReadGoldenFile returns streams/testdata/NAME.
+func ReadGoldenFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Dir(), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // Golden compares got with streams/testdata/NAME (rewriting it under -update).
 func Golden(t testing.TB, name string, got []byte) {
 	t.Helper()

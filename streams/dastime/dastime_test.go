@@ -161,3 +161,35 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestRoundTiesToEven: text times round like printf's %.Nf, which das2C's time
+// formats use: to the nearest, a tie to the even digit (issue 12, finding 6).
+func TestRoundTiesToEven(t *testing.T) {
+	at := func(sec, nsec int) dastime.Time { return dastime.Date(2024, 1, 1, 0, 1, sec, nsec) }
+	cases := []struct {
+		t    dastime.Time
+		frac int
+		want string
+	}{
+		{at(45, 250000000), 1, "2024-01-01T00:01:45.2"},       // a tie: 2 is even
+		{at(45, 750000000), 1, "2024-01-01T00:01:45.8"},       // a tie: 7 is odd (truncation would give .7)
+		{at(45, 350000000), 1, "2024-01-01T00:01:45.4"},       // a tie: 3 is odd
+		{at(45, 260000000), 1, "2024-01-01T00:01:45.3"},       // not a tie
+		{at(45, 500000000), 0, "2024-01-01T00:01:46"},         // 45 is odd
+		{at(46, 500000000), 0, "2024-01-01T00:01:46"},         // 46 is even
+		{at(59, 999500000), 3, "2024-01-01T00:02:00.000"},     // a tie carries into the minute
+		{dastime.Time(-1500000000), 0, "1999-12-31T23:59:58"}, // -1.5 s: even -2
+		{dastime.Time(-2500000000), 0, "1999-12-31T23:59:58"}, // -2.5 s: even -2
+	}
+	for _, c := range cases {
+		if got := string(dastime.AppendISO(nil, c.t, c.frac)); got != c.want {
+			t.Errorf("AppendISO(%v, %d) = %s, want %s", c.t, c.frac, got, c.want)
+		}
+	}
+	if got := at(45, 999999999).Floor(0); got != at(45, 0) {
+		t.Errorf("Floor = %v", got)
+	}
+	if got := dastime.Time(-1).Floor(3); got != -1000000 {
+		t.Errorf("Floor(-1ns, 3) = %d", got)
+	}
+}

@@ -14,6 +14,16 @@ func frame(id, xml string) string { return fmt.Sprintf("[%s]%06d%s", id, len(xml
 
 func tag(t, id, p string) string { return fmt.Sprintf("|%s|%s|%d|%s", t, id, len(p), p) }
 
+// TestDsdfResponse: a stream whose header defines no dataset (the body of
+// ?server=dsdf) is not a data response and needs neither data nor an exception
+// (issue 12, finding 4).
+func TestDsdfResponse(t *testing.T) {
+	rep, err := verify.Stream(t.Context(), bytes.NewReader(dastest.ReadGolden(t, "d22_dsdf_response.d2t")))
+	if err != nil || !rep.OK() {
+		t.Errorf("%v %v", err, rep.Violations)
+	}
+}
+
 func TestSamplesValid(t *testing.T) {
 	for _, s := range []string{
 		"d22_scalar_text.d2t", "d22_scalar_le.d2s", "d22_scalar_be.d2s", "d22_spectrogram_text.d2t",
@@ -64,6 +74,21 @@ func TestViolations(t *testing.T) {
 		{"das3 missing units", s3 + ds3(`<scalar semantic="real" index="*"><packet numItems="1" itemBytes="8" encoding="LEreal"/></scalar>`), "4.4 units", int64(len(s3))},
 		{"das3 long Pd", s3 + ds3(`<scalar semantic="real" index="*" units=""><packet numItems="1" itemBytes="8" encoding="LEreal"/></scalar>`) + tag("Pd", "1", strings.Repeat("\x00", 17)), "7.5 data length", -2},
 		{"das3 Pd before Hx", s3 + tag("Pd", "1", "12345678"), "7.5 data before header", int64(len(s3))},
+		// Issue 12: what das2C and the das3 schemas refuse in streams that decode.
+		{"equal descriptors", string(dastest.ReadGoldenFile(t, "compat/dup_descriptors.d2t")), "3.2 duplicate packet descriptor", 193},
+		{"empty dimension name", string(dastest.ReadGoldenFile(t, "compat/empty_name.d3t")), "4.4 dimension name", 141},
+		{"plane order", s22 + frame("01", "<packet>"+x+"<yscan type=\"ascii10\" name=\"s\" nitems=\"1\" yUnits=\"Hz\" zUnits=\"\"/><y type=\"ascii10\" name=\"v\" units=\"Hz\"/></packet>"), "3.6 plane order", 33},
+		{"y with a yscan of other units", s22 + frame("01", "<packet>"+x+"<y type=\"ascii10\" name=\"v\" units=\"nT\"/><yscan type=\"ascii10\" name=\"s\" nitems=\"1\" yUnits=\"Hz\" zUnits=\"\"/></packet>"), "3.6.4 y with yscan", 33},
+		{"yscans with different tags", s22 + frame("01", "<packet>"+x+"<yscan type=\"ascii10\" name=\"a\" nitems=\"1\" yUnits=\"Hz\" zUnits=\"\"/><yscan type=\"ascii10\" name=\"b\" nitems=\"2\" yUnits=\"Hz\" zUnits=\"\"/></packet>"), "3.6.4 yscan tags", 33},
+		{"six planes", s22 + frame("01", "<packet>"+x+strings.Repeat("<y type=\"ascii10\" name=\"v\" units=\"\"/>", 5)+"</packet>"), "das2C six planes", 33},
+		{"deflate", frame("00", "<stream version=\"2.2\" compression=\"deflate\"/>"), "3.12 compression", 0},
+		{"das3 coord after data", s3 + tag("Hx", "1", `<dataset name="a" rank="1" index="*"><data physDim="" name="v">`+
+			`<scalar semantic="real" index="*" units=""><packet numItems="1" itemBytes="8" encoding="LEreal"/></scalar></data><coord physDim="time" name="time">`+
+			`<scalar semantic="datetime" storage="double" index="*" units="us2000"><packet numItems="1" itemBytes="8" encoding="LEreal"/></scalar></coord></dataset>`), "4.4 dimension order", int64(len(s3))},
+		{"das3 vector of bytes", s3 + ds3(`<vector semantic="integer" storage="ubyte" index="*" units="" components="2"><packet numItems="2" itemBytes="1" encoding="ubyte"/></vector>`), "4.4 vector storage", int64(len(s3))},
+		{"das3 valTerm", string(dastest.ReadGoldenFile(t, "compat/var_term.d3t")), "4.6 value terminator", 139},
+		{"das3 ragged items", s3 + ds3(`<scalar semantic="real" index="*" units=""><packet numItems="*" itemBytes="*" encoding="utf8"/></scalar>`), "4.6 variable length", int64(len(s3))},
+		{"das3 six variables", s3 + ds3(strings.Repeat(`<scalar semantic="real" index="*" units=""><packet numItems="1" itemBytes="8" encoding="LEreal"/></scalar>`, 5)), "das2C six variables", int64(len(s3))},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -47,7 +47,7 @@ def text22(title, rows):
 
 
 # Finding 2: das3 dimensions without names (the schema allows omitting them).
-def unnamed():
+def unnamed(data_name=''):
     out = tag3('Sx', '', STREAM3 % 'unnamed dimensions')
     out += tag3('Hx', '1', '''
 <dataset name="spec" rank="2" index="*;3">
@@ -61,17 +61,31 @@ def unnamed():
       <values>10 20 40</values>
     </scalar>
   </coord>
-  <data physDim="">
+  <data physDim=""%s>
     <scalar use="center" semantic="real" storage="double" index="*;3" units="V**2 m**-2 Hz**-1">
       <packet numItems="3" itemBytes="10" encoding="utf8" fill="-1.0e+31" />
     </scalar>
   </data>
 </dataset>
-''')
+''' % data_name)
     for r in range(3):
         vals = ''.join('%10s' % ('%.2e' % (1.5e-9 * (r + 1) * (c + 1))) for c in range(3))
         out += tag3('Pd', '1', iso(T0 + datetime.timedelta(seconds=60 * r)) + ' ' + vals[1:] + '\n')
     return out
+
+
+# Finding 1: what the das2 text writer wrote for d22_time_encodings.d2s before
+# the fix: [03] and [04] with equal descriptors, which das2C refuses.
+def dup_descriptors():
+    p = '<packet>\n  <x type="time24" units="us2000" />\n  <y type="ascii14" name="v" units="" />\n</packet>\n'
+    out = hdr22('00', STREAM22 % 'time encodings') + hdr22('03', p) + hdr22('04', p)
+    out += b':03:2024-01-01T00:01:00.000  3.000000e+00\n:04:2024-01-01T00:01:00.000  4.000000e+00\n'
+    return out
+
+
+# Finding 2: an empty dimension name, which both das3 schemas refuse.
+def empty_name():
+    return unnamed(' name=""')
 
 
 # Finding 3: 240,008-byte records: a 60,000-item little-endian real4 yscan.
@@ -202,7 +216,7 @@ def deflate():
     return head + zlib.compress(body)
 
 
-for name, fn in [('unnamed.d3t', unnamed), ('large_yscan.d2s', large_yscan),
+for name, fn in [('dup_descriptors.d2t', dup_descriptors), ('empty_name.d3t', empty_name), ('unnamed.d3t', unnamed), ('large_yscan.d2s', large_yscan),
                  ('reduce_origin.d2t', reduce_origin), ('nan.d2t', nan), ('nan_binary.d2s', nan_binary),
                  ('garbage.d2t', garbage), ('var_items.d3t', var_items), ('var_term.d3t', var_term),
                  ('vector.d3b', vector_bin), ('deflate.d2s', deflate)]:
