@@ -216,6 +216,7 @@ func (a *App) dasHandler() http.Handler {
 		Service:   &sources.Service{Client: a.db.Client, Authz: a.authz},
 		Prefix:    a.cfg.DasPrefix,
 		Authorize: a.authorizeDownload,
+		BaseURL:   a.cfg.BaseURL,
 		Log:       a.log,
 	})
 }

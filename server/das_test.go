@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -354,6 +355,8 @@ func TestDasAccess(t *testing.T) {
 					"/das/server?server=dataset&dataset=%s&start_time=2024-01-01&end_time=2024-01-02",
 					"/das/server?server=dsdf&dataset=%s",
 					"/das/source/%s/das2.d2t",
+					"/das/source/%s.json",
+					"/das/source/%s/flex.json",
 				} {
 					h := tc.c.get(t, strings.Replace(form, "%s", hidden, 1))
 					m := tc.c.get(t, strings.Replace(form, "%s", missing, 1))
@@ -576,4 +579,53 @@ func TestDasClientGoesAway(t *testing.T) {
 	if res.Status != http.StatusOK {
 		t.Fatal(res.Status)
 	}
+}
+
+func TestDasCatalogNodes(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		c := ts.bearer(t, ts.world.Keys["userkey"])
+		getJSON := func(c *gqlClient, path string) map[string]any {
+			t.Helper()
+			res := c.get(t, path)
+			if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("%s: %d %q %s", path, res.Status, res.Header.Get("Content-Type"), res.Body)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(res.Body, &m); err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		cat := getJSON(c, "/das/catalog.json")
+		entries, _ := cat["catalog"].(map[string]any)
+		if cat["type"] != "Catalog" || entries["lab/data/temperature"] == nil || entries["other/data/temperature"] != nil {
+			t.Fatalf("catalog: %v", cat)
+		}
+		if anon := getJSON(ts.client(t), "/das/catalog.json")["catalog"].(map[string]any); anon["lab/data/temperature"] != nil || anon["other/pub/pressure"] == nil {
+			t.Fatalf("anonymous catalog: %v", anon)
+		}
+		set := getJSON(c, "/das/source/lab/data/temperature.json")
+		flex := set["catalog"].(map[string]any)["flex"].(map[string]any)
+		if set["type"] != "SourceSet" || flex["urls"].([]any)[0] != ts.URL+"/das/source/lab/data/temperature/flex.json" {
+			t.Fatalf("source set: %v", set)
+		}
+		node := getJSON(c, "/das/source/lab/data/temperature/flex.json")
+		proto := node["protocol"].(map[string]any)
+		base := proto["baseUrls"].([]any)[0].(string)
+		if node["type"] != "HttpStreamSrc" || base != ts.URL+"/das/source/lab/data/temperature/flex" ||
+			proto["authorization"].(map[string]any)["required"] != true {
+			t.Fatalf("flex node: %v", node)
+		}
+		vr := node["interface"].(map[string]any)["coords"].(map[string]any)["time"].(map[string]any)["validRange"].([]any)
+		if vr[0] != "2024-01-01T00:00:00" || vr[1] != "2024-01-01T00:01:40" {
+			t.Errorf("validRange %v", vr)
+		}
+		// The advertised URL answers with the stored values.
+		res := c.get(t, strings.TrimPrefix(base, ts.URL)+"?read.time.min="+vr[0].(string)+"&read.time.max="+vr[1].(string))
+		wantValues(t, decodeDas(t, res.Body), 0, dasValues)
+		if pub := getJSON(ts.client(t), "/das/source/other/pub/pressure/flex.json"); pub["protocol"].(map[string]any)["authorization"].(map[string]any)["required"] != false {
+			t.Errorf("public source: %v", pub["protocol"])
+		}
+	})
 }

@@ -42,6 +42,7 @@ type Options struct {
 	Authorize AuthorizeFunc
 	Realm     string // the Basic realm of 401 answers
 	Site      string // the server=id line
+	BaseURL   string // absolute URL of the site for catalog links ("" = from the request)
 	Log       *slog.Logger
 }
 
@@ -89,6 +90,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.intro(w)
 	case p == "/server":
 		h.server(w, r, q)
+	case p == "/catalog.json":
+		h.catalog(w, r)
 	case strings.HasPrefix(p, "/source/"):
 		id := strings.TrimPrefix(p, "/source/")
 		switch {
@@ -98,8 +101,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.data(w, r, strings.TrimSuffix(id, "/das2"), q.fromDas2())
 		case strings.HasSuffix(id, "/das2.d2t"):
 			h.dsdf(w, r, strings.TrimSuffix(id, "/das2.d2t"))
+		case strings.HasSuffix(id, "/flex.json"):
+			h.streamSrc(w, r, strings.TrimSuffix(id, "/flex.json"))
+		case strings.HasSuffix(id, ".json"):
+			h.sourceSet(w, r, strings.TrimSuffix(id, ".json"))
 		default:
-			h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "nothing is served at "+r.URL.Path+": use source/<id>/flex, source/<id>/das2 or source/<id>/das2.d2t")
+			h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "nothing is served at "+r.URL.Path+": use source/<id>/flex, source/<id>/das2, source/<id>/das2.d2t, source/<id>.json or source/<id>/flex.json")
 		}
 	default:
 		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "nothing is served at "+r.URL.Path)
