@@ -70,7 +70,8 @@ type Live struct {
 
 	onAccess func()
 	echoMu   sync.Mutex
-	echoes   map[string]chan struct{}
+	acks     map[string]chan string // nonce -> acknowledging origins
+	alive    map[string]time.Time   // instance origin -> last heard
 }
 
 // New returns a Live over b.
@@ -102,46 +103,139 @@ func (l *Live) PublishValues(ctx context.Context, stored []series.Stored) {
 
 // AccessChanged announces that someone's access changed: every instance forgets its cached
 // identities and every live stream re-checks its viewer. This instance's cache is cleared
-// at once; then it waits (up to a second) until the announcement came back through the
-// bus, which is when the other instances have it too, so a request that follows on
-// another instance sees the change.
+// at once; then it waits (up to two seconds) until every running instance acknowledged
+// the announcement, so the next request on any instance sees the change.
 func (l *Live) AccessChanged(ctx context.Context, reason string) {
 	if l.onAccess != nil {
 		l.onAccess()
 	}
 	nonce := rand.Text()
-	wait := l.awaitEcho(nonce)
-	l.publish(ctx, AccessTopic, map[string]string{"reason": reason, "nonce": nonce})
-	select {
-	case <-wait:
-	case <-time.After(time.Second):
-		l.log.WarnContext(ctx, "live: an access change did not come back through the bus within a second")
-	case <-ctx.Done():
+	want := l.instances()
+	acks := l.awaitAcks(nonce)
+	defer l.forgetAcks(nonce)
+	l.publish(ctx, AccessTopic, accessEvent{Reason: reason, Nonce: nonce})
+	if l.onAccess == nil {
+		return // nobody here watches: nothing to wait for
 	}
-	l.forgetEcho(nonce)
+	deadline := time.After(ackTimeout)
+	got := map[string]bool{}
+	for !covers(got, want) {
+		select {
+		case origin := <-acks:
+			got[origin] = true
+		case <-deadline:
+			l.log.WarnContext(ctx, "live: not every instance acknowledged an access change", "want", len(want), "got", len(got))
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Topics of the acknowledged invalidation: each instance announces itself on
+// instanceTopic every instanceBeat, and acknowledges every access event on ackTopic.
+const (
+	ackTopic      = "access-ack"
+	instanceTopic = "instance"
+	instanceBeat  = 5 * time.Second
+	ackTimeout    = 2 * time.Second
+)
+
+type accessEvent struct {
+	Reason string `json:"reason"`
+	Nonce  string `json:"nonce"`
+}
+
+type ackEvent struct {
+	Nonce  string `json:"nonce"`
+	Origin string `json:"origin"`
+}
+
+func covers(got map[string]bool, want []string) bool {
+	for _, w := range want {
+		if !got[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// instances are the instances heard from within three beats (this one included).
+func (l *Live) instances() []string {
+	l.echoMu.Lock()
+	defer l.echoMu.Unlock()
+	out := []string{l.bus.Origin()}
+	for origin, seen := range l.alive {
+		if origin != l.bus.Origin() && time.Since(seen) < 3*instanceBeat {
+			out = append(out, origin)
+		}
+	}
+	return out
 }
 
 // WatchAccess calls onChange for every access change announced on any instance (and
-// directly for this one's), until ctx ends; onLost if the watch breaks. The server uses it
-// to invalidate the authorizer's cache (and to turn the cache off if the watch breaks).
+// directly for this one's) and acknowledges it, until ctx ends; onLost if the watch
+// breaks. The server uses it to invalidate the authorizer's cache (and to turn the cache
+// off if the watch breaks). It also announces this instance to the others.
 func (l *Live) WatchAccess(ctx context.Context, onChange, onLost func()) error {
 	l.onAccess = onChange
-	sub, err := l.bus.Subscribe(ctx, AccessTopic)
+	sub, err := l.bus.Subscribe(ctx, AccessTopic, ackTopic, instanceTopic)
 	if err != nil {
 		return err
 	}
+	origin := l.bus.Origin()
+	l.publish(ctx, instanceTopic, map[string]string{"origin": origin})
+	go func() {
+		t := time.NewTicker(instanceBeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := l.bus.Publish(ctx, instanceTopic, []byte(`{"origin":"`+origin+`"}`)); errors.Is(err, bus.ErrClosed) {
+					return
+				}
+			}
+		}
+	}()
 	go func() {
 		defer sub.Close()
 		for e := range sub.C() {
-			onChange()
-			var m struct{ Nonce string }
-			if json.Unmarshal(e.Payload, &m) == nil && m.Nonce != "" {
-				l.echoMu.Lock()
-				if ch := l.echoes[m.Nonce]; ch != nil {
-					close(ch)
-					delete(l.echoes, m.Nonce)
+			switch e.Topic {
+			case AccessTopic:
+				onChange()
+				var m accessEvent
+				if json.Unmarshal(e.Payload, &m) == nil && m.Nonce != "" {
+					l.publish(ctx, ackTopic, ackEvent{Nonce: m.Nonce, Origin: origin})
 				}
-				l.echoMu.Unlock()
+			case ackTopic:
+				var m ackEvent
+				if json.Unmarshal(e.Payload, &m) == nil {
+					l.echoMu.Lock()
+					if ch := l.acks[m.Nonce]; ch != nil {
+						select {
+						case ch <- m.Origin:
+						default:
+						}
+					}
+					l.echoMu.Unlock()
+				}
+			case instanceTopic:
+				var m struct{ Origin string }
+				if json.Unmarshal(e.Payload, &m) == nil && m.Origin != "" {
+					l.echoMu.Lock()
+					if l.alive == nil {
+						l.alive = map[string]time.Time{}
+					}
+					_, known := l.alive[m.Origin]
+					l.alive[m.Origin] = time.Now()
+					l.echoMu.Unlock()
+					if !known && m.Origin != origin {
+						// A new instance: tell it about this one at once.
+						l.publish(ctx, instanceTopic, map[string]string{"origin": origin})
+					}
+				}
 			}
 		}
 		if err := sub.Err(); err != nil && ctx.Err() == nil {
@@ -153,26 +247,20 @@ func (l *Live) WatchAccess(ctx context.Context, onChange, onLost func()) error {
 	return nil
 }
 
-func (l *Live) awaitEcho(nonce string) <-chan struct{} {
-	ch := make(chan struct{})
+func (l *Live) awaitAcks(nonce string) <-chan string {
+	ch := make(chan string, 64)
 	l.echoMu.Lock()
-	if l.echoes == nil {
-		l.echoes = map[string]chan struct{}{}
+	if l.acks == nil {
+		l.acks = map[string]chan string{}
 	}
-	l.echoes[nonce] = ch
+	l.acks[nonce] = ch
 	l.echoMu.Unlock()
-	if l.onAccess == nil {
-		close(ch) // nobody watches: nothing to wait for
-		l.echoMu.Lock()
-		delete(l.echoes, nonce)
-		l.echoMu.Unlock()
-	}
 	return ch
 }
 
-func (l *Live) forgetEcho(nonce string) {
+func (l *Live) forgetAcks(nonce string) {
 	l.echoMu.Lock()
-	delete(l.echoes, nonce)
+	delete(l.acks, nonce)
 	l.echoMu.Unlock()
 }
 
