@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/rhizoflex/rhizoflex/internal/bus"
-	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/dbtest"
 	"github.com/rhizoflex/rhizoflex/internal/fixture"
 )
@@ -28,20 +27,12 @@ func natsURL() string {
 // its own bus connection: busURL "" is LISTEN/NOTIFY, a nats:// URL is NATS.
 func twoInstances(t *testing.T, busURL string) [2]*testServer {
 	t.Helper()
-	url := dbtest.URL(t, "postgres")
+	dbs, url := dbtest.Instances(t, "postgres", 2)
 	var out [2]*testServer
 	prefix := make([]byte, 6)
 	_, _ = rand.Read(prefix)
 	t.Chdir(t.TempDir())
-	for i := range out {
-		db, err := database.Open(t.Context(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
-		if _, err := db.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+	for i, db := range dbs {
 		var world *fixture.World
 		if i == 0 {
 			world = fixture.Build(t, db)

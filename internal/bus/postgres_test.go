@@ -16,20 +16,10 @@ import (
 // pool and listener, as n server instances would.
 func pgInstances(t *testing.T, n int, opts bus.PostgresOptions) ([]*bus.Postgres, []*sql.DB) {
 	t.Helper()
-	url := dbtest.URL(t, "postgres")
+	dbs, url := dbtest.Instances(t, "postgres", n)
 	var buses []*bus.Postgres
 	var pools []*sql.DB
-	for i := range n {
-		db, err := database.Open(t.Context(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
-		if i == 0 {
-			if _, err := db.Migrate(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-		}
+	for _, db := range dbs {
 		b, err := bus.NewPostgres(t.Context(), db.SQL, url, opts)
 		if err != nil {
 			t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rhizoflex/rhizoflex/internal/cluster"
-	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/dbtest"
 )
 
@@ -25,20 +24,10 @@ var start = time.Date(2026, 3, 1, 12, 0, 0, 123_456_000, time.UTC)
 func eachCluster(t *testing.T, n int, fn func(t *testing.T, pools []*sql.DB)) {
 	for _, d := range dbtest.Dialects {
 		t.Run(d, func(t *testing.T) {
-			url := dbtest.URL(t, d)
-			var pools []*sql.DB
-			for i := range n {
-				db, err := database.Open(t.Context(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = db.Close() })
-				if i == 0 {
-					if _, err := db.Migrate(t.Context()); err != nil {
-						t.Fatal(err)
-					}
-				}
-				pools = append(pools, db.SQL)
+			dbs, _ := dbtest.Instances(t, d, n)
+			pools := make([]*sql.DB, len(dbs))
+			for i, db := range dbs {
+				pools[i] = db.SQL
 			}
 			fn(t, pools)
 		})

@@ -110,21 +110,7 @@ func (w *world) online(t *testing.T, id int) bool {
 func eachInstances(t *testing.T, n int, fn func(t *testing.T, dbs []*database.DB)) {
 	for _, d := range dbtest.Dialects {
 		t.Run(d, func(t *testing.T) {
-			url := dbtest.URL(t, d)
-			var dbs []*database.DB
-			for i := range n {
-				db, err := database.Open(t.Context(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = db.Close() })
-				if i == 0 {
-					if _, err := db.Migrate(t.Context()); err != nil {
-						t.Fatal(err)
-					}
-				}
-				dbs = append(dbs, db)
-			}
+			dbs, _ := dbtest.Instances(t, d, n)
 			fn(t, dbs)
 		})
 	}

@@ -105,3 +105,25 @@ func NewSchema(t testing.TB) string {
 	})
 	return schema
 }
+
+// Instances opens n databases of dialect d on one fresh migrated database, each over its
+// own pool, as n server instances would have. It also returns the database URL.
+func Instances(t testing.TB, d string, n int) ([]*database.DB, string) {
+	t.Helper()
+	url := URL(t, d)
+	dbs := make([]*database.DB, 0, n)
+	for i := range n {
+		db, err := database.Open(context.Background(), url)
+		if err != nil {
+			t.Fatalf("open %s: %v", d, err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		if i == 0 {
+			if _, err := db.Migrate(context.Background()); err != nil {
+				t.Fatalf("migrate %s: %v", d, err)
+			}
+		}
+		dbs = append(dbs, db)
+	}
+	return dbs, url
+}

@@ -213,20 +213,10 @@ func TestThrottle(t *testing.T) {
 func eachInstances(t *testing.T, n int, fn func(t *testing.T, clients []*ent.Client)) {
 	for _, d := range dbtest.Dialects {
 		t.Run(d, func(t *testing.T) {
-			url := dbtest.URL(t, d)
-			var clients []*ent.Client
-			for i := range n {
-				db, err := database.Open(t.Context(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = db.Close() })
-				if i == 0 {
-					if _, err := db.Migrate(t.Context()); err != nil {
-						t.Fatal(err)
-					}
-				}
-				clients = append(clients, db.Client)
+			dbs, _ := dbtest.Instances(t, d, n)
+			clients := make([]*ent.Client, len(dbs))
+			for i, db := range dbs {
+				clients[i] = db.Client
 			}
 			fn(t, clients)
 		})
