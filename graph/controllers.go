@@ -124,19 +124,12 @@ func (r *Resolver) outgoingMessages(ctx context.Context, org *ent.Organization, 
 	if err != nil {
 		return nil, fmt.Errorf("list outgoing messages: %w", err)
 	}
-	conn := &model.OutgoingMessageConnection{PageInfo: &model.PageInfo{HasNextPage: len(rows) > n, HasPreviousPage: after != nil}}
-	if len(rows) > n {
-		rows = rows[:n]
-	}
-	conn.Edges = make([]*model.OutgoingMessageEdge, len(rows))
-	for i, m := range rows {
-		conn.Edges[i] = &model.OutgoingMessageEdge{Node: m, Cursor: encodeCursor(m.ID)}
-	}
-	if len(rows) > 0 {
-		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
-		conn.PageInfo.EndCursor = &conn.Edges[len(rows)-1].Cursor
-	}
-	return conn, nil
+	rows, more := firstN(rows, n)
+	edges, info := page(rows, func(m *ent.OutgoingMessage) string { return encodeCursor(m.ID) },
+		func(m *ent.OutgoingMessage, c string) *model.OutgoingMessageEdge {
+			return &model.OutgoingMessageEdge{Node: m, Cursor: c}
+		}, more, after != nil)
+	return &model.OutgoingMessageConnection{Edges: edges, PageInfo: info}, nil
 }
 
 // imageOf loads the image of a pushed image value (events carry no bytes).

@@ -123,16 +123,9 @@ func valueOf(v live.Value) *live.Value { return &v }
 
 // messageConnection pages messages with id cursors.
 func messageConnection(ms []*ent.Message, more, after bool) *model.MessageConnection {
-	conn := &model.MessageConnection{PageInfo: &model.PageInfo{HasNextPage: more, HasPreviousPage: after}}
-	conn.Edges = make([]*model.MessageEdge, len(ms))
-	for i, m := range ms {
-		conn.Edges[i] = &model.MessageEdge{Node: m, Cursor: encodeCursor(m.ID)}
-	}
-	if len(ms) > 0 {
-		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
-		conn.PageInfo.EndCursor = &conn.Edges[len(ms)-1].Cursor
-	}
-	return conn
+	edges, info := page(ms, func(m *ent.Message) string { return encodeCursor(m.ID) },
+		func(n *ent.Message, c string) *model.MessageEdge { return &model.MessageEdge{Node: n, Cursor: c} }, more, after)
+	return &model.MessageConnection{Edges: edges, PageInfo: info}
 }
 
 // readableOrNil loads resource id and returns it when the viewer may read it, else nil (not

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/graph/model"
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/blob"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
@@ -76,4 +77,28 @@ func pageSize(first *int, def, maxSize int) (int, error) {
 		return 0, fault.New(fault.BadInput, "first must be between 0 and %d", maxSize)
 	}
 	return *first, nil
+}
+
+// page makes the edges of a connection page and its PageInfo: edge builds one edge from a
+// node and its cursor.
+func page[N, E any](nodes []N, cursor func(N) string, edge func(N, string) E, hasNext, hasPrev bool) ([]E, *model.PageInfo) {
+	out := make([]E, len(nodes))
+	cursors := make([]string, len(nodes))
+	for i, n := range nodes {
+		cursors[i] = cursor(n)
+		out[i] = edge(n, cursors[i])
+	}
+	info := &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrev}
+	if len(nodes) > 0 {
+		info.StartCursor, info.EndCursor = &cursors[0], &cursors[len(nodes)-1]
+	}
+	return out, info
+}
+
+// firstN cuts rows read with Limit(n+1) to n and says whether more followed.
+func firstN[T any](rows []T, n int) ([]T, bool) {
+	if len(rows) > n {
+		return rows[:n], true
+	}
+	return rows, false
 }

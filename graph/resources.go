@@ -364,16 +364,10 @@ func withItemErrors(err error, items []series.ItemError) error {
 	return &out
 }
 
-func resourceConnection(page *tree.ChildrenPage, hasPrev bool) *model.ResourceConnection {
-	conn := &model.ResourceConnection{PageInfo: &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: hasPrev}}
-	conn.Edges = make([]*model.ResourceEdge, len(page.Resources))
-	for i, res := range page.Resources {
-		conn.Edges[i] = &model.ResourceEdge{Node: res, Cursor: tree.Cursor(res)}
-	}
-	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[n-1].Cursor
-	}
-	return conn
+func resourceConnection(p *tree.ChildrenPage, hasPrev bool) *model.ResourceConnection {
+	edges, info := page(p.Resources, tree.Cursor,
+		func(n *ent.Resource, c string) *model.ResourceEdge { return &model.ResourceEdge{Node: n, Cursor: c} }, p.HasNext, hasPrev)
+	return &model.ResourceConnection{Edges: edges, PageInfo: info}
 }
 
 func valueConnection(page *series.Page) *model.SequenceValueConnection {
@@ -388,14 +382,10 @@ func valueConnection(page *series.Page) *model.SequenceValueConnection {
 	return conn
 }
 
-func revisionConnection(page *files.Page, hasPrev bool) *model.FileRevisionConnection {
-	conn := &model.FileRevisionConnection{PageInfo: &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: hasPrev}}
-	conn.Edges = make([]*model.FileRevisionEdge, len(page.Revisions))
-	for i, rev := range page.Revisions {
-		conn.Edges[i] = &model.FileRevisionEdge{Node: rev, Cursor: encodeCursor(rev.ID)}
-	}
-	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[n-1].Cursor
-	}
-	return conn
+func revisionConnection(p *files.Page, hasPrev bool) *model.FileRevisionConnection {
+	edges, info := page(p.Revisions, func(r *ent.Revision) string { return encodeCursor(r.ID) },
+		func(n *ent.Revision, c string) *model.FileRevisionEdge {
+			return &model.FileRevisionEdge{Node: n, Cursor: c}
+		}, p.HasNext, hasPrev)
+	return &model.FileRevisionConnection{Edges: edges, PageInfo: info}
 }

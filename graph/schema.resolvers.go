@@ -556,19 +556,10 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
-	conn := &model.UserConnection{PageInfo: &model.PageInfo{HasNextPage: len(users) > n, HasPreviousPage: after != nil}}
-	if len(users) > n {
-		users = users[:n]
-	}
-	conn.Edges = make([]*model.UserEdge, len(users))
-	for i, u := range users {
-		conn.Edges[i] = &model.UserEdge{Node: u, Cursor: encodeCursor(u.ID)}
-	}
-	if len(users) > 0 {
-		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
-		conn.PageInfo.EndCursor = &conn.Edges[len(users)-1].Cursor
-	}
-	return conn, nil
+	users, more := firstN(users, n)
+	edges, info := page(users, func(u *ent.User) string { return encodeCursor(u.ID) },
+		func(u *ent.User, c string) *model.UserEdge { return &model.UserEdge{Node: u, Cursor: c} }, more, after != nil)
+	return &model.UserConnection{Edges: edges, PageInfo: info}, nil
 }
 
 // Keys is the resolver for the keys field.
