@@ -12,24 +12,33 @@ TEST_POSTGRES ?= postgres://127.0.0.1:5432/test?sslmode=disable
 FUZZTIME      ?= 5s
 MIGRATION     ?= change
 RUN_DIR       ?= data
+PORT          ?= 8080
+GOBUILD       := $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 .PHONY: build run frontend test test-go test-e2e fuzz lint generate check-generate bench clean
 
 node_modules/.package-lock.json: package.json package-lock.json
+	@echo "rhizoflex: installing the web app's npm packages (npm ci)"
 	npm ci --no-audit --no-fund
 	@touch $@
 
 frontend: node_modules/.package-lock.json ## build the SPA into frontend/dist
+	@echo "rhizoflex: building the web app (frontend/dist)"
 	npm run build
 
 build: frontend ## build bin/rhizoflex with the SPA embedded
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+	@echo "rhizoflex: building the server ($(BIN)); the first build compiles a few hundred packages and takes a few minutes, later builds take seconds"
+	@echo "$(GOBUILD)"
+	@start=$$SECONDS; $(GOBUILD) && echo "rhizoflex: built $(BIN) in $$((SECONDS - start)) s"
 
-run: build ## start with the embedded database and demo data
+# `make run` serves on :$(PORT) whatever rhizoflex.yaml or RHIZOFLEX_LISTEN say, so the
+# address it prints is the one it listens on: PORT=8081 make run.
+run: build ## start with the embedded database and demo data on PORT (default 8080)
 	@mkdir -p $(RUN_DIR)
+	@echo "rhizoflex: loading the demo data into $(RUN_DIR)/rhizoflex.db"
 	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) demo
-	@echo "rhizoflex: open http://localhost:8080/  (log in as demo@example.com / demo-password)"
-	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) serve --demo-live-interval 1s
+	@echo "rhizoflex: starting on http://localhost:$(PORT)/  (log in as demo@example.com / demo-password; another port: PORT=8081 make run)"
+	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) serve --listen :$(PORT) --demo-live-interval 1s
 
 test: lint check-generate test-e2e test-go fuzz ## everything CI runs
 

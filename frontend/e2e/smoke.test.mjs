@@ -65,6 +65,14 @@ test('home page shows the version and the sign-in state', async () => {
   await page.goto(base + '/')
   await page.getByText('Not signed in.').waitFor()
   assert.match(await page.locator('#version').innerText(), /^version /)
+  // Every link on the home page leads somewhere a person can use (none to /graphql's 422).
+  const hrefs = await page.locator('main a').evaluateAll((as) => as.map((a) => a.href))
+  assert.ok(hrefs.length > 0, 'the home page has no links')
+  for (const href of hrefs) {
+    const r = await fetch(href)
+    assert.ok(r.status < 400, `${href} answers ${r.status}`)
+  }
+  assert.equal(await page.locator('#endpoint').innerText(), `${base}/graphql`)
   await page.screenshot({ path: join(shots, 'home.png') })
   await page.close()
 })

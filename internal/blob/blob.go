@@ -1,8 +1,8 @@
 // Package blob is bulk storage for large file revisions: a small Store interface with a
-// local-filesystem implementation (the default, under the data directory) and an
-// implementation over gocloud.dev/blob for S3-compatible object storage, chosen by URL.
-// Keys are random, so two revisions never share a blob and deleting one never harms another.
-// It may import gocloud.dev and the standard library; nothing of ours.
+// local-filesystem implementation (the default, under the data directory), one for S3 and
+// S3-compatible object storage, and one in memory, chosen by URL. Keys are random, so two
+// revisions never share a blob and deleting one never harms another.
+// It may import minio-go (the S3 client) and the standard library; nothing of ours.
 package blob
 
 import (
@@ -69,8 +69,8 @@ func checkKey(key string) error {
 //
 //	/abs/path or file:///abs/path   local filesystem (atomic writes, fsync)
 //	s3://bucket?region=R&endpoint=https://host&use_path_style=true
-//	                                S3 or an S3-compatible server (credentials from the
-//	                                usual AWS environment variables or files)
+//	                                S3 or an S3-compatible server (see openS3 for the
+//	                                parameters and where credentials come from)
 //	mem://                          in memory, for tests and throwaway servers
 //
 // A relative path (e.g. "data/blobs") is a local directory relative to the working
@@ -95,8 +95,13 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 			return nil, fmt.Errorf("%w: %q names no directory", ErrBadURL, rawURL)
 		}
 		return NewDir(filepath.FromSlash(u.Path))
-	case "s3", "mem":
-		return openBucket(ctx, rawURL)
+	case "s3":
+		return openS3(ctx, u, nil)
+	case "mem":
+		if u.Host != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return nil, fmt.Errorf("%w: %q: mem:// takes no bucket, path or parameters", ErrBadURL, rawURL)
+		}
+		return NewMem(), nil
 	default:
 		return nil, fmt.Errorf("%w: scheme %q (use file://, s3:// or mem://)", ErrBadURL, u.Scheme)
 	}

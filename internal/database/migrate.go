@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"path"
 
-	"ariga.io/atlas/sql/migrate"
 	"entgo.io/ent/dialect"
 
 	"github.com/rhizoflex/rhizoflex/ent/migrate/migrations"
@@ -35,8 +33,8 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	return ApplyMigrations(ctx, db.SQL, db.Dialect, dir)
 }
 
-// ApplyMigrations applies the Atlas-format migration directory dir (with atlas.sum) to
-// pool. Each file runs in its own transaction. On SQLite, foreign keys are switched off on
+// ApplyMigrations applies the Atlas-format migration directory dir (with atlas.sum, checked
+// before anything runs; see migrate_files.go) to pool. Each file runs in its own transaction. On SQLite, foreign keys are switched off on
 // the connection before BEGIN (a PRAGMA inside a transaction is a no-op, and a table
 // rebuild would otherwise cascade into child rows), checked with foreign_key_check before
 // COMMIT, and switched back on afterwards.
@@ -69,45 +67,16 @@ func ApplyMigrations(ctx context.Context, pool *sql.DB, dialectName string, dir 
 	}
 	var applied []string
 	for _, f := range files {
-		if done[f.Version()] {
+		if done[f.version()] {
 			continue
 		}
 		if err := applyFile(ctx, conn, dialectName, f); err != nil {
 			return applied, err
 		}
-		slog.DebugContext(ctx, "migration applied", "version", f.Version(), "description", f.Desc())
-		applied = append(applied, f.Version())
+		slog.DebugContext(ctx, "migration applied", "version", f.version(), "description", f.desc())
+		applied = append(applied, f.version())
 	}
 	return applied, nil
-}
-
-func loadDir(dir fs.FS) ([]migrate.File, error) {
-	mem := migrate.OpenMemDir("rhizoflex-" + fmt.Sprintf("%p", dir))
-	defer func() { _ = mem.Close() }()
-	entries, err := fs.ReadDir(dir, ".")
-	if err != nil {
-		return nil, fmt.Errorf("migrate: read directory: %w", err)
-	}
-	for _, e := range entries {
-		if e.IsDir() || (path.Ext(e.Name()) != ".sql" && e.Name() != migrate.HashFileName) {
-			continue
-		}
-		b, err := fs.ReadFile(dir, e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("migrate: read %s: %w", e.Name(), err)
-		}
-		if err := mem.WriteFile(e.Name(), b); err != nil {
-			return nil, fmt.Errorf("migrate: load %s: %w", e.Name(), err)
-		}
-	}
-	if err := migrate.Validate(mem); err != nil {
-		return nil, fmt.Errorf("migrate: migration files do not match atlas.sum (edited after planning?): %w", err)
-	}
-	files, err := mem.Files()
-	if err != nil {
-		return nil, fmt.Errorf("migrate: list files: %w", err)
-	}
-	return files, nil
 }
 
 func appliedVersions(ctx context.Context, conn *sql.Conn) (map[string]bool, error) {
@@ -130,25 +99,25 @@ func appliedVersions(ctx context.Context, conn *sql.Conn) (map[string]bool, erro
 // ErrForeignKeyViolation is returned when a migration leaves rows that break a foreign key.
 var ErrForeignKeyViolation = errors.New("migration leaves foreign key violations")
 
-func applyFile(ctx context.Context, conn *sql.Conn, dialectName string, f migrate.File) (err error) {
-	stmts, err := f.Stmts()
+func applyFile(ctx context.Context, conn *sql.Conn, dialectName string, f migrationFile) (err error) {
+	stmts, err := splitStatements(string(f.data))
 	if err != nil {
-		return fmt.Errorf("migrate %s: split statements: %w", f.Name(), err)
+		return fmt.Errorf("migrate %s: split statements: %w", f.name, err)
 	}
 	sqlite := dialectName == dialect.SQLite
 	if sqlite {
 		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
-			return fmt.Errorf("migrate %s: foreign keys off: %w", f.Name(), err)
+			return fmt.Errorf("migrate %s: foreign keys off: %w", f.name, err)
 		}
 		defer func() {
 			if _, onErr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = on"); onErr != nil && err == nil {
-				err = fmt.Errorf("migrate %s: foreign keys on: %w", f.Name(), onErr)
+				err = fmt.Errorf("migrate %s: foreign keys on: %w", f.name, onErr)
 			}
 		}()
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migrate %s: begin: %w", f.Name(), err)
+		return fmt.Errorf("migrate %s: begin: %w", f.name, err)
 	}
 	defer func() {
 		if err != nil {
@@ -157,23 +126,23 @@ func applyFile(ctx context.Context, conn *sql.Conn, dialectName string, f migrat
 	}()
 	for i, stmt := range stmts {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate %s: statement %d: %w", f.Name(), i+1, err)
+			return fmt.Errorf("migrate %s: statement %d: %w", f.name, i+1, err)
 		}
 	}
 	if sqlite {
 		if err := checkForeignKeys(ctx, tx); err != nil {
-			return fmt.Errorf("migrate %s: %w", f.Name(), err)
+			return fmt.Errorf("migrate %s: %w", f.name, err)
 		}
 	}
 	insert := "INSERT INTO " + migrationTable + " (version, description) VALUES (?, ?)"
 	if dialectName == dialect.Postgres {
 		insert = "INSERT INTO " + migrationTable + " (version, description) VALUES ($1, $2)"
 	}
-	if _, err := tx.ExecContext(ctx, insert, f.Version(), f.Desc()); err != nil {
-		return fmt.Errorf("migrate %s: record version: %w", f.Name(), err)
+	if _, err := tx.ExecContext(ctx, insert, f.version(), f.desc()); err != nil {
+		return fmt.Errorf("migrate %s: record version: %w", f.name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate %s: commit: %w", f.Name(), err)
+		return fmt.Errorf("migrate %s: commit: %w", f.name, err)
 	}
 	return nil
 }
