@@ -52,10 +52,12 @@ func (b *idleBody) Read(p []byte) (int, error) {
 
 // graphqlRequest is the body of a GraphQL POST, checked before gqlgen sees it.
 type graphqlRequest struct {
-	Query         string         `json:"query"`
-	OperationName string         `json:"operationName"`
-	Variables     map[string]any `json:"variables"`
-	Extensions    map[string]any `json:"extensions"`
+	Query         string `json:"query"`
+	OperationName string `json:"operationName"`
+	// Variables are only checked to be an object (or null) here, not decoded: a batch of
+	// thousands of values is decoded once, by gqlgen.
+	Variables  json.RawMessage `json:"variables"`
+	Extensions map[string]any  `json:"extensions"`
 }
 
 // checkGraphQLBody reads a JSON GraphQL body up to limit bytes and says what is wrong with
@@ -89,6 +91,9 @@ func checkGraphQLBody(r *http.Request, w http.ResponseWriter, limit int64) ([]by
 		default:
 			return nil, http.StatusBadRequest, `the request body must be a JSON object such as {"query": "...", "variables": {...}}`
 		}
+	}
+	if v := bytes.TrimSpace(req.Variables); len(v) > 0 && v[0] != '{' && !bytes.Equal(v, []byte("null")) {
+		return nil, http.StatusBadRequest, `"variables" must be a JSON object`
 	}
 	if strings.TrimSpace(req.Query) == "" && req.Extensions["persistedQuery"] == nil {
 		return nil, http.StatusBadRequest, `the request has no "query"`

@@ -197,7 +197,7 @@ func (g *Group) commit(batch []*groupRequest) {
 	var kept []row
 	err := database.WithTx(ctx, g.client, func(tx *ent.Tx) error {
 		var err error
-		kept, err = commitRows(ctx, tx, rows, attrs, pg)
+		kept, err = commitRows(ctx, tx, rows, attrs, seqs, pg)
 		return err
 	})
 	if err != nil {

@@ -147,22 +147,34 @@ func Store(ctx context.Context, client *ent.Client, items []Item) ([]Stored, []I
 	pg := isPostgres(ctx, client)
 	var itemErrs []ItemError
 	var stored []Stored
-	err := database.WithTx(ctx, client, func(tx *ent.Tx) error {
-		p, err := prepare(ctx, tx.Client(), items, 0)
-		if err != nil {
-			return err
-		}
-		if itemErrs = p.errs; len(itemErrs) > 0 {
-			return fault.Wrap(errInvalidItems, fault.BadInput,
-				"%d of %d items are invalid, nothing was stored; first: %s", len(itemErrs), len(items), itemErrs[0].Error())
-		}
-		rows, err := commitRows(ctx, tx, p.rows, p.attrs, pg)
-		if err != nil {
-			return err
-		}
-		stored = storedOf(rows, p.seqs)
-		return nil
-	})
+	attempt := func(lookUpAll bool) error {
+		return database.WithTx(ctx, client, func(tx *ent.Tx) error {
+			p, err := prepare(ctx, tx.Client(), items, 0)
+			if err != nil {
+				return err
+			}
+			if itemErrs = p.errs; len(itemErrs) > 0 {
+				return fault.Wrap(errInvalidItems, fault.BadInput,
+					"%d of %d items are invalid, nothing was stored; first: %s", len(itemErrs), len(items), itemErrs[0].Error())
+			}
+			seqs := p.seqs
+			if lookUpAll {
+				seqs = nil // look up every given time, whatever the sequences say
+			}
+			rows, err := commitRows(ctx, tx, p.rows, p.attrs, seqs, pg)
+			if err != nil {
+				return err
+			}
+			stored = storedOf(rows, p.seqs)
+			return nil
+		})
+	}
+	err := attempt(false)
+	if isUniqueViolation(err) {
+		// The sequence as the caller read it was older than what is stored (a retry with
+		// a resource read before the first try): try again looking every time up.
+		err = attempt(true)
+	}
 	if err != nil {
 		return nil, itemErrs, conflictOf(err)
 	}
@@ -221,13 +233,13 @@ func prepare(ctx context.Context, c *ent.Client, items []Item, req int) (prepare
 
 // commitRows stores checked rows in tx: min_storage_interval, the last of a repeated time,
 // replacements, rollups, last_revision_at. It returns the rows stored.
-func commitRows(ctx context.Context, tx *ent.Tx, rows []row, attrs map[int]Attributes, pg bool) ([]row, error) {
+func commitRows(ctx context.Context, tx *ent.Tx, rows []row, attrs map[int]Attributes, seqs map[int]*ent.Resource, pg bool) ([]row, error) {
 	rows, err := applyMinInterval(ctx, tx, rows, attrs)
 	if err != nil {
 		return nil, err
 	}
 	rows = lastWins(rows)
-	replaced, err := deleteReplaced(ctx, tx, rows, pg)
+	replaced, err := deleteReplaced(ctx, tx, rows, seqs, pg)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/rhizoflex/rhizoflex/ent"
 )
 
 // ServerTime returns the time the server gives a value stored without one: the wall
@@ -77,14 +79,21 @@ type span struct {
 
 // deleteReplaced deletes the stored values that rows with a given time replace, in one
 // statement, and returns per sequence the span of replaced timestamps (whose rollups
-// must be recomputed). Rows with server times cannot collide and are not looked up, so
-// the common single-value write pays nothing.
-func deleteReplaced(ctx context.Context, q queryer, rows []row, pg bool) ([]span, error) {
+// must be recomputed). Rows with server times cannot collide and are not looked up, nor
+// are rows newer than their sequence's newest stored value (last_revision_at, as read
+// with the sequence), so appending pays nothing. If a concurrent writer stored a later
+// value meanwhile, a row at exactly its time meets the unique index and the write fails
+// with CONFLICT: never a value stored twice.
+func deleteReplaced(ctx context.Context, q queryer, rows []row, seqs map[int]*ent.Resource, pg bool) ([]span, error) {
 	given := make([]row, 0, len(rows))
 	for _, r := range rows {
-		if r.given {
-			given = append(given, r)
+		if !r.given {
+			continue
 		}
+		if s := seqs[r.rid]; s != nil && (s.LastRevisionAt == nil || r.ts > Micros(*s.LastRevisionAt)) {
+			continue // after everything stored: nothing to replace
+		}
+		given = append(given, r)
 	}
 	byRID := map[int]*span{}
 	for start := 0; start < len(given); start += numericChunk {
