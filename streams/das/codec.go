@@ -31,13 +31,16 @@ func (e *FormatError) Unwrap() error { return e.Err }
 
 // DecodeRecord fills rec from payload p, reading vars in wire order, and returns
 // the number of bytes used: exactly the fixed record size unless some items are
-// variable-length text. When infer is set, text formats are learned from the
-// fields. The error, a *FormatError, carries the offset within p.
+// variable-length text. p must hold at least the fixed-size items (the dataset's
+// WireBytes). When infer is set, text formats are learned from the fields. The
+// error, a *FormatError, carries the offset within p.
 func DecodeRecord(p []byte, vars []*Variable, rec *Record, infer bool) (int, error) {
 	off := 0
+	varSeen := false // callers pass at least the fixed-size bytes: only items after a variable-length one can run short
 	for _, v := range vars {
 		n := v.Enc.Size
-		if !v.Enc.Var && len(p)-off < v.Items*n {
+		varSeen = varSeen || v.Enc.Var
+		if varSeen && !v.Enc.Var && len(p)-off < v.Items*n {
 			return off, &FormatError{Offset: int64(off), Rule: "7.5 data length", Msg: fmt.Sprintf("record ends %d bytes short of its items", v.Items*n-(len(p)-off))}
 		}
 		switch v.Enc.Kind {

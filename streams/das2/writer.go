@@ -710,7 +710,8 @@ func (w *Writer) Record(rec *das.Record) error {
 	if st == nil {
 		return fmt.Errorf("das2: record for undefined packet ID %d", rec.DS.ID)
 	}
-	for _, p := range st.parts {
+	for i := range st.parts {
+		p := &st.parts[i]
 		b := append(w.buf[:0], ':', byte('0'+p.id/10), byte('0'+p.id%10), ':')
 		b, err := das.AppendRecord(b, p.fields, rec)
 		w.buf = b

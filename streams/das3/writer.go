@@ -807,31 +807,16 @@ func (w *Writer) Record(rec *das.Record) error {
 	if st == nil {
 		return fmt.Errorf("das3: record for undefined dataset %d", rec.DS.ID)
 	}
-	for _, p := range st.parts {
-		var b []byte
-		var err error
+	for i := range st.parts {
+		p := &st.parts[i]
 		if p.varLen {
-			// The length is known once the values are printed: print them after
-			// room for the longest tag, then put the tag right before them.
-			const room = len("|Pd|99|262144|")
-			b = append(w.buf[:0], make([]byte, room)...)
-			b, err = das.AppendRecord(b, p.fields, rec)
-			if err == nil {
-				n := len(b) - room
-				if n > das.MaxPacket {
-					err = fmt.Errorf("das3: record of %d bytes exceeds 262144", n)
-				} else {
-					tag := "|Pd|" + p.id + "|" + strconv.Itoa(n) + "|"
-					copy(b[room-len(tag):], tag)
-					w.buf = b
-					b = b[room-len(tag):]
-				}
+			if err := w.recordVar(p, rec); err != nil {
+				return err
 			}
-		} else {
-			b = append(w.buf[:0], p.prefix...)
-			b, err = das.AppendRecord(b, p.fields, rec)
-			w.buf = b
+			continue
 		}
+		b, err := das.AppendRecord(append(w.buf[:0], p.prefix...), p.fields, rec)
+		w.buf = b
 		if err != nil {
 			return err
 		}
@@ -844,6 +829,28 @@ func (w *Writer) Record(rec *das.Record) error {
 		if w.pending >= w.opt.FlushEvery {
 			return w.flush()
 		}
+	}
+	return nil
+}
+
+// recordVar writes a record with variable-length items: its length is known once
+// the values are printed, so they are printed after room for the longest tag and
+// the tag is put right before them.
+func (w *Writer) recordVar(p *part, rec *das.Record) error {
+	const room = len("|Pd|99|262144|")
+	b, err := das.AppendRecord(append(w.buf[:0], make([]byte, room)...), p.fields, rec)
+	w.buf = b
+	if err != nil {
+		return err
+	}
+	n := len(b) - room
+	if n > das.MaxPacket {
+		return fmt.Errorf("das3: record of %d bytes exceeds 262144", n)
+	}
+	tag := "|Pd|" + p.id + "|" + strconv.Itoa(n) + "|"
+	copy(b[room-len(tag):], tag)
+	if _, err := w.bw.Write(b[room-len(tag):]); err != nil {
+		return fmt.Errorf("das3: write record: %w", err)
 	}
 	return nil
 }
