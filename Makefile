@@ -30,6 +30,7 @@ build: frontend ## build bin/rhizoflex with the SPA embedded
 	@echo "rhizoflex: building the server ($(BIN)); the first build compiles a few hundred packages and takes a few minutes, later builds take seconds"
 	@echo "$(GOBUILD)"
 	@start=$$SECONDS; $(GOBUILD) && echo "rhizoflex: built $(BIN) in $$((SECONDS - start)) s"
+	@$(GO) build -trimpath -ldflags '-s -w' -o bin/rhizoflex-das ./cmd/rhizoflex-das && echo "rhizoflex: built bin/rhizoflex-das (the das tools alone)"
 
 # `make run` serves on :$(PORT) whatever rhizoflex.yaml or RHIZOFLEX_LISTEN say, so the
 # address it prints is the one it listens on: PORT=8081 make run.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rhizoflex/rhizoflex/ent"
@@ -87,14 +88,16 @@ func (l *LoginLimiter) reset(ctx context.Context, k string) error {
 }
 
 // dummyHash is compared against when the account does not exist, so that a wrong login
-// takes as long as a wrong password and does not reveal which accounts exist.
-var dummyHash = func() string {
+// takes as long as a wrong password and does not reveal which accounts exist. It is
+// computed on first use, not at package initialisation: an argon2id hash takes 19 MiB
+// and ~100 ms, which every run of the binary (rhizoflex das, version) would pay.
+var dummyHash = sync.OnceValue(func() string {
 	h, err := HashPassword("not a password", DefaultPasswordParams)
 	if err != nil {
 		panic(err)
 	}
 	return h
-}()
+})
 
 // Login checks a login (e-mail address or user name) and password. Failures say only
 // "invalid login or password"; too many failures per account or per address give a
@@ -111,7 +114,7 @@ func (a *Authorizer) Login(ctx context.Context, limiter *LoginLimiter, login, pa
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, fmt.Errorf("look up login: %w", err)
 	}
-	hash := dummyHash
+	hash := dummyHash()
 	if u != nil {
 		hash = u.PasswordHash
 	}
