@@ -94,6 +94,9 @@ test('playground runs a query against the server, with the session cookie', asyn
   })
   assert.equal(login.data.login.email, 'demo@example.com')
   await page.reload()
+  // GraphiQL fills its editor a moment after the page loads (the editor's code comes
+  // later); executing before that sends an empty document.
+  await page.locator('.graphiql-query-editor').getByText('memberships').first().waitFor()
   await page.locator('.graphiql-execute-button').click()
   const result = page.locator('.result-window')
   await result.getByText('demo@example.com').waitFor()

@@ -238,8 +238,12 @@ func (l *Live) WatchAccess(ctx context.Context, onChange, onLost func()) error {
 				}
 			}
 		}
-		if err := sub.Err(); err != nil && ctx.Err() == nil {
-			// Cut off (too slow, or the bus closed): stop caching rather than serve stale.
+		switch err := sub.Err(); {
+		case err == nil || ctx.Err() != nil:
+		case errors.Is(err, bus.ErrClosed):
+			onLost() // the bus was replaced or is shutting down: no more invalidations
+		default:
+			// Cut off (too slow): stop caching rather than serve stale.
 			l.log.Error("live: the access watch ended; identity caching is off", "err", err)
 			onLost()
 		}
