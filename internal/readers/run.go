@@ -220,18 +220,20 @@ func (r *Run) Wait() error {
 		cause := context.Cause(r.ctx)
 		r.cancel()
 		r.release()
+		var ee *exec.ExitError
+		exited := errors.As(err, &ee) && ee.ExitCode() >= 0 // ended by itself, not by our kill
 		switch {
+		case err == nil:
+		case exited:
+			r.waitErr = &ExitError{Code: ee.ExitCode(), Stderr: r.stderr.lines()}
 		case errors.Is(cause, ErrTimeout):
 			r.waitErr = ErrTimeout
-		case cause != nil && err != nil:
+		case cause != nil:
 			r.waitErr = fmt.Errorf("reader stopped: %w", cause)
-		case err != nil:
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				r.waitErr = &ExitError{Code: ee.ExitCode(), Stderr: r.stderr.lines()}
-			} else {
-				r.waitErr = fmt.Errorf("reader: %w", err)
-			}
+		case ee != nil:
+			r.waitErr = &ExitError{Code: -1, Stderr: r.stderr.lines()}
+		default:
+			r.waitErr = fmt.Errorf("reader: %w", err)
 		}
 	})
 	return r.waitErr

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rhizoflex/rhizoflex/examples/sources/genreader/gen"
 )
 
 // The test binary doubles as the reader program: with READERS_TEST_READER set it acts
@@ -55,6 +57,17 @@ func actAsReader(mode string, args []string) int {
 		fmt.Fprintln(os.Stderr, "disk read error")
 		return 2
 	case "empty":
+		return 0
+	case "gen": // note the run in the file args[0], then act as the example reader
+		f, err := os.OpenFile(args[0], os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return 1
+		}
+		_, _ = fmt.Fprintln(f, strings.Join(args[1:], " "))
+		_ = f.Close()
+		return gen.Run(args[1:], os.Stdout, os.Stderr)
+	case "garbage":
+		_, _ = fmt.Fprintln(os.Stdout, "this is not a das stream")
 		return 0
 	case "chatty": // stderr lines while writing output
 		for i := range 3 {
