@@ -165,7 +165,7 @@ func newRootCommand(environ []string, stdin io.Reader, stdout, stderr io.Writer)
 	pf.String("log-level", "", "debug, info, warn or error (setting log_level)")
 	pf.String("log-format", "", "text or json (setting log_format)")
 
-	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.createAdminCommand(), c.demoCommand(), c.versionCommand(), c.dasCommand(), c.createKeyCommand())
+	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.createAdminCommand(), c.demoCommand(), c.versionCommand(), c.dasCommand(), c.createKeyCommand(), c.sourcesCommand())
 	return root
 }
 

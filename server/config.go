@@ -62,6 +62,11 @@ type Config struct {
 	TrimInterval       time.Duration         `koanf:"trim_interval"`
 	DemoLiveInterval   time.Duration         `koanf:"demo_live_interval"`
 	DasPrefix          string                `koanf:"das_prefix"`
+	SourcesDir         string                `koanf:"sources_dir"`
+	CacheDir           string                `koanf:"cache_dir"`
+	ReaderTimeout      time.Duration         `koanf:"reader_timeout"`
+	MaxReaders         int                   `koanf:"max_readers"`
+	ReaderQueueWait    time.Duration         `koanf:"reader_queue_wait"`
 	Password           access.PasswordParams `koanf:"password"`
 }
 
@@ -71,6 +76,14 @@ func (c Config) BlobLocation() string {
 		return c.BlobURL
 	}
 	return filepath.Join(c.DataDir, "blobs")
+}
+
+// ReaderCacheDir is where reader sources' cache blocks live: cache_dir, or data_dir/cache.
+func (c Config) ReaderCacheDir() string {
+	if c.CacheDir != "" {
+		return c.CacheDir
+	}
+	return filepath.Join(c.DataDir, "cache")
 }
 
 // defaults are the settings used when nothing else says otherwise. playground and
@@ -127,6 +140,11 @@ func defaults() map[string]any {
 		"trim_interval":            "1m",
 		"demo_live_interval":       "0s",
 		"das_prefix":               "/das",
+		"sources_dir":              "",
+		"cache_dir":                "",
+		"reader_timeout":           "10m",
+		"max_readers":              8,
+		"reader_queue_wait":        "30s",
 		"password.memory_kib":      access.DefaultPasswordParams.MemoryKiB,
 		"password.iterations":      access.DefaultPasswordParams.Iterations,
 		"password.parallelism":     access.DefaultPasswordParams.Parallelism,
@@ -289,10 +307,13 @@ func (c Config) validate() error {
 			add("cors_origins may not contain * (credentials are allowed): list the origins")
 		}
 	}
-	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval, "request_timeout": c.RequestTimeout, "body_idle_timeout": c.BodyIdleTimeout, "header_timeout": c.HeaderTimeout, "message_retention": c.MessageRetention, "controller_online_ttl": c.ControllerOnline, "watchdog_interval": c.WatchdogInterval} {
+	for name, d := range map[string]time.Duration{"session_idle_timeout": c.SessionIdleTimeout, "session_lifetime": c.SessionLifetime, "shutdown_timeout": c.ShutdownTimeout, "trim_interval": c.TrimInterval, "request_timeout": c.RequestTimeout, "body_idle_timeout": c.BodyIdleTimeout, "header_timeout": c.HeaderTimeout, "message_retention": c.MessageRetention, "controller_online_ttl": c.ControllerOnline, "watchdog_interval": c.WatchdogInterval, "reader_timeout": c.ReaderTimeout, "reader_queue_wait": c.ReaderQueueWait} {
 		if d <= 0 {
 			add("%s must be positive (got %s)", name, d)
 		}
+	}
+	if c.MaxReaders < 1 {
+		add("max_readers must be at least 1 (got %d)", c.MaxReaders)
 	}
 	if p := c.DasPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, " ?#{}") {
 		add("das_prefix must start with / and not end with / (got %q)", p)

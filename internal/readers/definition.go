@@ -80,6 +80,7 @@ type CacheLevel struct {
 	Resolution time.Duration
 	Period     string
 	Params     string // normalized (NormalizeParams)
+	RawParams  string // as written, passed to the reader
 }
 
 // Cache block periods.
@@ -96,11 +97,14 @@ func Define(id string, d *DSDF) (*Definition, error) {
 		return &Error{File: d.File, Line: e.Line, Key: key, Msg: fmt.Sprintf(format, args...)}
 	}
 	required := func(key string) (string, error) {
-		v, ok := d.Get(key)
-		if !ok || strings.TrimSpace(v) == "" {
+		e, ok := d.Entry(key)
+		if !ok {
 			return "", &Error{File: d.File, Key: key, Msg: "required key is missing"}
 		}
-		return strings.TrimSpace(v), nil
+		if strings.TrimSpace(e.Value) == "" {
+			return "", &Error{File: d.File, Line: e.Line, Key: e.Key, Msg: "required value is empty"}
+		}
+		return strings.TrimSpace(e.Value), nil
 	}
 	var err error
 	if def.Description, err = required("description"); err != nil {
@@ -275,6 +279,7 @@ func parseCacheLevel(s string) (CacheLevel, error) {
 		return CacheLevel{}, fmt.Errorf("period %q is not persecond, perminute, hourly, daily or monthly", cl.Period)
 	}
 	if len(parts) == 3 {
+		cl.RawParams = strings.TrimSpace(parts[2])
 		cl.Params = NormalizeParams(parts[2])
 	} else {
 		cl.Params = NormalizeParams("")

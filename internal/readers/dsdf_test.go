@@ -60,7 +60,7 @@ func TestParseAndDefineAFullDSDF(t *testing.T) {
 		t.Errorf("readAccess %+v", def.ReadAccess)
 	}
 	if len(def.CacheLevels) != 2 || def.CacheLevels[0] != (CacheLevel{Resolution: time.Minute, Period: "daily", Params: "_noparam"}) ||
-		def.CacheLevels[1] != (CacheLevel{Period: "hourly", Params: "_hfr__lfr"}) {
+		def.CacheLevels[1] != (CacheLevel{Period: "hourly", Params: "_hfr__lfr", RawParams: "-lfr -hfr"}) {
 		t.Errorf("cache levels %+v", def.CacheLevels)
 	}
 	if v, _ := d.Get("summary"); v != "A long summary" {

@@ -112,3 +112,8 @@ func DasTime(t time.Time) dastime.Time {
 	t = t.UTC()
 	return dastime.Date(t.Year(), int(t.Month()), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond())
 }
+
+// GoTime converts a das time to a Go time in UTC.
+func GoTime(t dastime.Time) time.Time {
+	return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(t))
+}

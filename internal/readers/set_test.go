@@ -59,7 +59,7 @@ func TestLoadKeepsGoodSourcesBesideBadOnes(t *testing.T) {
 	for _, e := range errs {
 		joined += e.Error() + "\n"
 	}
-	for _, want := range []string{"Broken.dsdf: reader: required key is missing", `source id "Cassini/Renamed" is already defined`, `bad name!.dsdf: the file name gives source id`} {
+	for _, want := range []string{"Broken.dsdf:2: reader: required value is empty", `source id "Cassini/Renamed" is already defined`, `bad name!.dsdf: the file name gives source id`} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("errors lack %q:\n%s", want, joined)
 		}
