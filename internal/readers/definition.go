@@ -41,6 +41,9 @@ type Definition struct {
 	SecurityRealm    string
 	CacheLevels      []CacheLevel
 	DSDF             *DSDF
+	// template is a JSON source's reader command line (nil for DSDF sources, whose
+	// Reader is followed by [INTERVAL] START END PARAMS).
+	template []templateWord
 }
 
 // Example is one example range (exampleRange_NN and its companions).

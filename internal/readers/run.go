@@ -103,26 +103,15 @@ func (r *Runner) init() {
 // Argv is the exact command line a request runs: the definition's words, then
 // [INTERVAL] START END, then the params words (unless the definition drops them).
 func Argv(def *Definition, req Request) ([]string, error) {
-	argv := append([]string(nil), def.Reader...)
-	check := func(name, v string) error {
-		if len(v) > MaxArgBytes {
-			return &ArgumentError{Name: name, Msg: fmt.Sprintf("longer than %d bytes", MaxArgBytes)}
-		}
-		if !utf8.ValidString(v) {
-			return &ArgumentError{Name: name, Msg: "not valid UTF-8"}
-		}
-		for _, c := range v {
-			if c < 0x20 || c == 0x7f {
-				return &ArgumentError{Name: name, Msg: "holds a control character"}
-			}
-		}
-		return nil
+	if def.template != nil {
+		return templateArgv(def, req)
 	}
+	argv := append([]string(nil), def.Reader...)
 	if def.RequiresInterval {
 		if strings.TrimSpace(req.Interval) == "" {
 			return nil, &ArgumentError{Name: "interval", Msg: "this source requires an interval"}
 		}
-		if err := check("interval", req.Interval); err != nil {
+		if err := checkArg("interval", req.Interval); err != nil {
 			return nil, err
 		}
 		argv = append(argv, req.Interval)
@@ -131,7 +120,7 @@ func Argv(def *Definition, req Request) ([]string, error) {
 		if strings.TrimSpace(a.v) == "" {
 			return nil, &ArgumentError{Name: a.name, Msg: "is empty"}
 		}
-		if err := check(a.name, a.v); err != nil {
+		if err := checkArg(a.name, a.v); err != nil {
 			return nil, err
 		}
 		argv = append(argv, a.v)
@@ -139,7 +128,7 @@ func Argv(def *Definition, req Request) ([]string, error) {
 	if def.DropParams || strings.TrimSpace(req.Params) == "" {
 		return argv, nil
 	}
-	if err := check("params", req.Params); err != nil {
+	if err := checkArg("params", req.Params); err != nil {
 		return nil, err
 	}
 	words := strings.Fields(req.Params)
@@ -147,6 +136,52 @@ func Argv(def *Definition, req Request) ([]string, error) {
 		return nil, &ArgumentError{Name: "params", Msg: fmt.Sprintf("more than %d words", MaxParamWords)}
 	}
 	return append(argv, words...), nil
+}
+
+// checkArg refuses a request value that may not reach a reader.
+func checkArg(name, v string) error {
+	if len(v) > MaxArgBytes {
+		return &ArgumentError{Name: name, Msg: fmt.Sprintf("longer than %d bytes", MaxArgBytes)}
+	}
+	if !utf8.ValidString(v) {
+		return &ArgumentError{Name: name, Msg: "not valid UTF-8"}
+	}
+	for _, c := range v {
+		if c < 0x20 || c == 0x7f {
+			return &ArgumentError{Name: name, Msg: "holds a control character"}
+		}
+	}
+	return nil
+}
+
+// templateArgv expands a JSON source's template for req.
+func templateArgv(def *Definition, req Request) ([]string, error) {
+	values := map[string][]string{"_LOCAL_ID_": {def.ID}, "_THIS_DIRECTORY_": {filepath.Dir(def.File)}}
+	for _, a := range []struct{ key, name, v string }{
+		{"read.time.min", "start time", req.Start}, {"read.time.max", "end time", req.End}, {"read.time.interval", "interval", req.Interval},
+	} {
+		if strings.TrimSpace(a.v) == "" {
+			continue
+		}
+		if err := checkArg(a.name, a.v); err != nil {
+			return nil, err
+		}
+		values[a.key] = []string{a.v}
+	}
+	if def.RequiresInterval && values["read.time.interval"] == nil {
+		return nil, &ArgumentError{Name: "interval", Msg: "this source requires an interval"}
+	}
+	if !def.DropParams && strings.TrimSpace(req.Params) != "" {
+		if err := checkArg("params", req.Params); err != nil {
+			return nil, err
+		}
+		words := strings.Fields(req.Params)
+		if len(words) > MaxParamWords {
+			return nil, &ArgumentError{Name: "params", Msg: fmt.Sprintf("more than %d words", MaxParamWords)}
+		}
+		values["read.opts"] = words
+	}
+	return expandTemplate(def.template, values)
 }
 
 // Run is one running reader. Read its output from Stdout, then call Wait; Close ends it

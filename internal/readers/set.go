@@ -16,7 +16,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// Set is the reader sources of one directory: every `*.dsdf` below it, by id (the path
+// Set is the reader sources of one directory: every `*.dsdf` and `*.json` below it, by id (the path
 // relative to the directory without the extension, or the file's `localId`). A bad file
 // is reported and left out; it never stops the others.
 type Set struct {
@@ -74,12 +74,13 @@ func loadDir(dir string) (map[string]*Definition, map[string]string, []error, er
 			errs = append(errs, &Error{File: path, Msg: err.Error()})
 			return nil //nolint:nilerr // an unreadable entry is reported; the others still load
 		}
-		if d.IsDir() || !strings.HasSuffix(d.Name(), ".dsdf") {
+		ext := filepath.Ext(d.Name())
+		if d.IsDir() || ext != ".dsdf" && ext != ".json" {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, path)
 		rel = filepath.ToSlash(rel)
-		def, err := loadFile(path, strings.TrimSuffix(rel, ".dsdf"))
+		def, err := loadFile(path, strings.TrimSuffix(rel, ext))
 		if err != nil {
 			errs = append(errs, err)
 			return nil
@@ -109,7 +110,15 @@ func loadFile(path, id string) (*Definition, error) {
 		return nil, &Error{File: path, Msg: err.Error()}
 	}
 	defer func() { _ = f.Close() }()
-	d, err := ParseDSDF(path, f)
+	var (
+		d    *DSDF
+		tmpl []templateWord
+	)
+	if filepath.Ext(path) == ".json" {
+		d, tmpl, err = ParseJSONSource(path, f)
+	} else {
+		d, err = ParseDSDF(path, f)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +134,14 @@ func loadFile(path, id string) (*Definition, error) {
 	} else if !idPattern.MatchString(id) || strings.Contains(id, "..") {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("the file name gives source id %q, which holds characters a URL cannot carry; rename it or set localId", id)}
 	}
-	return Define(id, d)
+	def, err := Define(id, d)
+	if err != nil {
+		return nil, err
+	}
+	if tmpl != nil {
+		def.template, def.Reader = tmpl, []string{tmpl[0][0].lit}
+	}
+	return def, nil
 }
 
 // Get returns the source with exactly this id.
