@@ -108,3 +108,25 @@ func TestWatchReloadsOnChange(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// The shipped example sources load without a bad file.
+func TestExampleSourcesLoad(t *testing.T) {
+	s, err := Load("../../examples/sources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := s.Errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := []string{"Example/Protected", "Example/Spectrogram", "Example/Waveform", "Example/WaveformJSON"}
+	var got []string
+	for _, d := range s.List() {
+		got = append(got, d.ID)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("example sources %q, want %q", got, want)
+	}
+	if d, _ := s.Get("Example/Protected"); len(d.ReadAccess) != 2 {
+		t.Errorf("protected example: %+v", d.ReadAccess)
+	}
+}
