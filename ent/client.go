@@ -9,8 +9,6 @@ import (
 	"log"
 	"reflect"
 
-	"github.com/rhizoflex/rhizoflex/ent/migrate"
-
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
@@ -35,11 +33,10 @@ import (
 	stdsql "database/sql"
 )
 
-// Client is the client that holds all ent builders.
+// Client is the client that holds all ent builders. It has no Schema field: create a
+// migrate.Schema with migrate.NewSchema where one is needed (planner, tests).
 type Client struct {
 	config
-	// Schema is the client for creating, migrating and dropping schema.
-	Schema *migrate.Schema
 	// BusPayload is the client for interacting with the BusPayload builders.
 	BusPayload *BusPayloadClient
 	// ControllerStatus is the client for interacting with the ControllerStatus builders.
@@ -82,7 +79,6 @@ func NewClient(opts ...Option) *Client {
 }
 
 func (c *Client) init() {
-	c.Schema = migrate.NewSchema(c.driver)
 	c.BusPayload = NewBusPayloadClient(c.config)
 	c.ControllerStatus = NewControllerStatusClient(c.config)
 	c.JobLease = NewJobLeaseClient(c.config)

@@ -246,6 +246,20 @@ func TestSequenceUpdatesOverWebsocket(t *testing.T) {
 				t.Fatalf("folder update %d: %s", i, f.Payload)
 			}
 		}
+		// A batch with several values per sequence travels as one event per sequence; every
+		// value still reaches the subscriber, in the order stored.
+		member.do(t, `mutation { updateSequences(values: [{path: "/lab/data/temperature", value: "3.5"}, {path: "/lab/ctrl/log", value: "a"},
+			{path: "/lab/data/temperature", value: "4.5"}, {path: "/lab/ctrl/log", value: "b"}, {path: "/lab/data/temperature", value: "5.5"}]) }`, nil).ok(t)
+		for i, want := range []string{`"number":3.5`, `"number":4.5`, `"number":5.5`} {
+			if f := next(t, seq); !strings.Contains(string(f.Payload), want) {
+				t.Fatalf("batched sequence update %d: %s, want %s", i, f.Payload, want)
+			}
+		}
+		for i, want := range []string{`"text":"a"`, `"text":"b"`} {
+			if f := next(t, folder); !strings.Contains(string(f.Payload), want) {
+				t.Fatalf("batched folder update %d: %s, want %s", i, f.Payload, want)
+			}
+		}
 		// update_sequence needs write access to the sequence, whatever folder it names.
 		r := ts.bearer(t, ts.world.Keys["ctrlkey"]).do(t, `mutation { sendMessage(type: "update_sequence", parameters: {sequence: "/lab/data/temperature", value: 9}) { id } }`, nil)
 		if r.code() != "FORBIDDEN" {

@@ -6,79 +6,30 @@ import (
 	"context"
 
 	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/ent/migrate"
+
 	// required by schema hooks.
 	_ "github.com/rhizoflex/rhizoflex/ent/runtime"
 
-	"entgo.io/ent/dialect/sql/schema"
-	"github.com/rhizoflex/rhizoflex/ent/migrate"
+	entsql "entgo.io/ent/dialect/sql"
 )
 
-type (
-	// TestingT is the interface that is shared between
-	// testing.T and testing.B and used by enttest.
-	TestingT interface {
-		FailNow()
-		Error(...any)
-	}
-
-	// Option configures client creation.
-	Option func(*options)
-
-	options struct {
-		opts        []ent.Option
-		migrateOpts []schema.MigrateOption
-	}
-)
-
-// WithOptions forwards options to client creation.
-func WithOptions(opts ...ent.Option) Option {
-	return func(o *options) {
-		o.opts = append(o.opts, opts...)
-	}
+// TestingT is the interface that is shared between testing.T and testing.B.
+type TestingT interface {
+	FailNow()
+	Error(...any)
 }
 
-// WithMigrateOptions forwards options to auto migration.
-func WithMigrateOptions(opts ...schema.MigrateOption) Option {
-	return func(o *options) {
-		o.migrateOpts = append(o.migrateOpts, opts...)
-	}
-}
-
-func newOptions(opts []Option) *options {
-	o := &options{}
-	for _, opt := range opts {
-		opt(o)
-	}
-	return o
-}
-
-// Open calls ent.Open and auto-run migration.
-func Open(t TestingT, driverName, dataSourceName string, opts ...Option) *ent.Client {
-	o := newOptions(opts)
-	c, err := ent.Open(driverName, dataSourceName, o.opts...)
+// Open opens a database, creates the ent schema in it and returns a client on it.
+func Open(t TestingT, driverName, dataSourceName string, opts ...ent.Option) *ent.Client {
+	drv, err := entsql.Open(driverName, dataSourceName)
 	if err != nil {
 		t.Error(err)
 		t.FailNow()
 	}
-	migrateSchema(t, c, o)
-	return c
-}
-
-// NewClient calls ent.NewClient and auto-run migration.
-func NewClient(t TestingT, opts ...Option) *ent.Client {
-	o := newOptions(opts)
-	c := ent.NewClient(o.opts...)
-	migrateSchema(t, c, o)
-	return c
-}
-func migrateSchema(t TestingT, c *ent.Client, o *options) {
-	tables, err := schema.CopyTables(migrate.Tables)
-	if err != nil {
+	if err := migrate.NewSchema(drv).Create(context.Background()); err != nil {
 		t.Error(err)
 		t.FailNow()
 	}
-	if err := migrate.Create(context.Background(), c.Schema, tables, o.migrateOpts...); err != nil {
-		t.Error(err)
-		t.FailNow()
-	}
+	return ent.NewClient(append(opts, ent.Driver(drv))...)
 }

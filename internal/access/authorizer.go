@@ -12,6 +12,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/permission"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
 
 // Level is an access level; higher levels include the lower ones.
@@ -119,7 +120,7 @@ func baseLevel(v *Viewer, r *ent.Resource) Level {
 func (a *Authorizer) grantLevel(ctx context.Context, v *Viewer, r *ent.Resource) (Level, error) {
 	paths := ancestorPaths(r.Path)
 	ids, err := a.client.Resource.Query().
-		Where(resource.PathIn(paths...), resource.Deleted(false)).IDs(ctx)
+		Where(resource.PathIn(paths...), tree.NotDeleted()).IDs(ctx)
 	if err != nil {
 		return None, fmt.Errorf("authorize: ancestors of %s: %w", r.Path, err)
 	}

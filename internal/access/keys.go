@@ -15,6 +15,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
 
 // KeyPrefix starts every API key secret, so leaked keys are easy to recognise and scan for.
@@ -124,7 +125,7 @@ var errNoOrganization = fault.New(fault.NotFound, "no such organization")
 
 func (a *Authorizer) resourceByPath(ctx context.Context, path string) (*ent.Resource, error) {
 	r, err := a.client.Resource.Query().
-		Where(resource.Path(strings.TrimSuffix(path, "/")), resource.Deleted(false)).Only(ctx)
+		Where(resource.Path(strings.TrimSuffix(path, "/")), tree.NotDeleted()).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, fault.New(fault.NotFound, "no resource at %s", path)
 	}

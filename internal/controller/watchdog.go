@@ -8,9 +8,9 @@ import (
 
 	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/ent/controllerstatus"
-	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/internal/cluster"
 	"github.com/rhizoflex/rhizoflex/internal/notify"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
 
 // WatchdogJobName names the watchdog's cluster job.
@@ -69,7 +69,7 @@ func (s *Service) CheckWatchdogs(ctx context.Context) error {
 				controllerstatus.IDGT(after),
 				controllerstatus.WatchdogMinutesGT(0),
 				controllerstatus.LastWatchdogAtNotNil(),
-				controllerstatus.HasControllerWith(resource.Deleted(false)),
+				controllerstatus.HasControllerWith(tree.NotDeleted()),
 			).
 			WithController().Order(controllerstatus.ByID()).Limit(watchdogBatch).All(ctx)
 		if err != nil {

@@ -49,10 +49,17 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := sql.Open(driverName, dsn)
+	probe, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialectName, err)
 	}
+	drvOf := probe.Driver()
+	_ = probe.Close() // it never connected: only its driver is wanted
+	connector, err := newCachingConnector(drvOf, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialectName, err)
+	}
+	pool := sql.OpenDB(connector)
 	if dialectName == dialect.SQLite {
 		// One writer at a time anyway; a small pool keeps readers concurrent under WAL.
 		pool.SetMaxOpenConns(8)

@@ -10,7 +10,9 @@ import (
 	"testing/fstest"
 
 	"ariga.io/atlas/sql/migrate"
+	entsql "entgo.io/ent/dialect/sql"
 
+	entmigrate "github.com/rhizoflex/rhizoflex/ent/migrate"
 	"github.com/rhizoflex/rhizoflex/ent/migrate/migrations"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/dbtest"
@@ -37,7 +39,7 @@ func TestMigrationsApplyFromEmptyAndTwiceIsNoOp(t *testing.T) {
 			}
 			// Drift: the schema the migrations built is exactly the ent schema.
 			var buf bytes.Buffer
-			if err := db.Client.Schema.WriteTo(ctx, &buf); err != nil {
+			if err := entmigrate.NewSchema(entsql.OpenDB(db.Dialect, db.SQL)).WriteTo(ctx, &buf); err != nil {
 				t.Fatalf("schema diff: %v", err)
 			}
 			if diff := strings.TrimSpace(stripComments(buf.String())); diff != "" {

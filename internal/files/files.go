@@ -149,7 +149,7 @@ func insertRevision(ctx context.Context, client *ent.Client, file *ent.Resource,
 	err := database.WithTx(ctx, client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		live, err := c.Resource.Query().
-			Where(resource.ID(file.ID), resource.Deleted(false), resource.TypeEQ(tree.File)).
+			Where(resource.ID(file.ID), tree.NotDeleted(), resource.TypeEQ(tree.File)).
 			Exist(ctx)
 		if err != nil {
 			return fmt.Errorf("check file %s: %w", file.Path, err)

@@ -88,16 +88,33 @@ func (l *Live) PublishMessage(ctx context.Context, m Message) {
 	l.publish(ctx, messageTopic(m.FolderPath), m)
 }
 
-// PublishValues announces stored values (call after the commit).
+// valueBatch is the event of one write's values of one sequence, in the order stored: one
+// event per sequence and write, not one per value, so a batch of 1,000 values costs one
+// encoding and one bus message.
+type valueBatch struct {
+	Values []Value `json:"values"`
+}
+
+// PublishValues announces stored values (call after the commit): one event per sequence,
+// holding its values in the order stored.
 func (l *Live) PublishValues(ctx context.Context, stored []series.Stored) {
+	var order []*ent.Resource
+	bySeq := map[int][]Value{}
 	for _, s := range stored {
 		if s.Sequence == nil {
 			continue
 		}
-		l.publish(ctx, valueTopic(s.Sequence.Path), Value{
+		vs, seen := bySeq[s.Sequence.ID]
+		if !seen {
+			order = append(order, s.Sequence)
+		}
+		bySeq[s.Sequence.ID] = append(vs, Value{
 			SequenceID: s.Sequence.ID, Path: s.Sequence.Path, Timestamp: s.Time,
 			Num: s.Num, Text: s.Text, ContentType: s.ContentType,
 		})
+	}
+	for _, seq := range order {
+		l.publish(ctx, valueTopic(seq.Path), valueBatch{Values: bySeq[seq.ID]})
 	}
 }
 

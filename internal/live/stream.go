@@ -53,18 +53,18 @@ func (l *Live) FolderMessages(ctx context.Context, v *access.Viewer, folder *ent
 	if f.IncludeChildren {
 		patterns = append(patterns, messageTopic(folder.Path)+"/*")
 	}
-	return run(ctx, l, v, folder, patterns, func(topic string, payload []byte) (Message, bool) {
+	return run(ctx, l, v, folder, patterns, func(topic string, payload []byte) []Message {
 		var m Message
 		if err := json.Unmarshal(payload, &m); err != nil {
-			return m, false
+			return nil
 		}
 		if len(f.Types) > 0 && !slices.Contains(f.Types, m.Type) {
-			return m, false
+			return nil
 		}
 		if v.Controller != nil && m.SenderControllerID != nil && *m.SenderControllerID == v.Controller.ID {
-			return m, false // not back to the controller that sent it
+			return nil // not back to the controller that sent it
 		}
-		return m, true
+		return []Message{m}
 	})
 }
 
@@ -76,24 +76,25 @@ func (l *Live) SequenceUpdates(ctx context.Context, v *access.Viewer, res *ent.R
 	if folder {
 		pattern += "/*"
 	}
-	return run(ctx, l, v, res, []string{pattern}, func(topic string, payload []byte) (Value, bool) {
-		var val Value
-		if err := json.Unmarshal(payload, &val); err != nil {
-			return val, false
+	return run(ctx, l, v, res, []string{pattern}, func(topic string, payload []byte) []Value {
+		var b valueBatch
+		if err := json.Unmarshal(payload, &b); err != nil || len(b.Values) == 0 {
+			return nil
 		}
-		if folder && tree.ParentPath(val.Path) != res.Path {
-			return val, false // deeper than directly in the folder
+		if folder && tree.ParentPath(b.Values[0].Path) != res.Path {
+			return nil // deeper than directly in the folder
 		}
-		return val, true
+		return b.Values
 	})
 }
 
-// run subscribes to patterns and the access topic and forwards what decode accepts. The
+// run subscribes to patterns and the access topic and forwards, in order, the items decode
+// returns for each event (none: the event is not for this stream). The
 // forwarder blocks while the consumer is busy; the bus buffers behind it and cuts the
 // subscription off when that buffer is full, so a slow consumer never holds up the
 // publishers or grows memory without bound.
 func run[T any](ctx context.Context, l *Live, v *access.Viewer, res *ent.Resource, patterns []string,
-	decode func(topic string, payload []byte) (T, bool),
+	decode func(topic string, payload []byte) []T,
 ) (*Stream[T], error) {
 	sub, err := l.bus.Subscribe(ctx, append(patterns, AccessTopic)...)
 	if err != nil {
@@ -128,14 +129,12 @@ func run[T any](ctx context.Context, l *Live, v *access.Viewer, res *ent.Resourc
 					}
 					continue
 				}
-				item, ok := decode(e.Topic, e.Payload)
-				if !ok {
-					continue
-				}
-				select {
-				case s.c <- item:
-				case <-ctx.Done():
-					return
+				for _, item := range decode(e.Topic, e.Payload) {
+					select {
+					case s.c <- item:
+					case <-ctx.Done():
+						return
+					}
 				}
 			}
 		}

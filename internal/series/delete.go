@@ -97,7 +97,7 @@ func trimDeleteSQL(rid int, cut cursor) string {
 // included. It returns the number of values deleted.
 func Trim(ctx context.Context, client *ent.Client) (int64, error) {
 	seqs, err := client.Resource.Query().
-		Where(resource.TypeEQ(tree.Sequence), resource.Deleted(false),
+		Where(resource.TypeEQ(tree.Sequence), tree.NotDeleted(),
 			func(s *entsql.Selector) {
 				s.Where(sqljson.HasKey(s.C(resource.FieldSystemAttributes), sqljson.Path(AttrMaxHistory)))
 			}).

@@ -299,7 +299,7 @@ func resolve(ctx context.Context, c *ent.Client, items []Item) ([]resolved, erro
 	byPath := make(map[string]*ent.Resource, len(paths))
 	for start := 0; start < len(paths); start += pathChunk {
 		found, err := c.Resource.Query().
-			Where(resource.PathIn(paths[start:min(start+pathChunk, len(paths))]...), resource.Deleted(false)).
+			Where(resource.PathIn(paths[start:min(start+pathChunk, len(paths))]...), tree.NotDeleted()).
 			All(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("look up sequences: %w", err)

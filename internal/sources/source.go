@@ -91,7 +91,7 @@ func (s *Service) Lookup(ctx context.Context, id string) (*ent.Resource, error) 
 // List returns the sources v may read, sorted by id.
 func (s *Service) List(ctx context.Context, v *access.Viewer) ([]Source, error) {
 	seqs, err := s.Client.Resource.Query().
-		Where(resource.TypeEQ(resource.TypeSequence), resource.Deleted(false)).
+		Where(resource.TypeEQ(resource.TypeSequence), tree.NotDeleted()).
 		Order(ent.Asc(resource.FieldPath)).
 		Limit(MaxListed).
 		All(ctx)

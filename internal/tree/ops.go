@@ -43,7 +43,7 @@ func Children(ctx context.Context, client *ent.Client, folder *ent.Resource, q C
 		return nil, fault.New(fault.BadInput, "first must be between 0 and %d", MaxPageSize)
 	}
 	query := client.Resource.Query().
-		Where(resource.ParentID(folder.ID), resource.Deleted(false)).
+		Where(resource.ParentID(folder.ID), NotDeleted()).
 		Order(ent.Asc(resource.FieldName)).Limit(q.First + 1)
 	if q.After != "" {
 		name, err := base64.RawURLEncoding.DecodeString(q.After)
@@ -79,7 +79,7 @@ func Descendants(ctx context.Context, client *ent.Client, r *ent.Resource, depth
 		return nil, fault.New(fault.BadInput, "depth must be between 1 and 100")
 	}
 	rs, err := client.Resource.Query().
-		Where(Below(r.Path), resource.Deleted(false)).
+		Where(Below(r.Path), NotDeleted()).
 		Order(ent.Asc(resource.FieldPath)).Limit(MaxDescendants + 1).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("descendants of %s: %w", r.Path, err)
@@ -107,7 +107,7 @@ func Ancestors(ctx context.Context, client *ent.Client, r *ent.Resource) ([]*ent
 		return []*ent.Resource{}, nil
 	}
 	rs, err := client.Resource.Query().
-		Where(resource.PathIn(paths...), resource.Deleted(false)).
+		Where(resource.PathIn(paths...), NotDeleted()).
 		Order(ent.Asc(resource.FieldPath)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ancestors of %s: %w", r.Path, err)
@@ -151,7 +151,7 @@ func relocate(ctx context.Context, client *ent.Client, r *ent.Resource, parentID
 	var out *ent.Resource
 	err := database.WithTx(ctx, client, func(tx *ent.Tx) error {
 		c := tx.Client()
-		taken, err := c.Resource.Query().Where(resource.Path(newPath), resource.Deleted(false)).Exist(ctx)
+		taken, err := c.Resource.Query().Where(resource.Path(newPath), NotDeleted()).Exist(ctx)
 		if err != nil {
 			return fmt.Errorf("check %s: %w", newPath, err)
 		}
@@ -216,7 +216,7 @@ func Delete(ctx context.Context, client *ent.Client, r *ent.Resource, purge Purg
 		c := tx.Client()
 		var err error
 		ids, err = c.Resource.Query().
-			Where(resource.Or(resource.ID(r.ID), Below(r.Path)), resource.Deleted(false)).IDs(ctx)
+			Where(resource.Or(resource.ID(r.ID), Below(r.Path)), NotDeleted()).IDs(ctx)
 		if err != nil {
 			return fmt.Errorf("collect %s: %w", r.Path, err)
 		}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	entsql "entgo.io/ent/dialect/sql"
+
 	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/ent/predicate"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
@@ -31,6 +34,16 @@ const (
 	JSON    = "json"
 )
 
+// NotDeleted selects the resources that are not deleted. It writes the literal condition
+// the partial indexes on path and (parent_id, name) are declared with ("deleted = false"):
+// NotDeleted() binds a parameter, and with it SQLite cannot use those indexes
+// and scans the whole table on every lookup by path.
+func NotDeleted() predicate.Resource {
+	return func(s *entsql.Selector) {
+		s.Where(entsql.ExprP(s.C(resource.FieldDeleted) + " = false"))
+	}
+}
+
 // ByPath returns the live resource at path.
 func ByPath(ctx context.Context, client *ent.Client, path string) (*ent.Resource, error) {
 	clean, err := CleanPath(path)
@@ -38,7 +51,7 @@ func ByPath(ctx context.Context, client *ent.Client, path string) (*ent.Resource
 		return nil, err
 	}
 	r, err := client.Resource.Query().
-		Where(resource.Path(clean), resource.Deleted(false)).
+		Where(resource.Path(clean), NotDeleted()).
 		Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, fault.New(fault.NotFound, "no resource at %s", clean)
@@ -131,7 +144,7 @@ func insert(ctx context.Context, client *ent.Client, parent *ent.Resource, name 
 			create.SetOrganizationID(*parent.OrganizationID)
 		}
 	}
-	exists, err := client.Resource.Query().Where(resource.Path(path), resource.Deleted(false)).Exist(ctx)
+	exists, err := client.Resource.Query().Where(resource.Path(path), NotDeleted()).Exist(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("check %s: %w", path, err)
 	}
