@@ -62,6 +62,7 @@ type Config struct {
 	TrimInterval       time.Duration         `koanf:"trim_interval"`
 	DemoLiveInterval   time.Duration         `koanf:"demo_live_interval"`
 	DasPrefix          string                `koanf:"das_prefix"`
+	SiteName           string                `koanf:"site_name"`
 	Password           access.PasswordParams `koanf:"password"`
 }
 
@@ -127,6 +128,7 @@ func defaults() map[string]any {
 		"trim_interval":            "1m",
 		"demo_live_interval":       "0s",
 		"das_prefix":               "/das",
+		"site_name":                "rhizoflex",
 		"password.memory_kib":      access.DefaultPasswordParams.MemoryKiB,
 		"password.iterations":      access.DefaultPasswordParams.Iterations,
 		"password.parallelism":     access.DefaultPasswordParams.Parallelism,
@@ -293,6 +295,9 @@ func (c Config) validate() error {
 		if d <= 0 {
 			add("%s must be positive (got %s)", name, d)
 		}
+	}
+	if c.SiteName == "" || strings.ContainsAny(c.SiteName, "\"\r\n") {
+		add("site_name must be set and hold no double quote or line break (got %q)", c.SiteName)
 	}
 	if p := c.DasPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, " ?#{}") {
 		add("das_prefix must start with / and not end with / (got %q)", p)

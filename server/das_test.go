@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rhizoflex/rhizoflex/internal/fixture"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/sources"
 	"github.com/rhizoflex/rhizoflex/internal/tree"
@@ -626,6 +628,53 @@ func TestDasCatalogNodes(t *testing.T) {
 		wantValues(t, decodeDas(t, res.Body), 0, dasValues)
 		if pub := getJSON(ts.client(t), "/das/source/other/pub/pressure/flex.json"); pub["protocol"].(map[string]any)["authorization"].(map[string]any)["required"] != false {
 			t.Errorf("public source: %v", pub["protocol"])
+		}
+	})
+}
+
+// das clients may send e-mail (or user name) and password by HTTP Basic; failures count
+// like failed logins, and the password is taken nowhere but on das reads.
+func TestDasPasswordBasic(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		const u = "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"
+		pw := func(login, password string) *gqlClient {
+			c := ts.client(t)
+			c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(login+":"+password))
+			return c
+		}
+		for _, login := range []string{"lmember@example.com", "LMember"} {
+			res := pw(login, fixture.Password).get(t, u)
+			if res.Status != http.StatusOK {
+				t.Fatalf("%s: %d %s", login, res.Status, res.Body)
+			}
+			wantValues(t, decodeDas(t, res.Body), 0, dasValues)
+		}
+		// Another organization's member signs in fine but cannot see the source.
+		if res := pw("omember@example.com", fixture.Password).get(t, u); res.Status != http.StatusNotFound {
+			t.Fatalf("omember: %d %s", res.Status, res.Body)
+		}
+		// Wrong credentials: 401 again, with the realm, so the client prompts again.
+		for _, c := range []*gqlClient{pw("lmember@example.com", "wrong"), pw("nobody@example.com", fixture.Password), pw("", "wrong")} {
+			res := c.get(t, u)
+			if res.Status != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") != `Basic realm="rhizoflex"` {
+				t.Fatalf("wrong credentials: %d %q", res.Status, res.Header.Get("WWW-Authenticate"))
+			}
+		}
+		// Not a way into GraphQL: a browser's cached Basic credentials must not act there.
+		if res := pw("lmember@example.com", fixture.Password).do(t, `{ me { id } }`, nil); res.Status != http.StatusUnauthorized {
+			t.Fatalf("graphql with a password by Basic: %d %s", res.Status, res.raw)
+		}
+		// Guessing is rate limited per account, even with the right password afterwards.
+		var last dasResponse
+		for range 12 {
+			last = pw("ladmin@example.com", "guess").get(t, u)
+		}
+		if last.Status != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+			t.Fatalf("after 12 wrong passwords: %d %v", last.Status, last.Header)
+		}
+		if res := pw("ladmin@example.com", fixture.Password).get(t, u); res.Status != http.StatusTooManyRequests {
+			t.Fatalf("right password while limited: %d", res.Status)
 		}
 	})
 }
