@@ -678,3 +678,86 @@ func TestDasPasswordBasic(t *testing.T) {
 		}
 	})
 }
+
+func TestDasServerFiles(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		c := ts.bearer(t, ts.world.Keys["userkey"])
+		anon := ts.client(t)
+		for _, p := range []string{"/das/logo.png", "/das/server?server=logo"} {
+			res := anon.get(t, p)
+			if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(res.Body, []byte("\x89PNG\r\n\x1a\n")) {
+				t.Fatalf("%s: %d %q", p, res.Status, res.Header.Get("Content-Type"))
+			}
+		}
+		if res := anon.get(t, "/das/id.txt"); res.Status != http.StatusOK || string(res.Body) != "rhizoflex\n" {
+			t.Errorf("id.txt: %d %q", res.Status, res.Body)
+		}
+		var id map[string]any
+		if res := anon.get(t, "/das/id.json"); res.Status != http.StatusOK || json.Unmarshal(res.Body, &id) != nil || id["label"] != "rhizoflex" || id["server"] != ts.URL+"/das/server" {
+			t.Errorf("id.json: %d %s", res.Status, res.Body)
+		}
+		if res := anon.get(t, "/das/peers.xml"); res.Status != http.StatusOK || res.Header.Get("Content-Type") != "text/xml; charset=utf-8" || !strings.Contains(string(res.Body), "<das2server>") {
+			t.Errorf("peers.xml: %d %s", res.Status, res.Body)
+		}
+		root := c.get(t, "/das/root.json")
+		var cat map[string]any
+		if json.Unmarshal(root.Body, &cat) != nil || cat["type"] != "Catalog" || cat["catalog"].(map[string]any)["lab/data/temperature"] == nil {
+			t.Errorf("root.json: %s", root.Body)
+		}
+
+		// nodes.csv: three nodes per source the caller can read, CRLF.
+		for _, tc := range []struct {
+			c           *gqlClient
+			want, never string
+		}{{c, "lab/data/temperature", "other/data/temperature"}, {anon, "other/pub/pressure", "lab/data/temperature"}} {
+			res := tc.c.get(t, "/das/nodes.csv")
+			if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+				t.Fatalf("nodes.csv: %d %q", res.Status, res.Header.Get("Content-Type"))
+			}
+			r := csv.NewReader(bytes.NewReader(res.Body))
+			r.FieldsPerRecord = -1
+			rows, err := r.ReadAll()
+			if err != nil || !bytes.Contains(res.Body, []byte("\r\n")) {
+				t.Fatalf("nodes.csv: %v %q", err, res.Body)
+			}
+			if strings.Join(rows[0][:5], ",") != "LocalID,Type,Title,URL,Item-MIME" || rows[0][5] != "Provides-MIME" {
+				t.Errorf("header %q", rows[0])
+			}
+			found := map[string]string{}
+			for _, row := range rows[1:] {
+				found[row[0]] = row[3]
+				if strings.HasPrefix(row[0], tc.never) {
+					t.Errorf("nodes.csv lists %q", row[0])
+				}
+			}
+			if found[tc.want] != ts.URL+"/das/source/"+tc.want+".json" || found[tc.want+"/flex"] != ts.URL+"/das/source/"+tc.want+"/flex.json" ||
+				found[tc.want+"/das2"] != ts.URL+"/das/source/"+tc.want+"/das2.d2t" {
+				t.Errorf("nodes.csv rows for %s: %v", tc.want, found)
+			}
+		}
+
+		// The query form links fill in the last day with data; they answer with the values.
+		form := c.get(t, "/das/source/lab/data/temperature.html")
+		if form.Status != http.StatusOK || !strings.Contains(form.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("form: %d %s", form.Status, form.Body)
+		}
+		link := "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01T00%3A00%3A00&amp;read.time.max=2024-01-01T00%3A01%3A40&amp;format.version=2"
+		if !strings.Contains(string(form.Body), link) || !strings.Contains(string(form.Body), `name="read.time.min" value="2024-01-01T00:00:00"`) {
+			t.Fatalf("form lacks the example link:\n%s", form.Body)
+		}
+		res := c.get(t, strings.ReplaceAll(link, "&amp;", "&"))
+		wantValues(t, decodeDas(t, res.Body), 0, dasValues)
+		// Hidden like the data: 401 anonymous, 404 for another organization.
+		if res := anon.get(t, "/das/source/lab/data/temperature.html"); res.Status != http.StatusUnauthorized {
+			t.Errorf("anonymous form: %d", res.Status)
+		}
+		if res := ts.login(t, "omember").get(t, "/das/source/lab/data/temperature.html"); res.Status != http.StatusNotFound {
+			t.Errorf("other organization's form: %d", res.Status)
+		}
+		dir := anon.get(t, "/das/source/")
+		if !strings.Contains(string(dir.Body), `href="/das/source/other/pub/pressure.html"`) || strings.Contains(string(dir.Body), "lab/") {
+			t.Errorf("directory: %s", dir.Body)
+		}
+	})
+}

@@ -122,8 +122,8 @@ func (h *handler) streamSrc(w http.ResponseWriter, r *http.Request, id string) {
 	}}
 	var examples []any
 	if has {
-		lo := dastime.Time(first.UnixNano() - 946684800e9).Floor(0)
-		hi := dastime.Time(last.UnixNano() - 946684800e9).Floor(0).Add(1)
+		lo := dasTimeOf(first).Floor(0)
+		hi := dasTimeOf(last).Floor(0).Add(1)
 		ex := max(lo, hi.Add(-86400))
 		timeCoord["validRange"] = []string{string(dastime.AppendISO(nil, lo, 0)), string(dastime.AppendISO(nil, hi, 0))}
 		examples = append(examples, map[string]any{"label": "The last day with data", "settings": map[string]any{

@@ -90,8 +90,20 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.intro(w)
 	case p == "/server":
 		h.server(w, r, q)
-	case p == "/catalog.json":
+	case p == "/catalog.json", p == "/root.json":
 		h.catalog(w, r)
+	case p == "/nodes.csv":
+		h.nodes(w, r)
+	case p == "/id.txt":
+		h.id(w)
+	case p == "/id.json":
+		h.idJSON(w, r)
+	case p == "/logo.png":
+		h.logo(w)
+	case p == "/peers.xml":
+		h.peers(w)
+	case p == "/source" || p == "/source/":
+		h.directory(w, r)
 	case strings.HasPrefix(p, "/source/"):
 		id := strings.TrimPrefix(p, "/source/")
 		switch {
@@ -105,8 +117,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.streamSrc(w, r, strings.TrimSuffix(id, "/flex.json"))
 		case strings.HasSuffix(id, ".json"):
 			h.sourceSet(w, r, strings.TrimSuffix(id, ".json"))
+		case strings.HasSuffix(id, ".html"):
+			h.form(w, r, strings.TrimSuffix(id, ".html"))
 		default:
-			h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "nothing is served at "+r.URL.Path+": use source/<id>/flex, source/<id>/das2, source/<id>/das2.d2t, source/<id>.json or source/<id>/flex.json")
+			h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "nothing is served at "+r.URL.Path+": use source/<id>/flex, source/<id>/das2, source/<id>/das2.d2t, source/<id>.json, source/<id>.html or source/<id>/flex.json")
 		}
 	default:
 		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "nothing is served at "+r.URL.Path)
@@ -138,18 +152,16 @@ func (h *handler) server(w http.ResponseWriter, r *http.Request, q query) {
 		}
 		h.data(w, r, id, q.fromDas2())
 	case "id":
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = fmt.Fprintln(w, h.Site)
+		h.id(w)
 	case "peers":
-		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		_, _ = w.Write([]byte("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<das2server>\n  <peers>\n  </peers>\n</das2server>\n"))
+		h.peers(w)
 	case "logo":
-		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "this server has no logo")
+		h.logo(w)
 	case "image":
 		h.fail(w, r, 2, http.StatusNotImplemented, "NotImplemented", "server=image is not implemented")
 	default:
 		h.fail(w, r, 2, http.StatusBadRequest, das.IllegalArgument,
-			fmt.Sprintf("unknown server=%s: use list, discovery, dsdf, dataset, id or peers", verb))
+			fmt.Sprintf("unknown server=%s: use list, discovery, dsdf, dataset, id, logo or peers", verb))
 	}
 }
 
@@ -232,8 +244,8 @@ func (h *handler) dsdf(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	if has {
-		lo := dastime.Time(first.UnixNano() - 946684800e9).Floor(0)
-		hi := dastime.Time(last.UnixNano() - 946684800e9).Floor(0).Add(1)
+		lo := dasTimeOf(first).Floor(0)
+		hi := dasTimeOf(last).Floor(0).Add(1)
 		props = append(props, das.Property{Name: "validRange", Value: rangeText(lo, hi), Untyped: true})
 		props = append(props, das.Property{Name: "exampleRange_00", Value: rangeText(max(lo, hi.Add(-86400)), hi) + " UTC | the last day with data", Untyped: true})
 	}

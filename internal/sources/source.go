@@ -155,6 +155,11 @@ type Result struct {
 // epoch2000 is 2000-01-01T00:00:00Z in µs since 1970.
 const epoch2000 = 946684800_000_000
 
+// dasTimeOf converts a time.Time to a das time.
+func dasTimeOf(t time.Time) dastime.Time {
+	return dastime.Time(t.UnixNano() - 946684800e9)
+}
+
 // ToTime converts a das time to a time.Time (UTC).
 func ToTime(t dastime.Time) time.Time {
 	return time.Unix(946684800, int64(t)).UTC()
