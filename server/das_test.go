@@ -761,3 +761,73 @@ func TestDasServerFiles(t *testing.T) {
 		}
 	})
 }
+
+// A sequence with publicAfter: its old values are anyone's, like das2 readAccess AGE:.
+func TestDasEmbargo(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		seq, err := tree.ByPath(t.Context(), ts.db.Client, "/lab/data/temperature")
+		if err != nil {
+			t.Fatal(err)
+		}
+		recent := 99.5
+		if err := series.Append(t.Context(), ts.db.Client, seq, []series.Value{{Time: time.Now().Add(-time.Hour), Num: &recent}}); err != nil {
+			t.Fatal(err)
+		}
+		const set = `mutation($s: Float) { updateResourceAttributes(path: "/lab/data/temperature", sequence: {publicAfter: $s}) { sequence { publicAfter } } }`
+		// Publishing is granting: members with write access may not, admins may.
+		if res := ts.login(t, "lmember").do(t, set, map[string]any{"s": 86400}); len(res.Errors) == 0 || res.Errors[0].Extensions.Code != "FORBIDDEN" {
+			t.Fatalf("member set publicAfter: %s", res.raw)
+		}
+		admin := ts.login(t, "ladmin")
+		if res := admin.do(t, set, map[string]any{"s": -1}); len(res.Errors) == 0 {
+			t.Fatalf("negative publicAfter accepted: %s", res.raw)
+		}
+		anon, other := ts.client(t), ts.login(t, "omember")
+		old := "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"
+		if res := anon.get(t, old); res.Status != http.StatusUnauthorized {
+			t.Fatalf("before the embargo is set: %d", res.Status)
+		}
+		res := admin.do(t, set, map[string]any{"s": 86400}).ok(t)
+		if !strings.Contains(string(res.raw), `"publicAfter":86400`) {
+			t.Fatalf("set: %s", res.raw)
+		}
+		for _, c := range []*gqlClient{anon, other} {
+			res := c.get(t, old)
+			if res.Status != http.StatusOK {
+				t.Fatalf("old values: %d %s", res.Status, res.Body)
+			}
+			wantValues(t, decodeDas(t, res.Body), 0, dasValues)
+			if l := c.get(t, "/das/server?server=list"); !strings.Contains(string(l.Body), "lab/data/temperature|") {
+				t.Errorf("list lacks the embargoed source: %s", l.Body)
+			}
+			// Its description does not tell when the newest value was stored.
+			d := c.get(t, "/das/source/lab/data/temperature/das2.d2t")
+			if d.Status != http.StatusOK || !strings.Contains(string(d.Body), "2024-01-01T00:00:00 to 2024-01-01T00:01:40") {
+				t.Errorf("dsdf: %d %s", d.Status, d.Body)
+			}
+		}
+		// A range reaching into the embargo: 401 (prompt) anonymous, 403 signed in.
+		now := time.Now().UTC().Format("2006-01-02T15:04:05")
+		recentURL := "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=" + now
+		if res := anon.get(t, recentURL); res.Status != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") != `Basic realm="rhizoflex"` {
+			t.Errorf("anonymous recent: %d %v", res.Status, res.Header)
+		}
+		if res := other.get(t, recentURL); res.Status != http.StatusForbidden || decodeDas(t, res.Body).Exc == nil {
+			t.Errorf("signed-in recent: %d %s", res.Status, res.Body)
+		}
+		// Readers of the sequence see everything, the recent value included.
+		if res := ts.bearer(t, ts.world.Keys["userkey"]).get(t, recentURL); res.Status != http.StatusOK || len(decodeDas(t, res.Body).Values) != dasValues+1 {
+			t.Errorf("reader: %d", res.Status)
+		}
+		// Another organization's sequence without an embargo stays missing.
+		if res := other.get(t, "/das/source/lab/ctrl/status/free_disk_space/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusNotFound {
+			t.Errorf("sequence without embargo: %d", res.Status)
+		}
+		// 0 turns it off.
+		admin.do(t, set, map[string]any{"s": 0}).ok(t)
+		if res := anon.get(t, old); res.Status != http.StatusUnauthorized {
+			t.Errorf("after turning the embargo off: %d", res.Status)
+		}
+	})
+}

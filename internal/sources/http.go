@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/internal/access"
@@ -214,6 +215,17 @@ func (h *handler) source(w http.ResponseWriter, r *http.Request, id string, vers
 	if err == nil {
 		return SourceOf(res), true
 	}
+	if c := fault.CodeOf(err); res != nil && (c == fault.NotFound || c == fault.Unauthenticated) {
+		if src, ok := Embargoed(res, time.Now()); ok {
+			return src, true
+		}
+	}
+	h.refuse(w, r, id, version, err)
+	return Source{}, false
+}
+
+// refuse answers a request that Authorize (or the embargo) refused.
+func (h *handler) refuse(w http.ResponseWriter, r *http.Request, id string, version int, err error) {
 	switch fault.CodeOf(err) {
 	case fault.Unauthenticated:
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Realm+`"`)
@@ -221,11 +233,10 @@ func (h *handler) source(w http.ResponseWriter, r *http.Request, id string, vers
 	case fault.NotFound:
 		h.fail(w, r, version, http.StatusNotFound, "NoSuchDataSource", "no data source "+id)
 	case fault.Forbidden:
-		h.fail(w, r, version, http.StatusForbidden, "Forbidden", "you may not read "+id)
+		h.fail(w, r, version, http.StatusForbidden, "Forbidden", fault.SafeMessage(err))
 	default:
 		h.internal(w, r, version, err)
 	}
-	return Source{}, false
 }
 
 // dsdf answers server=dsdf: the source's description as one das2.2 stream header (2.3).
@@ -276,6 +287,17 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q quer
 	}
 	src, ok := h.source(w, r, id, out.version)
 	if !ok {
+		return
+	}
+	if !src.PublicBefore.IsZero() && ToTime(rd.Max).After(src.PublicBefore) {
+		// das2 readAccess AGE: semantics: a range reaching into the embargo needs
+		// credentials (401, the client prompts) or, signed in, is refused (403).
+		msg := "values of " + id + " are public only before " + src.PublicBefore.Format(time.RFC3339)
+		if access.ViewerFrom(r.Context()).Anonymous() {
+			h.refuse(w, r, id, out.version, fault.New(fault.Unauthenticated, "%s", msg))
+		} else {
+			h.refuse(w, r, id, out.version, fault.New(fault.Forbidden, "%s", msg))
+		}
 		return
 	}
 	ctype, ext, inline := contentType(out, browser(r))

@@ -26,6 +26,21 @@ const MaxListed = tree.MaxDescendants
 type Source struct {
 	ID  string // the sequence's path without the leading slash
 	Res *ent.Resource
+	// PublicBefore is set when the viewer sees the source only through its embargo
+	// (series.AttrPublicAfter): they may read the values before this time, no others.
+	PublicBefore time.Time
+}
+
+// Embargoed returns src as seen by a viewer who may not read res but for its embargo:
+// ok false when res has none.
+func Embargoed(res *ent.Resource, now time.Time) (Source, bool) {
+	after := series.AttributesOf(res).PublicAfter
+	if after <= 0 || !IsSource(res) {
+		return Source{}, false
+	}
+	src := SourceOf(res)
+	src.PublicBefore = now.Add(-after).Truncate(time.Second)
+	return src, true
 }
 
 // IsSource reports whether r can be served as a das source: a live numeric sequence.
@@ -105,6 +120,9 @@ func (s *Service) List(ctx context.Context, v *access.Viewer) ([]Source, error) 
 		}
 		err := s.Authz.Require(ctx, v, r, access.Read)
 		if fault.Is(err, fault.NotFound) {
+			if src, ok := Embargoed(r, time.Now()); ok {
+				out = append(out, src)
+			}
 			continue
 		}
 		if err != nil {
@@ -115,27 +133,28 @@ func (s *Service) List(ctx context.Context, v *access.Viewer) ([]Source, error) 
 	return out, nil
 }
 
-// Coverage returns the times of the first and last values of src (ok false when it has
-// none).
+// Coverage returns the times of the first and last values of src that its viewer may read
+// (ok false when there are none).
 func (s *Service) Coverage(ctx context.Context, src Source) (first, last time.Time, ok bool, err error) {
-	lo, err := s.Client.Revision.Query().
-		Where(revision.ResourceID(src.Res.ID)).
-		Order(ent.Asc(revision.FieldTimestamp)).
-		First(ctx)
+	q := func() *ent.RevisionQuery {
+		q := s.Client.Revision.Query().Where(revision.ResourceID(src.Res.ID))
+		if !src.PublicBefore.IsZero() {
+			q = q.Where(revision.TimestampLT(src.PublicBefore.UnixMicro()))
+		}
+		return q
+	}
+	lo, err := q().Order(ent.Asc(revision.FieldTimestamp)).First(ctx)
 	if ent.IsNotFound(err) {
 		return time.Time{}, time.Time{}, false, nil
 	}
 	if err != nil {
 		return time.Time{}, time.Time{}, false, fmt.Errorf("first value of %s: %w", src.Res.Path, err)
 	}
-	hi, err := series.LastValue(ctx, s.Client, src.Res)
+	hi, err := q().Order(ent.Desc(revision.FieldTimestamp)).First(ctx)
 	if err != nil {
-		return time.Time{}, time.Time{}, false, err
+		return time.Time{}, time.Time{}, false, fmt.Errorf("last value of %s: %w", src.Res.Path, err)
 	}
-	if hi == nil {
-		return time.Time{}, time.Time{}, false, nil
-	}
-	return series.TimeOf(lo.Timestamp), hi.Time, true, nil
+	return series.TimeOf(lo.Timestamp), series.TimeOf(hi.Timestamp), true, nil
 }
 
 // Read is one data request on a source: values in [Min, Max), bin-averaged to Bin seconds
@@ -180,6 +199,9 @@ func (s *Service) Stream(ctx context.Context, src Source, r Read, out das.Sink, 
 	sink := out
 	var rec das.Record
 	from, to := ToTime(r.Min), ToTime(r.Max)
+	if !src.PublicBefore.IsZero() && to.After(src.PublicBefore) {
+		to = src.PublicBefore // never past the embargo, whatever the caller checked
+	}
 	err = series.ReadNumeric(ctx, s.Client, src.Res, &from, &to, func(chunk []series.Point) error {
 		if !res.Started {
 			if r.Bin > 0 && coarser(r.Bin, chunk) {
