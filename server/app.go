@@ -220,6 +220,8 @@ func (a *App) dasHandler() http.Handler {
 		Site:      a.cfg.SiteName,
 		BaseURL:   a.cfg.BaseURL,
 		Log:       a.log,
+		Live:      a.live,
+		WSOrigins: originHosts(a.cfg.CORSOrigins),
 	})
 }
 

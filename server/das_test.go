@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/rhizoflex/rhizoflex/internal/fixture"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/sources"
@@ -828,6 +830,131 @@ func TestDasEmbargo(t *testing.T) {
 		admin.do(t, set, map[string]any{"s": 0}).ok(t)
 		if res := anon.get(t, old); res.Status != http.StatusUnauthorized {
 			t.Errorf("after turning the embargo off: %d", res.Status)
+		}
+	})
+}
+
+// storeLive stores one value through GraphQL, which announces it on the live bus.
+func storeLive(t *testing.T, ts *testServer, v string, at time.Time) {
+	t.Helper()
+	ts.bearer(t, ts.world.Keys["userkey"]).do(t, `mutation($v: String!, $t: Time) { updateSequence(path: "/lab/data/temperature", value: $v, timestamp: $t) { timestamp } }`,
+		map[string]any{"v": v, "t": at.Format(time.RFC3339Nano)}).ok(t)
+}
+
+// follow=1 keeps the stream open: the history, then a value stored after the request began.
+func TestDasFollow(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		u := ts.URL + "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01T00:00:50&read.time.max=now&follow=1&format.type=csv&format.headers=true"
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		req.Header.Set("Authorization", "Bearer "+ts.world.Keys["userkey"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+			t.Fatalf("status %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		rows := csv.NewReader(resp.Body)
+		var got []string
+		for range 1 + dasValues - 50 { // header row and the history
+			row, err := rows.Read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, row[1])
+		}
+		if v, err := strconv.ParseFloat(got[len(got)-1], 64); err != nil || v != dasValue(dasValues-1) {
+			t.Fatalf("last history value %q, want %v", got[len(got)-1], dasValue(dasValues-1))
+		}
+		// Older than what was sent: skipped; newer: arrives.
+		storeLive(t, ts, "1.5", dasStart)
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		storeLive(t, ts, "42.25", at)
+		row, err := rows.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		when, err := dastime.ParseString(row[0])
+		if v, _ := strconv.ParseFloat(row[1], 64); err != nil || v != 42.25 || !sources.ToTime(when).Equal(at) {
+			t.Fatalf("live row %q, want %s 42.25", row, at)
+		}
+	})
+}
+
+func TestDasFollowRefusals(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	c := ts.bearer(t, ts.world.Keys["userkey"])
+	const src = "/das/source/lab/data/temperature/"
+	for _, tc := range []struct{ path, names string }{
+		{src + "flex?read.time.min=2024-01-01&read.time.max=2024-01-02&follow=1", "read.time.max"},
+		{src + "flex?read.time.min=2024-01-01&read.time.max=now&follow=1&bin.time.max=60", "bin.time.max"},
+		{src + "flexRT?read.time.min=2024-01-01&read.time.max=now&format.version=2", "flexRT"},
+		{src + "flexRT?read.time.min=2024-01-01&read.time.max=now&format.type=csv", "flexRT"},
+	} {
+		res := c.get(t, tc.path)
+		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), tc.names) {
+			t.Errorf("%s: %d %s", tc.path, res.Status, res.Body)
+		}
+	}
+	// A hidden source is missing on flexRT too, before any upgrade.
+	for _, tc := range []struct {
+		c      *gqlClient
+		status int
+	}{{ts.client(t), http.StatusUnauthorized}, {ts.login(t, "omember"), http.StatusNotFound}} {
+		if res := tc.c.get(t, src+"flexRT?read.time.min=2024-01-01&read.time.max=now&follow=1"); res.Status != tc.status {
+			t.Errorf("flexRT hidden: %d, want %d", res.Status, tc.status)
+		}
+	}
+}
+
+// flexRT: one das3 packet per binary websocket message, then live values.
+func TestDasFlexRT(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		u := "ws" + strings.TrimPrefix(ts.URL, "http") + "/das/source/lab/data/temperature/flexRT?read.time.min=2024-01-01&read.time.max=now&follow=1"
+		conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + ts.world.Keys["userkey"]}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Body != nil {
+			_ = resp.Body.Close()
+		}
+		defer func() { _ = conn.CloseNow() }()
+		var stream bytes.Buffer
+		read := func() []byte {
+			t.Helper()
+			typ, msg, err := conn.Read(ctx)
+			if err != nil || typ != websocket.MessageBinary {
+				t.Fatalf("read: %v %v", typ, err)
+			}
+			// One whole packet: |Tt|ID|LEN| and exactly LEN bytes.
+			parts := bytes.SplitN(msg, []byte("|"), 5)
+			n, err := strconv.Atoi(string(parts[3]))
+			if len(parts) != 5 || len(parts[0]) != 0 || err != nil || len(parts[4]) != n {
+				t.Fatalf("not one das3 packet: %q", msg)
+			}
+			stream.Write(msg)
+			return msg
+		}
+		for i := range 2 + dasValues {
+			msg := read()
+			if want := []string{"|Sx|", "|Hx|"}; i < 2 && !bytes.HasPrefix(msg, []byte(want[i])) {
+				t.Fatalf("message %d: %q", i, msg)
+			}
+		}
+		storeLive(t, ts, "7.5", time.Now())
+		if msg := read(); !bytes.HasPrefix(msg, []byte("|Pd|")) {
+			t.Fatalf("live message %q", msg)
+		}
+		got := decodeDas(t, stream.Bytes())
+		if len(got.Values) != dasValues+1 || got.Values[dasValues] != 7.5 {
+			t.Fatalf("decoded %d values, last %v", len(got.Values), got.Values[len(got.Values)-1])
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/streams/convert"
 	"github.com/rhizoflex/rhizoflex/streams/das"
@@ -45,6 +46,8 @@ type Options struct {
 	Site      string // the server=id line
 	BaseURL   string // absolute URL of the site for catalog links ("" = from the request)
 	Log       *slog.Logger
+	Live      *live.Live // the bus of follow=1 and flexRT (nil: no live tail)
+	WSOrigins []string   // origins (host patterns) besides the server's own allowed to open flexRT
 }
 
 type handler struct {
@@ -109,9 +112,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id := strings.TrimPrefix(p, "/source/")
 		switch {
 		case strings.HasSuffix(id, "/flex"):
-			h.data(w, r, strings.TrimSuffix(id, "/flex"), q)
+			h.data(w, r, strings.TrimSuffix(id, "/flex"), q, false)
+		case strings.HasSuffix(id, "/flexRT"):
+			h.data(w, r, strings.TrimSuffix(id, "/flexRT"), q, true)
 		case strings.HasSuffix(id, "/das2"):
-			h.data(w, r, strings.TrimSuffix(id, "/das2"), q.fromDas2())
+			h.data(w, r, strings.TrimSuffix(id, "/das2"), q.fromDas2(), false)
 		case strings.HasSuffix(id, "/das2.d2t"):
 			h.dsdf(w, r, strings.TrimSuffix(id, "/das2.d2t"))
 		case strings.HasSuffix(id, "/flex.json"):
@@ -151,7 +156,7 @@ func (h *handler) server(w http.ResponseWriter, r *http.Request, q query) {
 			h.fail(w, r, 2, http.StatusBadRequest, das.IllegalArgument, "missing query parameter dataset")
 			return
 		}
-		h.data(w, r, id, q.fromDas2())
+		h.data(w, r, id, q.fromDas2(), false)
 	case "id":
 		h.id(w)
 	case "peers":
@@ -273,8 +278,9 @@ func rangeText(lo, hi dastime.Time) string {
 	return string(dastime.AppendISO(nil, lo, 0)) + " to " + string(dastime.AppendISO(nil, hi, 0))
 }
 
-// data answers a data request in the flex convention (das2 requests are translated first).
-func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q query) {
+// data answers a data request in the flex convention (das2 requests are translated
+// first); ws: the flexRT websocket.
+func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q query, ws bool) {
 	out, err := q.parseOutput()
 	if err != nil {
 		h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, err.Error())
@@ -283,6 +289,18 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q quer
 	rd, err := q.parseRead()
 	if err != nil {
 		h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, err.Error())
+		return
+	}
+	follow := false
+	if v, ok := q.get("follow"); ok {
+		follow = truthy(v)
+		if err := checkFollow(q, rd, follow, h.Live != nil); err != nil {
+			h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, err.Error())
+			return
+		}
+	}
+	if ws && (out.version != 3 || out.csv) {
+		h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, "flexRT sends das3 streams only: leave format.type and format.version out")
 		return
 	}
 	src, ok := h.source(w, r, id, out.version)
@@ -300,6 +318,10 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q quer
 		}
 		return
 	}
+	if ws {
+		h.websocket(w, r, src, rd, out, follow)
+		return
+	}
 	ctype, ext, inline := contentType(out, browser(r))
 	lw := &lazyWriter{w: w, rc: http.NewResponseController(w), begin: func(hd http.Header) {
 		disp := "attachment"
@@ -309,30 +331,75 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q quer
 		hd.Set("Content-Type", ctype)
 		hd.Set("Content-Disposition", disp+`; filename="`+filename(src, rd, ext)+`"`)
 		hd.Set("Expires", "now")
-	}}
+	}, internal: func(err error) { h.internal(w, r, out.version, err) }}
+	if follow {
+		// Subscribed before the history is read: nothing stored meanwhile is missed.
+		updates, err := h.Live.SequenceUpdates(r.Context(), access.ViewerFrom(r.Context()), src.Res)
+		if err != nil {
+			h.internal(w, r, out.version, err)
+			return
+		}
+		h.follow(r, lw, src, rd, out, updates)
+		return
+	}
+	h.stream(r, lw, src, rd, out)
+}
+
+// stream writes the values of rd to lw (which starts the answer with its first bytes).
+func (h *handler) stream(r *http.Request, lw lazyStarter, src Source, rd Read, out output) {
 	out.opts.FlushEvery = series.ReadChunk
 	sink, err := convert.NewWriter(lw, out.opts)
 	if err != nil {
-		h.internal(w, r, out.version, err)
+		lw.failed(err)
 		return
 	}
 	res, err := h.Service.Stream(r.Context(), src, rd, sink, excType(out.version))
 	if !res.Started {
 		if err != nil {
-			h.internal(w, r, out.version, err)
+			lw.failed(err)
 			return
 		}
 		h.noData(lw, src, rd, sink, out)
 		return
 	}
 	if err != nil && !IsCanceled(err) {
-		h.Log.ErrorContext(r.Context(), "das stream failed after output began", "id", id, "err", err)
+		h.Log.ErrorContext(r.Context(), "das stream failed after output began", "id", src.ID, "err", err)
 	}
+}
+
+// follow writes the live tail of src to lw.
+func (h *handler) follow(r *http.Request, lw lazyStarter, src Source, rd Read, out output, updates *live.Stream[live.Value]) {
+	sink, err := convert.NewWriter(lw, out.opts)
+	if err != nil {
+		lw.failed(err)
+		return
+	}
+	if err := h.Service.Follow(r.Context(), src, rd, sink, updates, excType(out.version)); err != nil && !IsCanceled(err) {
+		h.Log.InfoContext(r.Context(), "das live tail ended", "id", src.ID, "err", err)
+	}
+}
+
+// checkFollow validates follow=1: it needs the live bus, read.time.max=now and no
+// reduction.
+func checkFollow(q query, rd Read, follow, haveLive bool) error {
+	if !follow {
+		return nil
+	}
+	if !haveLive {
+		return bad("follow is not available on this server")
+	}
+	if v, _ := q.get("read.time.max"); !strings.EqualFold(v, "now") {
+		return bad("follow needs %s=now", q.name("read.time.max"))
+	}
+	if rd.Bin > 0 {
+		return bad("%s cannot be combined with follow", q.name("bin.time.max"))
+	}
+	return nil
 }
 
 // noData ends an empty answer: 200 with a NoDataInInterval (v2) / NoMatchingData (v3)
 // exception; CSV, which cannot carry one, answers its header row (when asked for) only.
-func (h *handler) noData(lw *lazyWriter, src Source, rd Read, sink das.Sink, out output) {
+func (h *handler) noData(lw lazyStarter, src Source, rd Read, sink das.Sink, out output) {
 	_ = sink.Stream(StreamHeader(src, rd))
 	if out.csv {
 		if ds, err := Dataset(src); err == nil {
@@ -444,10 +511,26 @@ func (h *handler) internal(w http.ResponseWriter, r *http.Request, version int, 
 // lazyWriter sends the status line and headers with the first bytes of output (spec 2.5
 // step 7), and flushes every write to the client so plots can start.
 type lazyWriter struct {
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	begin   func(http.Header)
-	started bool
+	w        http.ResponseWriter
+	rc       *http.ResponseController
+	begin    func(http.Header)
+	internal func(error)
+	started  bool
+}
+
+// lazyStarter is where a data answer goes: an HTTP response that sends its headers with
+// the first bytes, or a websocket.
+type lazyStarter interface {
+	Write(p []byte) (int, error)
+	start()
+	// failed answers an error that happened before any output.
+	failed(err error)
+}
+
+func (l *lazyWriter) failed(err error) {
+	if !l.started {
+		l.internal(err)
+	}
 }
 
 func (l *lazyWriter) start() {
