@@ -521,6 +521,8 @@ func TestDasListDsdfAndID(t *testing.T) {
 			}
 			want := map[string]string{
 				"description":     "Numeric sequence /lab/data/temperature",
+				"data_00":         "temperature | temperature",
+				"securityRealm":   "rhizoflex",
 				"das2Stream":      "1",
 				"validRange":      "2024-01-01T00:00:00 to 2024-01-01T00:01:40",
 				"exampleRange_00": "2024-01-01T00:00:00 to 2024-01-01T00:01:40 UTC | the last day with data",
@@ -532,6 +534,9 @@ func TestDasListDsdfAndID(t *testing.T) {
 			}
 		}
 
+		if res := c.get(t, "/das/source/lab/ctrl/status/free_disk_space/das2.d2t"); !strings.Contains(string(res.Body), `data_00="free_disk_space | free_disk_space | bytes"`) {
+			t.Errorf("dsdf with units: %s", res.Body)
+		}
 		for verb, want := range map[string]string{"id": "rhizoflex\n"} {
 			if res := c.get(t, "/das/server?server="+verb); res.Status != http.StatusOK || string(res.Body) != want {
 				t.Errorf("server=%s: %d %q", verb, res.Status, res.Body)

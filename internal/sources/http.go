@@ -250,9 +250,19 @@ func (h *handler) dsdf(w http.ResponseWriter, r *http.Request, id string) {
 	if !ok {
 		return
 	}
+	ds, err := Dataset(src)
+	if err != nil {
+		h.internal(w, r, 2, err)
+		return
+	}
 	props := das.Properties{
 		{Name: "description", Value: src.Description(), Untyped: true},
 		{Name: "das2Stream", Value: "1", Untyped: true},
+		// item: the <y> plane's name | the sequence's title or name | its units.
+		{Name: "data_00", Value: strings.TrimSuffix(ds.Dims[1].Name+" | "+src.Title()+" | "+src.RawUnits(), " | "), Untyped: true},
+	}
+	if h.Service.Authz != nil && h.Service.Authz.Require(r.Context(), &access.Viewer{}, src.Res, access.Read) != nil {
+		props = append(props, das.Property{Name: "securityRealm", Value: h.Realm, Untyped: true})
 	}
 	first, last, has, err := h.Service.Coverage(r.Context(), src)
 	if err != nil {

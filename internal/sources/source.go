@@ -84,6 +84,14 @@ func (s Source) Description() string {
 	return oneLine(d)
 }
 
+// Title is the sequence's title user attribute, else its name.
+func (s Source) Title() string {
+	if t, ok := s.Res.UserAttributes["title"].(string); ok && strings.TrimSpace(t) != "" {
+		return oneLine(strings.ReplaceAll(t, "|", "/"))
+	}
+	return s.Res.Name
+}
+
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
