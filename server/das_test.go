@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/internal/fixture"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/sources"
@@ -960,6 +961,91 @@ func TestDasFlexRT(t *testing.T) {
 		got := decodeDas(t, stream.Bytes())
 		if len(got.Values) != dasValues+1 || got.Values[dasValues] != 7.5 {
 			t.Fatalf("decoded %d values, last %v", len(got.Values), got.Values[len(got.Values)-1])
+		}
+	})
+}
+
+// A folder with the das_source user attribute is one source of the numeric sequences in it.
+func TestDasFolderSource(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		ctx := t.Context()
+		mk := func(path string, typ tree.Type, sys, user map[string]any) *ent.Resource {
+			r, err := tree.Create(ctx, ts.db.Client, tree.CreateParams{Path: path, Type: typ, SystemAttributes: sys, UserAttributes: user})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		mk("/lab/multi", tree.Folder, nil, map[string]any{sources.FolderAttr: true, "description": "Two probes"})
+		a := mk("/lab/multi/a", tree.Sequence, tree.SequenceAttributes(tree.Numeric, "V", 2), map[string]any{"title": "Probe A"})
+		b := mk("/lab/multi/b", tree.Sequence, tree.SequenceAttributes(tree.Numeric, "", 2), nil)
+		mk("/lab/multi/note", tree.Sequence, tree.SequenceAttributes(tree.Text, "", 0), nil)
+		mk("/lab/plain", tree.Folder, nil, nil)
+		mk("/lab/plain/c", tree.Sequence, tree.SequenceAttributes(tree.Numeric, "", 2), nil)
+		store := func(seq *ent.Resource, idx []int, base float64) {
+			vals := make([]series.Value, len(idx))
+			for k, i := range idx {
+				v := base + float64(i)
+				vals[k] = series.Value{Time: dasStart.Add(time.Duration(i) * time.Second), Num: &v}
+			}
+			if err := series.Append(ctx, ts.db.Client, seq, vals); err != nil {
+				t.Fatal(err)
+			}
+		}
+		store(a, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 100)
+		store(b, []int{0, 1, 2, 3, 4, 6, 7, 8, 9, 10}, 200)
+
+		c := ts.bearer(t, ts.world.Keys["userkey"])
+		res := c.get(t, "/das/source/lab/multi/flex?read.time.min=2024-01-01&read.time.max=2024-01-02&format.type=csv&format.headers=true")
+		if res.Status != http.StatusOK {
+			t.Fatalf("%d %s", res.Status, res.Body)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(res.Body)).ReadAll()
+		if err != nil || len(rows) != 12 {
+			t.Fatalf("%d rows, %v:\n%s", len(rows), err, res.Body)
+		}
+		if h := strings.Join(rows[0], ","); !strings.HasPrefix(h, "time (UTC),a (V),b") {
+			t.Errorf("header %q", h)
+		}
+		for i, row := range rows[1:] {
+			va, _ := strconv.ParseFloat(row[1], 64)
+			vb, _ := strconv.ParseFloat(row[2], 64)
+			wantA, wantB := 100+float64(i), 200+float64(i)
+			if i == 10 {
+				wantA = das.DefaultFill
+			}
+			if i == 5 {
+				wantB = das.DefaultFill
+			}
+			if va != wantA || vb != wantB {
+				t.Errorf("row %d: %v", i, row)
+			}
+		}
+		// das2 binary decodes with both planes; the dsdf names both variables.
+		d2 := c.get(t, "/das/server?server=dataset&dataset=lab/multi&start_time=2024-01-01&end_time=2024-01-02")
+		if got := decodeDas(t, d2.Body); len(got.Values) != 11 {
+			t.Errorf("das2: %d records", len(got.Values))
+		}
+		dsdf := string(c.get(t, "/das/source/lab/multi/das2.d2t").Body)
+		for _, want := range []string{`description="Two probes"`, `data_00="a | Probe A | V"`, `data_01="b | b"`, `validRange="2024-01-01T00:00:00 to 2024-01-01T00:00:11"`} {
+			if !strings.Contains(dsdf, want) {
+				t.Errorf("dsdf lacks %s:\n%s", want, dsdf)
+			}
+		}
+		list := string(c.get(t, "/das/server?server=list").Body)
+		if !strings.Contains(list, "lab/multi|Two probes") || strings.Contains(list, "lab/plain|") || strings.Contains(list, "lab/multi/note") {
+			t.Errorf("list:\n%s", list)
+		}
+		// A folder without the attribute is no source; another organization sees nothing.
+		if res := c.get(t, "/das/source/lab/plain/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusNotFound {
+			t.Errorf("plain folder: %d", res.Status)
+		}
+		other := ts.login(t, "omember")
+		if res := other.get(t, "/das/source/lab/multi/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusNotFound {
+			t.Errorf("other organization: %d", res.Status)
+		}
+		if strings.Contains(string(other.get(t, "/das/server?server=list").Body), "lab/multi") {
+			t.Error("other organization lists the folder source")
 		}
 	})
 }

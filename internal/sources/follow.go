@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/rhizoflex/rhizoflex/internal/live"
-	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/streams/das"
 )
 
@@ -33,17 +32,24 @@ func (s *Service) Follow(ctx context.Context, src Source, r Read, sink das.Sink,
 	}
 	var rec das.Record
 	rec.Reset(ds)
+	xs, ys := slots(ds)
+	index := map[int]int{} // sequence id -> variable
+	for j, v := range src.Vars {
+		index[v.ID] = j
+	}
 	last := int64(-1 << 63)
-	write := func(micros int64, v float64) error {
-		rec.Floats[0] = float64(micros - epoch2000)
-		rec.Floats[1] = v
+	write := func(micros int64) error {
+		rec.Floats[xs] = float64(micros - epoch2000)
 		last = micros
 		return sink.Record(&rec)
 	}
 	from := ToTime(r.Min)
-	err = series.ReadNumeric(ctx, s.Client, src.Res, &from, nil, func(chunk []series.Point) error {
-		for _, p := range chunk {
-			if err := write(p.Micros, p.Value); err != nil {
+	err = s.read(ctx, src, from, nil, func(ts []int64, vals [][]float64) error {
+		for i, t := range ts {
+			for j, slot := range ys {
+				rec.Floats[slot] = vals[j][i]
+			}
+			if err := write(t); err != nil {
 				return err
 			}
 		}
@@ -82,10 +88,19 @@ func (s *Service) Follow(ctx context.Context, src Source, r Read, sink das.Sink,
 				_ = sink.Close()
 				return fmt.Errorf("follow %s: %w", src.ID, end)
 			}
-			if v.Num == nil || v.Timestamp.UnixMicro() <= last || v.Timestamp.Before(from) {
+			j, ok := index[v.SequenceID]
+			t := v.Timestamp.UnixMicro()
+			// Variables of a folder source share times: an equal time is a new row.
+			if !ok || v.Num == nil || t < last || (t == last && !src.Folder()) || v.Timestamp.Before(from) {
 				continue
 			}
-			if err := write(v.Timestamp.UnixMicro(), *v.Num); err != nil {
+			for k, slot := range ys {
+				rec.Floats[slot] = das.DefaultFill
+				if k == j {
+					rec.Floats[slot] = *v.Num
+				}
+			}
+			if err := write(t); err != nil {
 				return err
 			}
 			if err := sink.Close(); err != nil {

@@ -213,12 +213,21 @@ func (h *handler) source(w http.ResponseWriter, r *http.Request, id string, vers
 		return Source{}, false
 	}
 	var missing error
-	if err != nil || !IsSource(res) {
+	if err != nil || !(IsSource(res) || isFolderSource(res)) {
 		res, missing = nil, fault.New(fault.NotFound, "no data source %s", id)
 	}
 	err = h.Authorize(r, res, missing)
 	if err == nil {
-		return SourceOf(res), true
+		src, err := h.Service.Load(r.Context(), res)
+		if err == nil {
+			return src, true
+		}
+		if !fault.Is(err, fault.NotFound) {
+			h.internal(w, r, version, err)
+			return Source{}, false
+		}
+		// A folder source with no sequence in it: answered as a missing id is.
+		err = h.Authorize(r, nil, err)
 	}
 	if c := fault.CodeOf(err); res != nil && (c == fault.NotFound || c == fault.Unauthenticated) {
 		if src, ok := Embargoed(res, time.Now()); ok {
@@ -258,8 +267,16 @@ func (h *handler) dsdf(w http.ResponseWriter, r *http.Request, id string) {
 	props := das.Properties{
 		{Name: "description", Value: src.Description(), Untyped: true},
 		{Name: "das2Stream", Value: "1", Untyped: true},
-		// item: the <y> plane's name | the sequence's title or name | its units.
-		{Name: "data_00", Value: strings.TrimSuffix(ds.Dims[1].Name+" | "+src.Title()+" | "+src.RawUnits(), " | "), Untyped: true},
+	}
+	// data_XX: a <y> plane's name | its sequence's title or name | its units.
+	j := 0
+	for _, d := range ds.Dims {
+		if d.Kind == das.Data && j < 100 {
+			v := src.Vars[j]
+			props = append(props, das.Property{Name: fmt.Sprintf("data_%02d", j),
+				Value: strings.TrimSuffix(d.Name+" | "+varTitle(v)+" | "+rawUnits(v), " | "), Untyped: true})
+			j++
+		}
 	}
 	if h.Service.Authz != nil && h.Service.Authz.Require(r.Context(), &access.Viewer{}, src.Res, access.Read) != nil {
 		props = append(props, das.Property{Name: "securityRealm", Value: h.Realm, Untyped: true})
