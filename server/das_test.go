@@ -1036,6 +1036,14 @@ func TestDasFolderSource(t *testing.T) {
 		if !strings.Contains(list, "lab/multi|Two probes") || strings.Contains(list, "lab/plain|") || strings.Contains(list, "lab/multi/note") {
 			t.Errorf("list:\n%s", list)
 		}
+		// An opted-in folder without numeric sequences is missing too.
+		mk("/lab/empty", tree.Folder, nil, map[string]any{sources.FolderAttr: true})
+		if res := c.get(t, "/das/source/lab/empty/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusNotFound {
+			t.Errorf("empty folder source: %d %s", res.Status, res.Body)
+		}
+		if res := ts.client(t).get(t, "/das/source/lab/empty/das2.d2t"); res.Status != http.StatusUnauthorized {
+			t.Errorf("empty folder source, anonymous: %d", res.Status)
+		}
 		// A folder without the attribute is no source; another organization sees nothing.
 		if res := c.get(t, "/das/source/lab/plain/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusNotFound {
 			t.Errorf("plain folder: %d", res.Status)

@@ -213,21 +213,21 @@ func (h *handler) source(w http.ResponseWriter, r *http.Request, id string, vers
 		return Source{}, false
 	}
 	var missing error
-	if err != nil || !(IsSource(res) || isFolderSource(res)) {
+	if err != nil || (!IsSource(res) && !isFolderSource(res)) {
 		res, missing = nil, fault.New(fault.NotFound, "no data source %s", id)
 	}
 	err = h.Authorize(r, res, missing)
 	if err == nil {
-		src, err := h.Service.Load(r.Context(), res)
-		if err == nil {
+		src, lerr := h.Service.Load(r.Context(), res)
+		if lerr == nil {
 			return src, true
 		}
-		if !fault.Is(err, fault.NotFound) {
-			h.internal(w, r, version, err)
+		if !fault.Is(lerr, fault.NotFound) {
+			h.internal(w, r, version, lerr)
 			return Source{}, false
 		}
 		// A folder source with no sequence in it: answered as a missing id is.
-		err = h.Authorize(r, nil, err)
+		res, err = nil, h.Authorize(r, nil, lerr)
 	}
 	if c := fault.CodeOf(err); res != nil && (c == fault.NotFound || c == fault.Unauthenticated) {
 		if src, ok := Embargoed(res, time.Now()); ok {
