@@ -169,6 +169,9 @@ var dataTypes = map[model.SequenceDataType]string{
 	model.SequenceDataTypeImage: tree.Image, model.SequenceDataTypeJSON: tree.JSON,
 }
 
+// maxPublicAfter is the longest embargo: 100 years, in seconds.
+const maxPublicAfter = 100 * 365.25 * 86400
+
 func sequenceAttributes(in model.CreateSequenceInput) (map[string]any, error) {
 	a := map[string]any{series.AttrDataType: dataTypes[in.DataType]}
 	settings := model.SequenceSettingsInput{Units: in.Units, DecimalPlaces: in.DecimalPlaces, Min: in.Min, Max: in.Max,
@@ -228,6 +231,18 @@ func settingsMap(in model.SequenceSettingsInput, numeric bool) (map[string]any, 
 		}
 		m[series.AttrMinStorageInterval] = *in.MinStorageInterval
 	}
+	if in.PublicAfter != nil {
+		if !numeric {
+			return nil, fault.New(fault.BadInput, "publicAfter applies to numeric sequences only")
+		}
+		if *in.PublicAfter < 0 || *in.PublicAfter > maxPublicAfter {
+			return nil, fault.New(fault.BadInput, "publicAfter must be between 0 and %g seconds", float64(maxPublicAfter))
+		}
+		m[series.AttrPublicAfter] = *in.PublicAfter
+		if *in.PublicAfter == 0 {
+			m[series.AttrPublicAfter] = nil
+		}
+	}
 	return m, nil
 }
 
@@ -278,6 +293,10 @@ func sequenceInfo(res *ent.Resource) *model.SequenceInfo {
 	if a.MinStorageInterval > 0 {
 		s := a.MinStorageInterval.Seconds()
 		info.MinStorageInterval = &s
+	}
+	if a.PublicAfter > 0 {
+		s := a.PublicAfter.Seconds()
+		info.PublicAfter = &s
 	}
 	return info
 }

@@ -359,7 +359,11 @@ func (r *mutationResolver) DeleteResource(ctx context.Context, path string) (boo
 
 // UpdateResourceAttributes is the resolver for the updateResourceAttributes field.
 func (r *mutationResolver) UpdateResourceAttributes(ctx context.Context, path string, userAttributes map[string]any, sequence *model.SequenceSettingsInput, watchdogMinutes *int) (*ent.Resource, error) {
-	res, err := r.authorized(ctx, path, access.Write)
+	level := access.Write
+	if sequence != nil && sequence.PublicAfter != nil {
+		level = access.Admin // publishing values is granting public access
+	}
+	res, err := r.authorized(ctx, path, level)
 	if err != nil {
 		return nil, err
 	}

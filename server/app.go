@@ -216,8 +216,12 @@ func (a *App) dasHandler() http.Handler {
 		Service:   &sources.Service{Client: a.db.Client, Authz: a.authz},
 		Prefix:    a.cfg.DasPrefix,
 		Authorize: a.authorizeDownload,
+		Realm:     a.cfg.SiteName,
+		Site:      a.cfg.SiteName,
 		BaseURL:   a.cfg.BaseURL,
 		Log:       a.log,
+		Live:      a.live,
+		WSOrigins: originHosts(a.cfg.CORSOrigins),
 	})
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/alexedwards/scs/v2"
@@ -71,7 +73,22 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 			}
 			var err error
 			v, err = a.authz.AuthenticateKey(ctx, secret)
+			if fault.Is(err, fault.Unauthenticated) && a.passwordBasic(r) {
+				v, err = a.basicLogin(r)
+			}
 			if err != nil {
+				var rl *access.RateLimitError
+				if errors.As(err, &rl) {
+					w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
+					http.Error(w, fault.SafeMessage(err), http.StatusTooManyRequests)
+					return
+				}
+				if fault.Is(err, fault.Unauthenticated) && a.passwordBasic(r) {
+					// das clients parse Basic realm="(.*)" and prompt again.
+					w.Header().Set("WWW-Authenticate", `Basic realm="`+a.cfg.SiteName+`"`)
+					http.Error(w, fault.SafeMessage(err), http.StatusUnauthorized)
+					return
+				}
 				if fault.Is(err, fault.Unauthenticated) {
 					unauthorized(w, fault.SafeMessage(err))
 					return
@@ -100,6 +117,33 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 		ctx = graph.WithRemoteAddr(ctx, a.clientIP(r))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// passwordBasic reports whether r may sign in with HTTP Basic e-mail (or user name) and
+// password: only das reads (GET, HEAD under das_prefix), whose clients (Autoplot, das2py)
+// can do nothing else. Elsewhere a browser's cached Basic credentials would be a
+// cross-site request forgery hole.
+func (a *App) passwordBasic(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		strings.HasPrefix(r.URL.Path, a.cfg.DasPrefix+"/")
+}
+
+// basicLogin signs in with HTTP Basic login and password for this request only, through
+// the login limiter (failures count like failed logins).
+func (a *App) basicLogin(r *http.Request) (*access.Viewer, error) {
+	user, password, ok := r.BasicAuth()
+	if !ok || user == "" {
+		return nil, fault.New(fault.Unauthenticated, "invalid or revoked API key")
+	}
+	u, err := a.authz.Login(r.Context(), a.limiter, user, password, a.clientIP(r))
+	if err != nil {
+		return nil, err
+	}
+	v := &access.Viewer{User: u}
+	if err := a.authz.LoadMemberships(r.Context(), v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // clientIP is the client's address: the TCP peer, or, when the peer is a trusted proxy, the

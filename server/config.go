@@ -67,6 +67,7 @@ type Config struct {
 	ReaderTimeout      time.Duration         `koanf:"reader_timeout"`
 	MaxReaders         int                   `koanf:"max_readers"`
 	ReaderQueueWait    time.Duration         `koanf:"reader_queue_wait"`
+	SiteName           string                `koanf:"site_name"`
 	Password           access.PasswordParams `koanf:"password"`
 }
 
@@ -145,6 +146,7 @@ func defaults() map[string]any {
 		"reader_timeout":           "10m",
 		"max_readers":              8,
 		"reader_queue_wait":        "30s",
+		"site_name":                "rhizoflex",
 		"password.memory_kib":      access.DefaultPasswordParams.MemoryKiB,
 		"password.iterations":      access.DefaultPasswordParams.Iterations,
 		"password.parallelism":     access.DefaultPasswordParams.Parallelism,
@@ -314,6 +316,9 @@ func (c Config) validate() error {
 	}
 	if c.MaxReaders < 1 {
 		add("max_readers must be at least 1 (got %d)", c.MaxReaders)
+	}
+	if c.SiteName == "" || strings.ContainsAny(c.SiteName, "\"\r\n") {
+		add("site_name must be set and hold no double quote or line break (got %q)", c.SiteName)
 	}
 	if p := c.DasPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, " ?#{}") {
 		add("das_prefix must start with / and not end with / (got %q)", p)

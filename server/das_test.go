@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -12,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
+	"github.com/rhizoflex/rhizoflex/ent"
+	"github.com/rhizoflex/rhizoflex/internal/fixture"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/sources"
 	"github.com/rhizoflex/rhizoflex/internal/tree"
@@ -517,6 +522,8 @@ func TestDasListDsdfAndID(t *testing.T) {
 			}
 			want := map[string]string{
 				"description":     "Numeric sequence /lab/data/temperature",
+				"data_00":         "temperature | temperature",
+				"securityRealm":   "rhizoflex",
 				"das2Stream":      "1",
 				"validRange":      "2024-01-01T00:00:00 to 2024-01-01T00:01:40",
 				"exampleRange_00": "2024-01-01T00:00:00 to 2024-01-01T00:01:40 UTC | the last day with data",
@@ -528,6 +535,9 @@ func TestDasListDsdfAndID(t *testing.T) {
 			}
 		}
 
+		if res := c.get(t, "/das/source/lab/ctrl/status/free_disk_space/das2.d2t"); !strings.Contains(string(res.Body), `data_00="free_disk_space | free_disk_space | bytes"`) {
+			t.Errorf("dsdf with units: %s", res.Body)
+		}
 		for verb, want := range map[string]string{"id": "rhizoflex\n"} {
 			if res := c.get(t, "/das/server?server="+verb); res.Status != http.StatusOK || string(res.Body) != want {
 				t.Errorf("server=%s: %d %q", verb, res.Status, res.Body)
@@ -626,6 +636,424 @@ func TestDasCatalogNodes(t *testing.T) {
 		wantValues(t, decodeDas(t, res.Body), 0, dasValues)
 		if pub := getJSON(ts.client(t), "/das/source/other/pub/pressure/flex.json"); pub["protocol"].(map[string]any)["authorization"].(map[string]any)["required"] != false {
 			t.Errorf("public source: %v", pub["protocol"])
+		}
+	})
+}
+
+// das clients may send e-mail (or user name) and password by HTTP Basic; failures count
+// like failed logins, and the password is taken nowhere but on das reads.
+func TestDasPasswordBasic(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		const u = "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"
+		pw := func(login, password string) *gqlClient {
+			c := ts.client(t)
+			c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(login+":"+password))
+			return c
+		}
+		for _, login := range []string{"lmember@example.com", "LMember"} {
+			res := pw(login, fixture.Password).get(t, u)
+			if res.Status != http.StatusOK {
+				t.Fatalf("%s: %d %s", login, res.Status, res.Body)
+			}
+			wantValues(t, decodeDas(t, res.Body), 0, dasValues)
+		}
+		// Another organization's member signs in fine but cannot see the source.
+		if res := pw("omember@example.com", fixture.Password).get(t, u); res.Status != http.StatusNotFound {
+			t.Fatalf("omember: %d %s", res.Status, res.Body)
+		}
+		// Wrong credentials: 401 again, with the realm, so the client prompts again.
+		for _, c := range []*gqlClient{pw("lmember@example.com", "wrong"), pw("nobody@example.com", fixture.Password), pw("", "wrong")} {
+			res := c.get(t, u)
+			if res.Status != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") != `Basic realm="rhizoflex"` {
+				t.Fatalf("wrong credentials: %d %q", res.Status, res.Header.Get("WWW-Authenticate"))
+			}
+		}
+		// Not a way into GraphQL: a browser's cached Basic credentials must not act there.
+		if res := pw("lmember@example.com", fixture.Password).do(t, `{ me { id } }`, nil); res.Status != http.StatusUnauthorized {
+			t.Fatalf("graphql with a password by Basic: %d %s", res.Status, res.raw)
+		}
+		// Guessing is rate limited per account, even with the right password afterwards.
+		var last dasResponse
+		for range 12 {
+			last = pw("ladmin@example.com", "guess").get(t, u)
+		}
+		if last.Status != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+			t.Fatalf("after 12 wrong passwords: %d %v", last.Status, last.Header)
+		}
+		if res := pw("ladmin@example.com", fixture.Password).get(t, u); res.Status != http.StatusTooManyRequests {
+			t.Fatalf("right password while limited: %d", res.Status)
+		}
+	})
+}
+
+func TestDasServerFiles(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		c := ts.bearer(t, ts.world.Keys["userkey"])
+		anon := ts.client(t)
+		for _, p := range []string{"/das/logo.png", "/das/server?server=logo"} {
+			res := anon.get(t, p)
+			if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(res.Body, []byte("\x89PNG\r\n\x1a\n")) {
+				t.Fatalf("%s: %d %q", p, res.Status, res.Header.Get("Content-Type"))
+			}
+		}
+		if res := anon.get(t, "/das/id.txt"); res.Status != http.StatusOK || string(res.Body) != "rhizoflex\n" {
+			t.Errorf("id.txt: %d %q", res.Status, res.Body)
+		}
+		var id map[string]any
+		if res := anon.get(t, "/das/id.json"); res.Status != http.StatusOK || json.Unmarshal(res.Body, &id) != nil || id["label"] != "rhizoflex" || id["server"] != ts.URL+"/das/server" {
+			t.Errorf("id.json: %d %s", res.Status, res.Body)
+		}
+		if res := anon.get(t, "/das/peers.xml"); res.Status != http.StatusOK || res.Header.Get("Content-Type") != "text/xml; charset=utf-8" || !strings.Contains(string(res.Body), "<das2server>") {
+			t.Errorf("peers.xml: %d %s", res.Status, res.Body)
+		}
+		root := c.get(t, "/das/root.json")
+		var cat map[string]any
+		if json.Unmarshal(root.Body, &cat) != nil || cat["type"] != "Catalog" || cat["catalog"].(map[string]any)["lab/data/temperature"] == nil {
+			t.Errorf("root.json: %s", root.Body)
+		}
+
+		// nodes.csv: three nodes per source the caller can read, CRLF.
+		for _, tc := range []struct {
+			c           *gqlClient
+			want, never string
+		}{{c, "lab/data/temperature", "other/data/temperature"}, {anon, "other/pub/pressure", "lab/data/temperature"}} {
+			res := tc.c.get(t, "/das/nodes.csv")
+			if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+				t.Fatalf("nodes.csv: %d %q", res.Status, res.Header.Get("Content-Type"))
+			}
+			r := csv.NewReader(bytes.NewReader(res.Body))
+			r.FieldsPerRecord = -1
+			rows, err := r.ReadAll()
+			if err != nil || !bytes.Contains(res.Body, []byte("\r\n")) {
+				t.Fatalf("nodes.csv: %v %q", err, res.Body)
+			}
+			if strings.Join(rows[0][:5], ",") != "LocalID,Type,Title,URL,Item-MIME" || rows[0][5] != "Provides-MIME" {
+				t.Errorf("header %q", rows[0])
+			}
+			found := map[string]string{}
+			for _, row := range rows[1:] {
+				found[row[0]] = row[3]
+				if strings.HasPrefix(row[0], tc.never) {
+					t.Errorf("nodes.csv lists %q", row[0])
+				}
+			}
+			if found[tc.want] != ts.URL+"/das/source/"+tc.want+".json" || found[tc.want+"/flex"] != ts.URL+"/das/source/"+tc.want+"/flex.json" ||
+				found[tc.want+"/das2"] != ts.URL+"/das/source/"+tc.want+"/das2.d2t" {
+				t.Errorf("nodes.csv rows for %s: %v", tc.want, found)
+			}
+		}
+
+		// The query form links fill in the last day with data; they answer with the values.
+		form := c.get(t, "/das/source/lab/data/temperature.html")
+		if form.Status != http.StatusOK || !strings.Contains(form.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("form: %d %s", form.Status, form.Body)
+		}
+		link := "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01T00%3A00%3A00&amp;read.time.max=2024-01-01T00%3A01%3A40&amp;format.version=2"
+		if !strings.Contains(string(form.Body), link) || !strings.Contains(string(form.Body), `name="read.time.min" value="2024-01-01T00:00:00"`) {
+			t.Fatalf("form lacks the example link:\n%s", form.Body)
+		}
+		res := c.get(t, strings.ReplaceAll(link, "&amp;", "&"))
+		wantValues(t, decodeDas(t, res.Body), 0, dasValues)
+		// Hidden like the data: 401 anonymous, 404 for another organization.
+		if res := anon.get(t, "/das/source/lab/data/temperature.html"); res.Status != http.StatusUnauthorized {
+			t.Errorf("anonymous form: %d", res.Status)
+		}
+		if res := ts.login(t, "omember").get(t, "/das/source/lab/data/temperature.html"); res.Status != http.StatusNotFound {
+			t.Errorf("other organization's form: %d", res.Status)
+		}
+		dir := anon.get(t, "/das/source/")
+		if !strings.Contains(string(dir.Body), `href="/das/source/other/pub/pressure.html"`) || strings.Contains(string(dir.Body), "lab/") {
+			t.Errorf("directory: %s", dir.Body)
+		}
+	})
+}
+
+// A sequence with publicAfter: its old values are anyone's, like das2 readAccess AGE:.
+func TestDasEmbargo(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		seq, err := tree.ByPath(t.Context(), ts.db.Client, "/lab/data/temperature")
+		if err != nil {
+			t.Fatal(err)
+		}
+		recent := 99.5
+		if err := series.Append(t.Context(), ts.db.Client, seq, []series.Value{{Time: time.Now().Add(-time.Hour), Num: &recent}}); err != nil {
+			t.Fatal(err)
+		}
+		const set = `mutation($s: Float) { updateResourceAttributes(path: "/lab/data/temperature", sequence: {publicAfter: $s}) { sequence { publicAfter } } }`
+		// Publishing is granting: members with write access may not, admins may.
+		if res := ts.login(t, "lmember").do(t, set, map[string]any{"s": 86400}); len(res.Errors) == 0 || res.Errors[0].Extensions.Code != "FORBIDDEN" {
+			t.Fatalf("member set publicAfter: %s", res.raw)
+		}
+		admin := ts.login(t, "ladmin")
+		if res := admin.do(t, set, map[string]any{"s": -1}); len(res.Errors) == 0 {
+			t.Fatalf("negative publicAfter accepted: %s", res.raw)
+		}
+		anon, other := ts.client(t), ts.login(t, "omember")
+		old := "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"
+		if res := anon.get(t, old); res.Status != http.StatusUnauthorized {
+			t.Fatalf("before the embargo is set: %d", res.Status)
+		}
+		res := admin.do(t, set, map[string]any{"s": 86400}).ok(t)
+		if !strings.Contains(string(res.raw), `"publicAfter":86400`) {
+			t.Fatalf("set: %s", res.raw)
+		}
+		for _, c := range []*gqlClient{anon, other} {
+			res := c.get(t, old)
+			if res.Status != http.StatusOK {
+				t.Fatalf("old values: %d %s", res.Status, res.Body)
+			}
+			wantValues(t, decodeDas(t, res.Body), 0, dasValues)
+			if l := c.get(t, "/das/server?server=list"); !strings.Contains(string(l.Body), "lab/data/temperature|") {
+				t.Errorf("list lacks the embargoed source: %s", l.Body)
+			}
+			// Its description does not tell when the newest value was stored.
+			d := c.get(t, "/das/source/lab/data/temperature/das2.d2t")
+			if d.Status != http.StatusOK || !strings.Contains(string(d.Body), "2024-01-01T00:00:00 to 2024-01-01T00:01:40") {
+				t.Errorf("dsdf: %d %s", d.Status, d.Body)
+			}
+		}
+		// A range reaching into the embargo: 401 (prompt) anonymous, 403 signed in.
+		now := time.Now().UTC().Format("2006-01-02T15:04:05")
+		recentURL := "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01&read.time.max=" + now
+		if res := anon.get(t, recentURL); res.Status != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") != `Basic realm="rhizoflex"` {
+			t.Errorf("anonymous recent: %d %v", res.Status, res.Header)
+		}
+		if res := other.get(t, recentURL); res.Status != http.StatusForbidden || decodeDas(t, res.Body).Exc == nil {
+			t.Errorf("signed-in recent: %d %s", res.Status, res.Body)
+		}
+		// Readers of the sequence see everything, the recent value included.
+		if res := ts.bearer(t, ts.world.Keys["userkey"]).get(t, recentURL); res.Status != http.StatusOK || len(decodeDas(t, res.Body).Values) != dasValues+1 {
+			t.Errorf("reader: %d", res.Status)
+		}
+		// Another organization's sequence without an embargo stays missing.
+		if res := other.get(t, "/das/source/lab/ctrl/status/free_disk_space/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusNotFound {
+			t.Errorf("sequence without embargo: %d", res.Status)
+		}
+		// 0 turns it off.
+		admin.do(t, set, map[string]any{"s": 0}).ok(t)
+		if res := anon.get(t, old); res.Status != http.StatusUnauthorized {
+			t.Errorf("after turning the embargo off: %d", res.Status)
+		}
+	})
+}
+
+// storeLive stores one value through GraphQL, which announces it on the live bus.
+func storeLive(t *testing.T, ts *testServer, v string, at time.Time) {
+	t.Helper()
+	ts.bearer(t, ts.world.Keys["userkey"]).do(t, `mutation($v: String!, $t: Time) { updateSequence(path: "/lab/data/temperature", value: $v, timestamp: $t) { timestamp } }`,
+		map[string]any{"v": v, "t": at.Format(time.RFC3339Nano)}).ok(t)
+}
+
+// follow=1 keeps the stream open: the history, then a value stored after the request began.
+func TestDasFollow(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		u := ts.URL + "/das/source/lab/data/temperature/flex?read.time.min=2024-01-01T00:00:50&read.time.max=now&follow=1&format.type=csv&format.headers=true"
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		req.Header.Set("Authorization", "Bearer "+ts.world.Keys["userkey"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+			t.Fatalf("status %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		rows := csv.NewReader(resp.Body)
+		var got []string
+		for range 1 + dasValues - 50 { // header row and the history
+			row, err := rows.Read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, row[1])
+		}
+		if v, err := strconv.ParseFloat(got[len(got)-1], 64); err != nil || v != dasValue(dasValues-1) {
+			t.Fatalf("last history value %q, want %v", got[len(got)-1], dasValue(dasValues-1))
+		}
+		// Older than what was sent: skipped; newer: arrives.
+		storeLive(t, ts, "1.5", dasStart)
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		storeLive(t, ts, "42.25", at)
+		row, err := rows.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		when, err := dastime.ParseString(row[0])
+		if v, _ := strconv.ParseFloat(row[1], 64); err != nil || v != 42.25 || !sources.ToTime(when).Equal(at) {
+			t.Fatalf("live row %q, want %s 42.25", row, at)
+		}
+	})
+}
+
+func TestDasFollowRefusals(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	c := ts.bearer(t, ts.world.Keys["userkey"])
+	const src = "/das/source/lab/data/temperature/"
+	for _, tc := range []struct{ path, names string }{
+		{src + "flex?read.time.min=2024-01-01&read.time.max=2024-01-02&follow=1", "read.time.max"},
+		{src + "flex?read.time.min=2024-01-01&read.time.max=now&follow=1&bin.time.max=60", "bin.time.max"},
+		{src + "flexRT?read.time.min=2024-01-01&read.time.max=now&format.version=2", "flexRT"},
+		{src + "flexRT?read.time.min=2024-01-01&read.time.max=now&format.type=csv", "flexRT"},
+	} {
+		res := c.get(t, tc.path)
+		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), tc.names) {
+			t.Errorf("%s: %d %s", tc.path, res.Status, res.Body)
+		}
+	}
+	// A hidden source is missing on flexRT too, before any upgrade.
+	for _, tc := range []struct {
+		c      *gqlClient
+		status int
+	}{{ts.client(t), http.StatusUnauthorized}, {ts.login(t, "omember"), http.StatusNotFound}} {
+		if res := tc.c.get(t, src+"flexRT?read.time.min=2024-01-01&read.time.max=now&follow=1"); res.Status != tc.status {
+			t.Errorf("flexRT hidden: %d, want %d", res.Status, tc.status)
+		}
+	}
+}
+
+// flexRT: one das3 packet per binary websocket message, then live values.
+func TestDasFlexRT(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		storeDasValues(t, ts)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		u := "ws" + strings.TrimPrefix(ts.URL, "http") + "/das/source/lab/data/temperature/flexRT?read.time.min=2024-01-01&read.time.max=now&follow=1"
+		conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + ts.world.Keys["userkey"]}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Body != nil {
+			_ = resp.Body.Close()
+		}
+		defer func() { _ = conn.CloseNow() }()
+		var stream bytes.Buffer
+		read := func() []byte {
+			t.Helper()
+			typ, msg, err := conn.Read(ctx)
+			if err != nil || typ != websocket.MessageBinary {
+				t.Fatalf("read: %v %v", typ, err)
+			}
+			// One whole packet: |Tt|ID|LEN| and exactly LEN bytes.
+			parts := bytes.SplitN(msg, []byte("|"), 5)
+			n, err := strconv.Atoi(string(parts[3]))
+			if len(parts) != 5 || len(parts[0]) != 0 || err != nil || len(parts[4]) != n {
+				t.Fatalf("not one das3 packet: %q", msg)
+			}
+			stream.Write(msg)
+			return msg
+		}
+		for i := range 2 + dasValues {
+			msg := read()
+			if want := []string{"|Sx|", "|Hx|"}; i < 2 && !bytes.HasPrefix(msg, []byte(want[i])) {
+				t.Fatalf("message %d: %q", i, msg)
+			}
+		}
+		storeLive(t, ts, "7.5", time.Now())
+		if msg := read(); !bytes.HasPrefix(msg, []byte("|Pd|")) {
+			t.Fatalf("live message %q", msg)
+		}
+		got := decodeDas(t, stream.Bytes())
+		if len(got.Values) != dasValues+1 || got.Values[dasValues] != 7.5 {
+			t.Fatalf("decoded %d values, last %v", len(got.Values), got.Values[len(got.Values)-1])
+		}
+	})
+}
+
+// A folder with the das_source user attribute is one source of the numeric sequences in it.
+func TestDasFolderSource(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		ctx := t.Context()
+		mk := func(path string, typ tree.Type, sys, user map[string]any) *ent.Resource {
+			r, err := tree.Create(ctx, ts.db.Client, tree.CreateParams{Path: path, Type: typ, SystemAttributes: sys, UserAttributes: user})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		mk("/lab/multi", tree.Folder, nil, map[string]any{sources.FolderAttr: true, "description": "Two probes"})
+		a := mk("/lab/multi/a", tree.Sequence, tree.SequenceAttributes(tree.Numeric, "V", 2), map[string]any{"title": "Probe A"})
+		b := mk("/lab/multi/b", tree.Sequence, tree.SequenceAttributes(tree.Numeric, "", 2), nil)
+		mk("/lab/multi/note", tree.Sequence, tree.SequenceAttributes(tree.Text, "", 0), nil)
+		mk("/lab/plain", tree.Folder, nil, nil)
+		mk("/lab/plain/c", tree.Sequence, tree.SequenceAttributes(tree.Numeric, "", 2), nil)
+		store := func(seq *ent.Resource, idx []int, base float64) {
+			vals := make([]series.Value, len(idx))
+			for k, i := range idx {
+				v := base + float64(i)
+				vals[k] = series.Value{Time: dasStart.Add(time.Duration(i) * time.Second), Num: &v}
+			}
+			if err := series.Append(ctx, ts.db.Client, seq, vals); err != nil {
+				t.Fatal(err)
+			}
+		}
+		store(a, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 100)
+		store(b, []int{0, 1, 2, 3, 4, 6, 7, 8, 9, 10}, 200)
+
+		c := ts.bearer(t, ts.world.Keys["userkey"])
+		res := c.get(t, "/das/source/lab/multi/flex?read.time.min=2024-01-01&read.time.max=2024-01-02&format.type=csv&format.headers=true")
+		if res.Status != http.StatusOK {
+			t.Fatalf("%d %s", res.Status, res.Body)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(res.Body)).ReadAll()
+		if err != nil || len(rows) != 12 {
+			t.Fatalf("%d rows, %v:\n%s", len(rows), err, res.Body)
+		}
+		if h := strings.Join(rows[0], ","); !strings.HasPrefix(h, "time (UTC),a (V),b") {
+			t.Errorf("header %q", h)
+		}
+		for i, row := range rows[1:] {
+			va, _ := strconv.ParseFloat(row[1], 64)
+			vb, _ := strconv.ParseFloat(row[2], 64)
+			wantA, wantB := 100+float64(i), 200+float64(i)
+			if i == 10 {
+				wantA = das.DefaultFill
+			}
+			if i == 5 {
+				wantB = das.DefaultFill
+			}
+			if va != wantA || vb != wantB {
+				t.Errorf("row %d: %v", i, row)
+			}
+		}
+		// das2 binary decodes with both planes; the dsdf names both variables.
+		d2 := c.get(t, "/das/server?server=dataset&dataset=lab/multi&start_time=2024-01-01&end_time=2024-01-02")
+		if got := decodeDas(t, d2.Body); len(got.Values) != 11 {
+			t.Errorf("das2: %d records", len(got.Values))
+		}
+		dsdf := string(c.get(t, "/das/source/lab/multi/das2.d2t").Body)
+		for _, want := range []string{`description="Two probes"`, `data_00="a | Probe A | V"`, `data_01="b | b"`, `validRange="2024-01-01T00:00:00 to 2024-01-01T00:00:11"`} {
+			if !strings.Contains(dsdf, want) {
+				t.Errorf("dsdf lacks %s:\n%s", want, dsdf)
+			}
+		}
+		list := string(c.get(t, "/das/server?server=list").Body)
+		if !strings.Contains(list, "lab/multi|Two probes") || strings.Contains(list, "lab/plain|") || strings.Contains(list, "lab/multi/note") {
+			t.Errorf("list:\n%s", list)
+		}
+		// An opted-in folder without numeric sequences is missing too.
+		mk("/lab/empty", tree.Folder, nil, map[string]any{sources.FolderAttr: true})
+		if res := c.get(t, "/das/source/lab/empty/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusNotFound {
+			t.Errorf("empty folder source: %d %s", res.Status, res.Body)
+		}
+		if res := ts.client(t).get(t, "/das/source/lab/empty/das2.d2t"); res.Status != http.StatusUnauthorized {
+			t.Errorf("empty folder source, anonymous: %d", res.Status)
+		}
+		// A folder without the attribute is no source; another organization sees nothing.
+		if res := c.get(t, "/das/source/lab/plain/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusNotFound {
+			t.Errorf("plain folder: %d", res.Status)
+		}
+		other := ts.login(t, "omember")
+		if res := other.get(t, "/das/source/lab/multi/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusNotFound {
+			t.Errorf("other organization: %d", res.Status)
+		}
+		if strings.Contains(string(other.get(t, "/das/server?server=list").Body), "lab/multi") {
+			t.Error("other organization lists the folder source")
 		}
 	})
 }

@@ -262,6 +262,7 @@ type ComplexityRoot struct {
 		MaxHistory         func(childComplexity int) int
 		Min                func(childComplexity int) int
 		MinStorageInterval func(childComplexity int) int
+		PublicAfter        func(childComplexity int) int
 		Units              func(childComplexity int) int
 	}
 
@@ -1551,6 +1552,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SequenceInfo.MinStorageInterval(childComplexity), true
+	case "SequenceInfo.publicAfter":
+		if e.ComplexityRoot.SequenceInfo.PublicAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SequenceInfo.PublicAfter(childComplexity), true
 	case "SequenceInfo.units":
 		if e.ComplexityRoot.SequenceInfo.Units == nil {
 			break
@@ -2040,6 +2047,8 @@ input SequenceSettingsInput {
   minStorageInterval: Float
   "Remove the min and max limits."
   clearRange: Boolean
+  "Seconds; values older than this are readable by anyone on the das endpoints (docs/DAS.md), like das2's readAccess AGE:. 0 turns it off. Needs admin access."
+  publicAfter: Float
 }
 
 input SequenceValueInput {
@@ -2064,6 +2073,8 @@ type SequenceInfo {
   max: Float
   maxHistory: Int
   minStorageInterval: Float
+  "Seconds after which values are public on the das endpoints; null: never."
+  publicAfter: Float
 }
 
 "One stored value of a sequence."
@@ -2732,6 +2743,8 @@ func (ec *executionContext) childFields_SequenceInfo(ctx context.Context, field 
 		return ec.fieldContext_SequenceInfo_maxHistory(ctx, field)
 	case "minStorageInterval":
 		return ec.fieldContext_SequenceInfo_minStorageInterval(ctx, field)
+	case "publicAfter":
+		return ec.fieldContext_SequenceInfo_publicAfter(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SequenceInfo", field.Name)
 }
@@ -8660,6 +8673,29 @@ func (ec *executionContext) fieldContext_SequenceInfo_minStorageInterval(_ conte
 	return graphql.NewScalarFieldContext("SequenceInfo", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
+func (ec *executionContext) _SequenceInfo_publicAfter(ctx context.Context, field graphql.CollectedField, obj *model.SequenceInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SequenceInfo_publicAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublicAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SequenceInfo_publicAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SequenceInfo", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
 func (ec *executionContext) _SequenceUpdate_path(ctx context.Context, field graphql.CollectedField, obj *live.Value) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10975,7 +11011,7 @@ func (ec *executionContext) unmarshalInputSequenceSettingsInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"units", "decimalPlaces", "min", "max", "maxHistory", "minStorageInterval", "clearRange"}
+	fieldsInOrder := [...]string{"units", "decimalPlaces", "min", "max", "maxHistory", "minStorageInterval", "clearRange", "publicAfter"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11031,6 +11067,13 @@ func (ec *executionContext) unmarshalInputSequenceSettingsInput(ctx context.Cont
 				return it, err
 			}
 			it.ClearRange = data
+		case "publicAfter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicAfter"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicAfter = data
 		}
 	}
 	return it, nil
@@ -13945,6 +13988,11 @@ func (ec *executionContext) _SequenceInfo(ctx context.Context, sel ast.Selection
 			}
 		case "minStorageInterval":
 			out.Values[i] = ec._SequenceInfo_minStorageInterval(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "publicAfter":
+			out.Values[i] = ec._SequenceInfo_publicAfter(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

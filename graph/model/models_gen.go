@@ -136,6 +136,8 @@ type SequenceInfo struct {
 	Max                *float64         `json:"max,omitempty"`
 	MaxHistory         *int             `json:"maxHistory,omitempty"`
 	MinStorageInterval *float64         `json:"minStorageInterval,omitempty"`
+	// Seconds after which values are public on the das endpoints; null: never.
+	PublicAfter *float64 `json:"publicAfter,omitempty"`
 }
 
 // Sequence settings to change; absent fields are left as they are.
@@ -148,6 +150,8 @@ type SequenceSettingsInput struct {
 	MinStorageInterval *float64 `json:"minStorageInterval,omitempty"`
 	// Remove the min and max limits.
 	ClearRange *bool `json:"clearRange,omitempty"`
+	// Seconds; values older than this are readable by anyone on the das endpoints (docs/DAS.md), like das2's readAccess AGE:. 0 turns it off. Needs admin access.
+	PublicAfter *float64 `json:"publicAfter,omitempty"`
 }
 
 // One stored value of a sequence.

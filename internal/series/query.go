@@ -253,7 +253,38 @@ func Series(ctx context.Context, client *ent.Client, seq *ent.Resource, from, to
 	if lo >= hi {
 		return nil, nil
 	}
-	plan := planSeries(seq.ID, lo, hi, maxPoints)
+	return runPlan(ctx, client, seq, planSeries(seq.ID, lo, hi, maxPoints))
+}
+
+// SeriesAligned is Series with buckets exactly width wide from from, when a rollup fits:
+// width a whole multiple of a rollup width and from on that rollup's boundary, at most
+// MaxSeriesPoints buckets. ok false: no rollup fits (the caller reduces raw values).
+func SeriesAligned(ctx context.Context, client *ent.Client, seq *ent.Resource, from, to time.Time, width time.Duration) (out []Bucket, ok bool, err error) {
+	if err := requireNumeric(seq); err != nil {
+		return nil, false, err
+	}
+	lo, hi := bounds(&from, &to)
+	w := width.Microseconds()
+	if w <= 0 || hi <= lo || (hi-lo)/w >= MaxSeriesPoints {
+		return nil, false, nil
+	}
+	for _, s := range RollupSeconds {
+		r := s * 1e6
+		if w%r != 0 || lo%r != 0 {
+			continue
+		}
+		p := seriesPlan{rid: seq.ID, lo: lo, hi: hi, origin: lo, width: w, rollup: s, inLo: lo, inHi: alignDown(hi, r)}
+		if p.inLo >= p.inHi {
+			p.rollup = 0
+		}
+		out, err := runPlan(ctx, client, seq, p)
+		return out, err == nil, err
+	}
+	return nil, false, nil
+}
+
+func runPlan(ctx context.Context, client *ent.Client, seq *ent.Resource, plan seriesPlan) ([]Bucket, error) {
+	lo, hi := plan.lo, plan.hi
 	acc := map[int64]*rollupAgg{}
 	for _, query := range plan.queries() {
 		if err := accumulate(ctx, client, query, acc); err != nil {

@@ -36,6 +36,7 @@ const (
 	AttrMax                = "max"
 	AttrMaxHistory         = "max_history"          // newest values kept; 0 or absent: all
 	AttrMinStorageInterval = "min_storage_interval" // seconds; 0 or absent: store every value
+	AttrPublicAfter        = "public_after"         // seconds; values older are public on the das endpoints
 )
 
 // Value is one sequence value. Writers set Time and exactly one of Num and Text (Append);
@@ -56,6 +57,8 @@ type Attributes struct {
 	Min, Max           *float64 // inclusive bounds of numeric values
 	MaxHistory         int64    // newest values kept by Trim; 0: unlimited
 	MinStorageInterval time.Duration
+	// PublicAfter > 0: values older than this are readable by anyone (the das embargo).
+	PublicAfter time.Duration
 }
 
 // AttributesOf reads the attributes of a sequence. Numbers may be float64 (decoded JSON),
@@ -77,6 +80,9 @@ func AttributesOf(r *ent.Resource) Attributes {
 	}
 	if f, ok := number(sa[AttrMinStorageInterval]); ok && f > 0 {
 		a.MinStorageInterval = time.Duration(f * float64(time.Second))
+	}
+	if f, ok := number(sa[AttrPublicAfter]); ok && f > 0 {
+		a.PublicAfter = time.Duration(f * float64(time.Second))
 	}
 	return a
 }

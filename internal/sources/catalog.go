@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/streams/das"
 	"github.com/rhizoflex/rhizoflex/streams/dastime"
 )
 
@@ -122,8 +123,8 @@ func (h *handler) streamSrc(w http.ResponseWriter, r *http.Request, id string) {
 	}}
 	var examples []any
 	if has {
-		lo := dastime.Time(first.UnixNano() - 946684800e9).Floor(0)
-		hi := dastime.Time(last.UnixNano() - 946684800e9).Floor(0).Add(1)
+		lo := dasTimeOf(first).Floor(0)
+		hi := dasTimeOf(last).Floor(0).Add(1)
 		ex := max(lo, hi.Add(-86400))
 		timeCoord["validRange"] = []string{string(dastime.AppendISO(nil, lo, 0)), string(dastime.AppendISO(nil, hi, 0))}
 		examples = append(examples, map[string]any{"label": "The last day with data", "settings": map[string]any{
@@ -142,8 +143,23 @@ func (h *handler) streamSrc(w http.ResponseWriter, r *http.Request, id string) {
 		"protocol": protocol,
 		"interface": map[string]any{
 			"coords":   map[string]any{"time": timeCoord},
-			"data":     map[string]any{ds.Name: map[string]any{"label": src.Res.Name, "title": src.Description(), "props": map[string]any{"units": map[string]any{"value": src.RawUnits()}}}},
+			"data":     dataVars(src, ds),
 			"examples": examples,
 		},
 	})
+}
+
+// dataVars is the interface's data section: one entry per <y>.
+func dataVars(src Source, ds *das.Dataset) map[string]any {
+	out := map[string]any{}
+	j := 0
+	for _, d := range ds.Dims {
+		if d.Kind != das.Data {
+			continue
+		}
+		v := src.Vars[j]
+		j++
+		out[d.Name] = map[string]any{"label": v.Name, "title": varTitle(v), "props": map[string]any{"units": map[string]any{"value": rawUnits(v)}}}
+	}
+	return out
 }

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rhizoflex/rhizoflex/ent"
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/streams/convert"
 	"github.com/rhizoflex/rhizoflex/streams/das"
@@ -44,6 +46,8 @@ type Options struct {
 	Site      string // the server=id line
 	BaseURL   string // absolute URL of the site for catalog links ("" = from the request)
 	Log       *slog.Logger
+	Live      *live.Live // the bus of follow=1 and flexRT (nil: no live tail)
+	WSOrigins []string   // origins (host patterns) besides the server's own allowed to open flexRT
 }
 
 type handler struct {
@@ -90,23 +94,39 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.intro(w)
 	case p == "/server":
 		h.server(w, r, q)
-	case p == "/catalog.json":
+	case p == "/catalog.json", p == "/root.json":
 		h.catalog(w, r)
+	case p == "/nodes.csv":
+		h.nodes(w, r)
+	case p == "/id.txt":
+		h.id(w)
+	case p == "/id.json":
+		h.idJSON(w, r)
+	case p == "/logo.png":
+		h.logo(w)
+	case p == "/peers.xml":
+		h.peers(w)
+	case p == "/source" || p == "/source/":
+		h.directory(w, r)
 	case strings.HasPrefix(p, "/source/"):
 		id := strings.TrimPrefix(p, "/source/")
 		switch {
 		case strings.HasSuffix(id, "/flex"):
-			h.data(w, r, strings.TrimSuffix(id, "/flex"), q)
+			h.data(w, r, strings.TrimSuffix(id, "/flex"), q, false)
+		case strings.HasSuffix(id, "/flexRT"):
+			h.data(w, r, strings.TrimSuffix(id, "/flexRT"), q, true)
 		case strings.HasSuffix(id, "/das2"):
-			h.data(w, r, strings.TrimSuffix(id, "/das2"), q.fromDas2())
+			h.data(w, r, strings.TrimSuffix(id, "/das2"), q.fromDas2(), false)
 		case strings.HasSuffix(id, "/das2.d2t"):
 			h.dsdf(w, r, strings.TrimSuffix(id, "/das2.d2t"))
 		case strings.HasSuffix(id, "/flex.json"):
 			h.streamSrc(w, r, strings.TrimSuffix(id, "/flex.json"))
 		case strings.HasSuffix(id, ".json"):
 			h.sourceSet(w, r, strings.TrimSuffix(id, ".json"))
+		case strings.HasSuffix(id, ".html"):
+			h.form(w, r, strings.TrimSuffix(id, ".html"))
 		default:
-			h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "nothing is served at "+r.URL.Path+": use source/<id>/flex, source/<id>/das2, source/<id>/das2.d2t, source/<id>.json or source/<id>/flex.json")
+			h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "nothing is served at "+r.URL.Path+": use source/<id>/flex, source/<id>/das2, source/<id>/das2.d2t, source/<id>.json, source/<id>.html or source/<id>/flex.json")
 		}
 	default:
 		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "nothing is served at "+r.URL.Path)
@@ -136,20 +156,18 @@ func (h *handler) server(w http.ResponseWriter, r *http.Request, q query) {
 			h.fail(w, r, 2, http.StatusBadRequest, das.IllegalArgument, "missing query parameter dataset")
 			return
 		}
-		h.data(w, r, id, q.fromDas2())
+		h.data(w, r, id, q.fromDas2(), false)
 	case "id":
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = fmt.Fprintln(w, h.Site)
+		h.id(w)
 	case "peers":
-		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		_, _ = w.Write([]byte("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<das2server>\n  <peers>\n  </peers>\n</das2server>\n"))
+		h.peers(w)
 	case "logo":
-		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "this server has no logo")
+		h.logo(w)
 	case "image":
 		h.fail(w, r, 2, http.StatusNotImplemented, "NotImplemented", "server=image is not implemented")
 	default:
 		h.fail(w, r, 2, http.StatusBadRequest, das.IllegalArgument,
-			fmt.Sprintf("unknown server=%s: use list, discovery, dsdf, dataset, id or peers", verb))
+			fmt.Sprintf("unknown server=%s: use list, discovery, dsdf, dataset, id, logo or peers", verb))
 	}
 }
 
@@ -195,13 +213,33 @@ func (h *handler) source(w http.ResponseWriter, r *http.Request, id string, vers
 		return Source{}, false
 	}
 	var missing error
-	if err != nil || !IsSource(res) {
+	if err != nil || (!IsSource(res) && !isFolderSource(res)) {
 		res, missing = nil, fault.New(fault.NotFound, "no data source %s", id)
 	}
 	err = h.Authorize(r, res, missing)
 	if err == nil {
-		return SourceOf(res), true
+		src, lerr := h.Service.Load(r.Context(), res)
+		if lerr == nil {
+			return src, true
+		}
+		if !fault.Is(lerr, fault.NotFound) {
+			h.internal(w, r, version, lerr)
+			return Source{}, false
+		}
+		// A folder source with no sequence in it: answered as a missing id is.
+		res, err = nil, h.Authorize(r, nil, lerr)
 	}
+	if c := fault.CodeOf(err); res != nil && (c == fault.NotFound || c == fault.Unauthenticated) {
+		if src, ok := Embargoed(res, time.Now()); ok {
+			return src, true
+		}
+	}
+	h.refuse(w, r, id, version, err)
+	return Source{}, false
+}
+
+// refuse answers a request that Authorize (or the embargo) refused.
+func (h *handler) refuse(w http.ResponseWriter, r *http.Request, id string, version int, err error) {
 	switch fault.CodeOf(err) {
 	case fault.Unauthenticated:
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Realm+`"`)
@@ -209,11 +247,10 @@ func (h *handler) source(w http.ResponseWriter, r *http.Request, id string, vers
 	case fault.NotFound:
 		h.fail(w, r, version, http.StatusNotFound, "NoSuchDataSource", "no data source "+id)
 	case fault.Forbidden:
-		h.fail(w, r, version, http.StatusForbidden, "Forbidden", "you may not read "+id)
+		h.fail(w, r, version, http.StatusForbidden, "Forbidden", fault.SafeMessage(err))
 	default:
 		h.internal(w, r, version, err)
 	}
-	return Source{}, false
 }
 
 // dsdf answers server=dsdf: the source's description as one das2.2 stream header (2.3).
@@ -222,9 +259,27 @@ func (h *handler) dsdf(w http.ResponseWriter, r *http.Request, id string) {
 	if !ok {
 		return
 	}
+	ds, err := Dataset(src)
+	if err != nil {
+		h.internal(w, r, 2, err)
+		return
+	}
 	props := das.Properties{
 		{Name: "description", Value: src.Description(), Untyped: true},
 		{Name: "das2Stream", Value: "1", Untyped: true},
+	}
+	// data_XX: a <y> plane's name | its sequence's title or name | its units.
+	j := 0
+	for _, d := range ds.Dims {
+		if d.Kind == das.Data && j < 100 {
+			v := src.Vars[j]
+			props = append(props, das.Property{Name: fmt.Sprintf("data_%02d", j),
+				Value: strings.TrimSuffix(d.Name+" | "+varTitle(v)+" | "+rawUnits(v), " | "), Untyped: true})
+			j++
+		}
+	}
+	if h.Service.Authz != nil && h.Service.Authz.Require(r.Context(), &access.Viewer{}, src.Res, access.Read) != nil {
+		props = append(props, das.Property{Name: "securityRealm", Value: h.Realm, Untyped: true})
 	}
 	first, last, has, err := h.Service.Coverage(r.Context(), src)
 	if err != nil {
@@ -232,8 +287,8 @@ func (h *handler) dsdf(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	if has {
-		lo := dastime.Time(first.UnixNano() - 946684800e9).Floor(0)
-		hi := dastime.Time(last.UnixNano() - 946684800e9).Floor(0).Add(1)
+		lo := dasTimeOf(first).Floor(0)
+		hi := dasTimeOf(last).Floor(0).Add(1)
 		props = append(props, das.Property{Name: "validRange", Value: rangeText(lo, hi), Untyped: true})
 		props = append(props, das.Property{Name: "exampleRange_00", Value: rangeText(max(lo, hi.Add(-86400)), hi) + " UTC | the last day with data", Untyped: true})
 	}
@@ -250,8 +305,9 @@ func rangeText(lo, hi dastime.Time) string {
 	return string(dastime.AppendISO(nil, lo, 0)) + " to " + string(dastime.AppendISO(nil, hi, 0))
 }
 
-// data answers a data request in the flex convention (das2 requests are translated first).
-func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q query) {
+// data answers a data request in the flex convention (das2 requests are translated
+// first); ws: the flexRT websocket.
+func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q query, ws bool) {
 	out, err := q.parseOutput()
 	if err != nil {
 		h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, err.Error())
@@ -262,8 +318,35 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q quer
 		h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, err.Error())
 		return
 	}
+	follow := false
+	if v, ok := q.get("follow"); ok {
+		follow = truthy(v)
+		if err := checkFollow(q, rd, follow, h.Live != nil); err != nil {
+			h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, err.Error())
+			return
+		}
+	}
+	if ws && (out.version != 3 || out.csv) {
+		h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, "flexRT sends das3 streams only: leave format.type and format.version out")
+		return
+	}
 	src, ok := h.source(w, r, id, out.version)
 	if !ok {
+		return
+	}
+	if !src.PublicBefore.IsZero() && ToTime(rd.Max).After(src.PublicBefore) {
+		// das2 readAccess AGE: semantics: a range reaching into the embargo needs
+		// credentials (401, the client prompts) or, signed in, is refused (403).
+		msg := "values of " + id + " are public only before " + src.PublicBefore.Format(time.RFC3339)
+		if access.ViewerFrom(r.Context()).Anonymous() {
+			h.refuse(w, r, id, out.version, fault.New(fault.Unauthenticated, "%s", msg))
+		} else {
+			h.refuse(w, r, id, out.version, fault.New(fault.Forbidden, "%s", msg))
+		}
+		return
+	}
+	if ws {
+		h.websocket(w, r, src, rd, out, follow)
 		return
 	}
 	ctype, ext, inline := contentType(out, browser(r))
@@ -275,30 +358,75 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q quer
 		hd.Set("Content-Type", ctype)
 		hd.Set("Content-Disposition", disp+`; filename="`+filename(src, rd, ext)+`"`)
 		hd.Set("Expires", "now")
-	}}
+	}, internal: func(err error) { h.internal(w, r, out.version, err) }}
+	if follow {
+		// Subscribed before the history is read: nothing stored meanwhile is missed.
+		updates, err := h.Live.SequenceUpdates(r.Context(), access.ViewerFrom(r.Context()), src.Res)
+		if err != nil {
+			h.internal(w, r, out.version, err)
+			return
+		}
+		h.follow(r, lw, src, rd, out, updates)
+		return
+	}
+	h.stream(r, lw, src, rd, out)
+}
+
+// stream writes the values of rd to lw (which starts the answer with its first bytes).
+func (h *handler) stream(r *http.Request, lw lazyStarter, src Source, rd Read, out output) {
 	out.opts.FlushEvery = series.ReadChunk
 	sink, err := convert.NewWriter(lw, out.opts)
 	if err != nil {
-		h.internal(w, r, out.version, err)
+		lw.failed(err)
 		return
 	}
 	res, err := h.Service.Stream(r.Context(), src, rd, sink, excType(out.version))
 	if !res.Started {
 		if err != nil {
-			h.internal(w, r, out.version, err)
+			lw.failed(err)
 			return
 		}
 		h.noData(lw, src, rd, sink, out)
 		return
 	}
 	if err != nil && !IsCanceled(err) {
-		h.Log.ErrorContext(r.Context(), "das stream failed after output began", "id", id, "err", err)
+		h.Log.ErrorContext(r.Context(), "das stream failed after output began", "id", src.ID, "err", err)
 	}
+}
+
+// follow writes the live tail of src to lw.
+func (h *handler) follow(r *http.Request, lw lazyStarter, src Source, rd Read, out output, updates *live.Stream[live.Value]) {
+	sink, err := convert.NewWriter(lw, out.opts)
+	if err != nil {
+		lw.failed(err)
+		return
+	}
+	if err := h.Service.Follow(r.Context(), src, rd, sink, updates, excType(out.version)); err != nil && !IsCanceled(err) {
+		h.Log.InfoContext(r.Context(), "das live tail ended", "id", src.ID, "err", err)
+	}
+}
+
+// checkFollow validates follow=1: it needs the live bus, read.time.max=now and no
+// reduction.
+func checkFollow(q query, rd Read, follow, haveLive bool) error {
+	if !follow {
+		return nil
+	}
+	if !haveLive {
+		return bad("follow is not available on this server")
+	}
+	if v, _ := q.get("read.time.max"); !strings.EqualFold(v, "now") {
+		return bad("follow needs %s=now", q.name("read.time.max"))
+	}
+	if rd.Bin > 0 {
+		return bad("%s cannot be combined with follow", q.name("bin.time.max"))
+	}
+	return nil
 }
 
 // noData ends an empty answer: 200 with a NoDataInInterval (v2) / NoMatchingData (v3)
 // exception; CSV, which cannot carry one, answers its header row (when asked for) only.
-func (h *handler) noData(lw *lazyWriter, src Source, rd Read, sink das.Sink, out output) {
+func (h *handler) noData(lw lazyStarter, src Source, rd Read, sink das.Sink, out output) {
 	_ = sink.Stream(StreamHeader(src, rd))
 	if out.csv {
 		if ds, err := Dataset(src); err == nil {
@@ -410,10 +538,26 @@ func (h *handler) internal(w http.ResponseWriter, r *http.Request, version int, 
 // lazyWriter sends the status line and headers with the first bytes of output (spec 2.5
 // step 7), and flushes every write to the client so plots can start.
 type lazyWriter struct {
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	begin   func(http.Header)
-	started bool
+	w        http.ResponseWriter
+	rc       *http.ResponseController
+	begin    func(http.Header)
+	internal func(error)
+	started  bool
+}
+
+// lazyStarter is where a data answer goes: an HTTP response that sends its headers with
+// the first bytes, or a websocket.
+type lazyStarter interface {
+	Write(p []byte) (int, error)
+	start()
+	// failed answers an error that happened before any output.
+	failed(err error)
+}
+
+func (l *lazyWriter) failed(err error) {
+	if !l.started {
+		l.internal(err)
+	}
 }
 
 func (l *lazyWriter) start() {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rhizoflex/rhizoflex/streams/convert"
 	"github.com/rhizoflex/rhizoflex/streams/dastime"
@@ -234,9 +235,12 @@ func (q query) time(k string) (dastime.Time, error) {
 	if !ok {
 		return 0, bad("missing query parameter %s", q.name(k))
 	}
+	if strings.EqualFold(s, "now") {
+		return dasTimeOf(time.Now()), nil
+	}
 	t, err := dastime.ParseString(s)
 	if err != nil {
-		return 0, bad("%s is not a time (got %q): use YYYY-MM-DD[THH:MM[:SS[.fff]]] or YYYY-DDD", q.name(k), s)
+		return 0, bad("%s is not a time (got %q): use YYYY-MM-DD[THH:MM[:SS[.fff]]], YYYY-DDD or now", q.name(k), s)
 	}
 	return t, nil
 }
