@@ -30,6 +30,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/messages"
 	"github.com/rhizoflex/rhizoflex/internal/notify"
+	"github.com/rhizoflex/rhizoflex/internal/rhizoapi"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/sources"
 )
@@ -168,6 +169,7 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("/graphql", a.graphqlHandler())
 	mux.Handle(files.Prefix+"/", files.Handler(a.db.Client, a.blobs, a.authorizeDownload))
 	mux.Handle(a.cfg.DasPrefix+"/", a.dasHandler())
+	mux.Handle(rhizoapi.Prefix+"/", a.rhizoHandler())
 	if a.cfg.Playground {
 		mux.Handle("GET /playground", playgroundHandler())
 	} else {
