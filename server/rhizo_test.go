@@ -3,16 +3,20 @@ package server
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // rhizoClient speaks the original hub's REST API as rhizo-client's send_request does:
@@ -441,5 +445,186 @@ func TestRhizoCrossOrganization(t *testing.T) {
 		// An unknown route and a bad key.
 		c.send(t, "GET", "/api/v1/nothing", nil).expect(t, 404)
 		ts.rhizo("RHIZO"+strings.Repeat("A", 50)).send(t, "GET", "/api/v1/resources/lab", nil).expect(t, 401)
+	})
+}
+
+// rhizoWS is a client of the original websocket protocol.
+type rhizoWS struct {
+	t    testing.TB
+	conn *websocket.Conn
+	in   chan map[string]any
+}
+
+func (c *rhizoClient) websocket(t testing.TB) *rhizoWS {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	header := http.Header{}
+	opts := &websocket.DialOptions{HTTPHeader: header, Subprotocols: []string{"http-only"}}
+	if c.browser != nil {
+		opts.HTTPClient = c.browser.http
+	} else if c.key != "" {
+		header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.version+":"+c.key)))
+	}
+	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(c.ts.URL, "http")+"/api/v1/websocket", opts)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &rhizoWS{t: t, conn: conn, in: make(chan map[string]any, 100)}
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	go func() {
+		defer close(w.in)
+		for {
+			_, b, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			if json.Unmarshal(b, &m) == nil {
+				w.in <- m
+			}
+		}
+	}()
+	return w
+}
+
+// send writes a frame as rhizo-client does: compact JSON and a newline.
+func (w *rhizoWS) send(typ string, params map[string]any, folder string) {
+	w.t.Helper()
+	f := map[string]any{"type": typ, "parameters": params}
+	if folder != "" {
+		f["folder"] = folder
+	}
+	b, _ := json.Marshal(f)
+	if err := w.conn.Write(context.Background(), websocket.MessageText, append(b, '\n')); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// next is the next frame (of a type other than skip).
+func (w *rhizoWS) next(skip ...string) map[string]any {
+	w.t.Helper()
+	for {
+		select {
+		case m, ok := <-w.in:
+			if !ok {
+				w.t.Fatal("websocket closed")
+			}
+			if slices.Contains(skip, m["type"].(string)) {
+				continue
+			}
+			return m
+		case <-time.After(10 * time.Second):
+			w.t.Fatal("no frame within 10 s")
+		}
+	}
+}
+
+// settle lets subscriptions start (the protocol acknowledges nothing): a ping round trip
+// through an error answer proves the server has handled every earlier frame.
+func (w *rhizoWS) settle() {
+	w.t.Helper()
+	w.send("write_resource", map[string]any{}, "")
+	if f := w.next("sequence_update"); f["type"] != "error" {
+		w.t.Fatalf("settle: %v", f)
+	}
+}
+
+func params(f map[string]any) map[string]any { p, _ := f["parameters"].(map[string]any); return p }
+
+func TestRhizoWebsocket(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		key, _ := rhizoKey(t, ts)
+		ctrl := ts.rhizo(key).websocket(t)
+		ctrl.send("subscribe", map[string]any{"subscriptions": []any{map[string]any{"folder": "self", "include_children": false}}}, "")
+		ctrl.settle()
+		browser := ts.rhizoSession(t, "lmember").websocket(t)
+		browser.send("subscribe", map[string]any{"subscriptions": []any{map[string]any{"folder": "/lab/ctrl"}}}, "")
+		browser.settle()
+
+		// Online, with the Basic user name as client version.
+		ls := ts.rhizo(key).send(t, "GET", "/api/v1/resources/lab", form("extended", "1", "type", "controller_folder")).expect(t, 200).list(t)
+		if ls[0]["web_socket_connected"] != true || ls[0]["client_version"] != "0.0.6.unknown" {
+			t.Fatalf("controller status %v", ls[0])
+		}
+
+		// A GraphQL message reaches the controller in the original's frame shape.
+		ts.login(t, "lmember").do(t, `mutation { sendMessage(path: "/lab/ctrl", type: "set_config", parameters: {a: 1}) { id } }`, nil).ok(t)
+		f := ctrl.next()
+		if f["type"] != "set_config" || params(f)["a"].(float64) != 1 || !strings.HasSuffix(f["timestamp"].(string), "Z") {
+			t.Fatalf("controller got %v", f)
+		}
+		if f := browser.next(); f["type"] != "set_config" {
+			t.Fatalf("browser got %v", f)
+		}
+
+		// A controller's message goes to its folder: the browser gets it, the controller
+		// does not get its own message back.
+		ctrl.send("status_report", map[string]any{"ok": true}, "")
+		if f := browser.next(); f["type"] != "status_report" || params(f)["ok"] != true {
+			t.Fatalf("browser got %v", f)
+		}
+		// update_sequence relative to the controller folder: sequence_update to everyone
+		// subscribed to the folder.
+		ctrl.send("update_sequence", map[string]any{"sequence": "log", "value": "hello"}, "")
+		for _, w := range []*rhizoWS{browser, ctrl} {
+			f := w.next()
+			if p := params(f); f["type"] != "sequence_update" || p["name"] != "/lab/ctrl/log" || p["value"] != "hello" || p["id"] == nil {
+				t.Fatalf("sequence_update %v", f)
+			}
+		}
+		if b := ts.rhizo(key).send(t, "GET", "/api/v1/resources/lab/ctrl/log", nil).expect(t, 200); string(b.Body) != "hello" {
+			t.Fatalf("log %q", b.Body)
+		}
+		// ... with a permission check: a read-only sequence is refused.
+		ctrl.send("update_sequence", map[string]any{"sequence": "/lab/data/temperature", "value": 3}, "")
+		if f := ctrl.next(); f["type"] != "error" {
+			t.Fatalf("update_sequence outside: %v", f)
+		}
+		// A REST value reaches subscribers too (any write path).
+		ts.rhizo(key).send(t, "PUT", "/api/v1/resources/lab/ctrl/log", form("data", b64("rest"))).expect(t, 200)
+		if f := browser.next(); params(f)["value"] != "rest" {
+			t.Fatalf("REST value: %v", f)
+		}
+		// write_resource from a browser.
+		browser.send("write_resource", map[string]any{"path": "lab/ctrl/log", "data": "typed"}, "")
+		if f := browser.next(); params(f)["value"] != "typed" {
+			t.Fatalf("write_resource: %v", f)
+		}
+		// Messages from people come back to their socket (the original's echo rule).
+		browser.send("hello", map[string]any{}, "/lab/ctrl")
+		if f := browser.next("sequence_update"); f["type"] != "hello" {
+			t.Fatalf("echo %v", f)
+		}
+		if f := ctrl.next("sequence_update"); f["type"] != "hello" {
+			t.Fatalf("controller got %v", f)
+		}
+		// Controllers only: e-mail.
+		browser.send("send_email", map[string]any{"email_addresses": "a@example.com", "subject": "s", "body": "b"}, "/lab/ctrl")
+		if f := browser.next(); f["type"] != "error" {
+			t.Fatalf("send_email by a person: %v", f)
+		}
+
+		// Another organization cannot subscribe, and hidden reads as missing.
+		other := ts.rhizoSession(t, "omember").websocket(t)
+		other.send("subscribe", map[string]any{"subscriptions": []any{map[string]any{"folder": "/lab/ctrl"}}}, "")
+		hidden := other.next()
+		other.send("subscribe", map[string]any{"subscriptions": []any{map[string]any{"folder": "/lab/none"}}}, "")
+		missing := other.next()
+		if hidden["type"] != "error" || strings.Replace(params(hidden)["message"].(string), "ctrl", "none", 1) != params(missing)["message"] {
+			t.Fatalf("hidden %v / missing %v", hidden, missing)
+		}
+		other.send("hello", map[string]any{}, "/lab/ctrl")
+		if f := other.next(); f["type"] != "error" {
+			t.Fatalf("cross-org message: %v", f)
+		}
+
+		// Invalid JSON closes the socket.
+		_ = other.conn.Write(context.Background(), websocket.MessageText, []byte("not json"))
+		for range other.in { //nolint:revive // drain until closed
+		}
 	})
 }
