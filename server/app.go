@@ -31,6 +31,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/messages"
 	"github.com/rhizoflex/rhizoflex/internal/notify"
 	"github.com/rhizoflex/rhizoflex/internal/rhizoapi"
+	"github.com/rhizoflex/rhizoflex/internal/rhizomqtt"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/sources"
 )
@@ -53,6 +54,7 @@ type App struct {
 	notifier    *notify.Notifier
 	controllers *controller.Service
 	group       *series.Group
+	mqtt        *rhizomqtt.Broker // the rhizo MQTT face, started with the handler
 	// extraRoutes lets tests add handlers (for example a slow one) before start.
 	extraRoutes func(mux *http.ServeMux)
 }
@@ -359,6 +361,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if err := <-errCh; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http server: %w", err)
+	}
+	if a.mqtt != nil {
+		_ = a.mqtt.Close()
 	}
 	a.group.Close() // after the requests that write through it have finished
 	a.log.Info("stopped")

@@ -62,6 +62,7 @@ type Config struct {
 	TrimInterval       time.Duration         `koanf:"trim_interval"`
 	DemoLiveInterval   time.Duration         `koanf:"demo_live_interval"`
 	DasPrefix          string                `koanf:"das_prefix"`
+	MQTTListen         string                `koanf:"mqtt_listen"` // MQTT over TCP (the rhizo face); "" = off
 	Password           access.PasswordParams `koanf:"password"`
 }
 
@@ -127,6 +128,7 @@ func defaults() map[string]any {
 		"trim_interval":            "1m",
 		"demo_live_interval":       "0s",
 		"das_prefix":               "/das",
+		"mqtt_listen":              "",
 		"password.memory_kib":      access.DefaultPasswordParams.MemoryKiB,
 		"password.iterations":      access.DefaultPasswordParams.Iterations,
 		"password.parallelism":     access.DefaultPasswordParams.Parallelism,

@@ -267,6 +267,13 @@ func ok(id int) map[string]any { return map[string]any{"status": "ok", "id": id}
 
 // Timestamps.
 
+// ParseTime is parseTime for the other faces (MQTT).
+func ParseTime(s string) (time.Time, error) { return parseTime(s) }
+
+// ISOTime formats as the original, ending with zulu ("Z", or " Z" in MQTT lines and
+// controller statuses).
+func ISOTime(t time.Time, zulu string) string { s := isoTime(t); return s[:len(s)-1] + zulu }
+
 // parseTime reads the original's timestamps: YYYY-MM-DDTHH:MM:SS[.ffffff]Z, or with " Z".
 // Anything else is a 400 (the original answered 500 for a missing Z).
 func parseTime(s string) (time.Time, error) {

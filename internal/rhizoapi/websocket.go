@@ -27,9 +27,9 @@ type Frame struct {
 	Folder     any            `json:"folder,omitempty"`
 }
 
-// handledTypes are acted on by the server and never delivered to subscribers, as in the
+// HandledTypes are acted on by the server and never delivered to subscribers, as in the
 // original (its handlers stored no message for them).
-var handledTypes = map[string]bool{
+var HandledTypes = map[string]bool{
 	"update_sequence": true, "updateSequence": true, "setNode": true, "watchdog": true,
 	"send_email": true, "sendEmail": true, "send_text_message": true, "sendTextMessage": true, "send_sms": true,
 }
@@ -270,7 +270,7 @@ func (c *wsConn) follow(folder *ent.Resource, messageType string, children bool)
 		}
 		go func() {
 			for m := range ms.C() {
-				if !handledTypes[m.Type] {
+				if !HandledTypes[m.Type] {
 					c.send(MessageFrame(m))
 				}
 			}
