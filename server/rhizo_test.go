@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/rhizoflex/rhizoflex/internal/access"
 )
 
 // rhizoClient speaks the original hub's REST API as rhizo-client's send_request does:
@@ -625,6 +627,60 @@ func TestRhizoWebsocket(t *testing.T) {
 		// Invalid JSON closes the socket.
 		_ = other.conn.Write(context.Background(), websocket.MessageText, []byte("not json"))
 		for range other.in { //nolint:revive // drain until closed
+		}
+	})
+}
+
+// controller.request_key: POST /api/v1/pins, a person enters the PIN, the controller polls
+// and receives its key once.
+func TestRhizoPins(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		nokey := ts.rhizo("x") // the client's placeholder before it has a key
+		got := nokey.send(t, "POST", "/api/v1/pins", nil).expect(t, 200).json(t)
+		pin := strconv.Itoa(int(got["pin"].(float64)))
+		code, _ := got["pin_code"].(string)
+		if got["status"] != "ok" || len(code) != 60 || len(pin) != 4 {
+			t.Fatalf("pin %v", got)
+		}
+		poll := func() map[string]any {
+			return nokey.send(t, "GET", "/api/v1/pins/"+pin, form("pin_code", code)).expect(t, 200).json(t)
+		}
+		if p := poll(); p["status"] != "ok" || p["secret_key"] != nil {
+			t.Fatalf("before entry %v", p)
+		}
+		nokey.send(t, "GET", "/api/v1/pins/"+pin, form("pin_code", "wrong")).expect(t, 404)
+		// Entering needs a signed-in person who may write the controller.
+		nokey.send(t, "PUT", "/api/v1/pins/"+pin, form("controller", "/lab/ctrl")).expect(t, 403)
+		ts.rhizo(ts.world.Keys["userkey"]).send(t, "PUT", "/api/v1/pins/"+pin, form("controller", "/lab/ctrl")).expect(t, 403)
+		ts.rhizoSession(t, "omember").send(t, "PUT", "/api/v1/pins/"+pin, form("controller", "/lab/ctrl")).expect(t, 400)
+		member := ts.rhizoSession(t, "lmember")
+		member.send(t, "PUT", "/api/v1/pins/"+pin, form("controller", "/lab/data")).expect(t, 400)
+		member.send(t, "PUT", "/api/v1/pins/"+pin, nil).expect(t, 400)
+		member.send(t, "PUT", "/api/v1/pins/1", form("controller", "/lab/ctrl")).expect(t, 404)
+		member.send(t, "PUT", "/api/v1/pins/"+pin, form("controller", "/lab/ctrl")).expect(t, 200)
+		p := poll()
+		secret, _ := p["secret_key"].(string)
+		if p["status"] != "ok" || p["controller_path"] != "/lab/ctrl" || !strings.HasPrefix(secret, "RHIZO") {
+			t.Fatalf("after entry %v", p)
+		}
+		if p := poll(); p["secret_key"] != nil {
+			t.Fatalf("key given twice: %v", p)
+		}
+		self := ts.rhizo(secret).send(t, "GET", "/api/v1/resources/self", form("meta", "1")).expect(t, 200).json(t)
+		if self["path"] != "/lab/ctrl" {
+			t.Fatalf("/self with the PIN's key: %v", self)
+		}
+		// After 30 minutes a PIN has expired.
+		pin, code = "9999", strings.Repeat("C", 60)
+		if err := ts.db.Client.Pin.Create().SetPin(9999).SetCodeHash(access.HashSecret(code)).
+			SetCreatedAt(time.Now().Add(-31 * time.Minute)).Exec(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if p := poll(); p["status"] != "error" || p["message"] != "PIN has expired." {
+			t.Fatalf("expired poll %v", p)
+		}
+		if p := member.send(t, "PUT", "/api/v1/pins/"+pin, form("controller", "/lab/ctrl")).expect(t, 200).json(t); p["status"] != "error" {
+			t.Fatalf("expired entry %v", p)
 		}
 	})
 }

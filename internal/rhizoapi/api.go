@@ -31,6 +31,10 @@ import (
 // Prefix is where the API is mounted.
 const Prefix = "/api/v1"
 
+// PinPrefix is where controllers without a key ask for one. They send a placeholder key
+// ("x") in Basic auth, which the server must ignore there.
+const PinPrefix = Prefix + "/pins"
+
 // StoreFunc stores sequence values (series.Store, or the server's group commit).
 type StoreFunc func(ctx context.Context, items []series.Item) ([]series.Stored, []series.ItemError, error)
 
@@ -98,6 +102,9 @@ func Handler(o Options) http.Handler {
 	mux.HandleFunc("GET "+Prefix+"/organizations/{org}/users", a.wrap(a.orgUsers))
 	mux.HandleFunc("POST "+Prefix+"/organizations/{org}/users", a.wrap(a.addOrgUser))
 	mux.HandleFunc(Prefix+"/organizations/{org}/users/{user}", a.wrap(a.orgUser))
+	mux.HandleFunc("POST "+Prefix+"/pins", a.wrap(a.createPin))
+	mux.HandleFunc("GET "+Prefix+"/pins/{pin}", a.wrap(a.pollPin))
+	mux.HandleFunc("PUT "+Prefix+"/pins/{pin}", a.wrap(a.enterPin))
 	mux.HandleFunc("GET "+Prefix+"/system/stats", a.wrap(a.stats))
 	mux.HandleFunc("GET "+Prefix+"/messages", a.wrap(notImplemented))
 	mux.HandleFunc("POST "+Prefix+"/messages", a.wrap(a.postMessage))
