@@ -172,6 +172,9 @@ func (a *App) Handler() http.Handler {
 	mux.Handle(files.Prefix+"/", files.Handler(a.db.Client, a.blobs, a.authorizeDownload))
 	mux.Handle(a.cfg.DasPrefix+"/", a.dasHandler())
 	mux.Handle(rhizoapi.Prefix+"/", a.rhizoHandler())
+	if a.mqtt != nil {
+		mux.Handle("/mqtt", a.mqtt.Handler()) // paho's default websocket path, which rhizo-client uses
+	}
 	if a.cfg.Playground {
 		mux.Handle("GET /playground", playgroundHandler())
 	} else {

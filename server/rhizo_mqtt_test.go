@@ -20,8 +20,13 @@ type mqttClient struct {
 
 func (ts *testServer) mqtt(t testing.TB, user, password string) (*mqttClient, error) {
 	t.Helper()
+	return ts.mqttAt(t, "/api/v1/mqtt", user, password)
+}
+
+func (ts *testServer) mqttAt(t testing.TB, path, user, password string) (*mqttClient, error) {
+	t.Helper()
 	m := &mqttClient{t: t, in: make(chan string, 100)}
-	opts := mqtt.NewClientOptions().AddBroker("ws" + strings.TrimPrefix(ts.URL, "http") + "/api/v1/mqtt").
+	opts := mqtt.NewClientOptions().AddBroker("ws" + strings.TrimPrefix(ts.URL, "http") + path).
 		SetUsername(user).SetPassword(password).SetAutoReconnect(false).SetConnectRetry(false).
 		SetDefaultPublishHandler(func(_ mqtt.Client, msg mqtt.Message) { m.in <- msg.Topic() + " " + string(msg.Payload()) })
 	m.c = mqtt.NewClient(opts)
@@ -83,7 +88,7 @@ func TestRhizoMQTT(t *testing.T) {
 		if _, err := ts.mqtt(t, "token", key); err == nil {
 			t.Fatal("user name other than key accepted")
 		}
-		ctrl, err := ts.mqtt(t, "key", key)
+		ctrl, err := ts.mqttAt(t, "/mqtt", "key", key) // rhizo-client's (paho's) default path
 		if err != nil {
 			t.Fatal(err)
 		}
