@@ -24,6 +24,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/outgoingmessage"
 	"github.com/rhizoflex/rhizoflex/ent/passwordreset"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
+	"github.com/rhizoflex/rhizoflex/ent/pin"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/ent/revision"
 	"github.com/rhizoflex/rhizoflex/ent/rollup"
@@ -59,6 +60,8 @@ type Client struct {
 	PasswordReset *PasswordResetClient
 	// Permission is the client for interacting with the Permission builders.
 	Permission *PermissionClient
+	// Pin is the client for interacting with the Pin builders.
+	Pin *PinClient
 	// Resource is the client for interacting with the Resource builders.
 	Resource *ResourceClient
 	// Revision is the client for interacting with the Revision builders.
@@ -90,6 +93,7 @@ func (c *Client) init() {
 	c.OutgoingMessage = NewOutgoingMessageClient(c.config)
 	c.PasswordReset = NewPasswordResetClient(c.config)
 	c.Permission = NewPermissionClient(c.config)
+	c.Pin = NewPinClient(c.config)
 	c.Resource = NewResourceClient(c.config)
 	c.Revision = NewRevisionClient(c.config)
 	c.Rollup = NewRollupClient(c.config)
@@ -198,6 +202,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		OutgoingMessage:  NewOutgoingMessageClient(cfg),
 		PasswordReset:    NewPasswordResetClient(cfg),
 		Permission:       NewPermissionClient(cfg),
+		Pin:              NewPinClient(cfg),
 		Resource:         NewResourceClient(cfg),
 		Revision:         NewRevisionClient(cfg),
 		Rollup:           NewRollupClient(cfg),
@@ -233,6 +238,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		OutgoingMessage:  NewOutgoingMessageClient(cfg),
 		PasswordReset:    NewPasswordResetClient(cfg),
 		Permission:       NewPermissionClient(cfg),
+		Pin:              NewPinClient(cfg),
 		Resource:         NewResourceClient(cfg),
 		Revision:         NewRevisionClient(cfg),
 		Rollup:           NewRollupClient(cfg),
@@ -269,7 +275,7 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.LoginFailure,
 		c.Membership, c.Message, c.Organization, c.OutgoingMessage, c.PasswordReset,
-		c.Permission, c.Resource, c.Revision, c.Rollup, c.Session, c.User,
+		c.Permission, c.Pin, c.Resource, c.Revision, c.Rollup, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -281,7 +287,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.LoginFailure,
 		c.Membership, c.Message, c.Organization, c.OutgoingMessage, c.PasswordReset,
-		c.Permission, c.Resource, c.Revision, c.Rollup, c.Session, c.User,
+		c.Permission, c.Pin, c.Resource, c.Revision, c.Rollup, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -312,6 +318,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PasswordReset.mutate(ctx, m)
 	case *PermissionMutation:
 		return c.Permission.mutate(ctx, m)
+	case *PinMutation:
+		return c.Pin.mutate(ctx, m)
 	case *ResourceMutation:
 		return c.Resource.mutate(ctx, m)
 	case *RevisionMutation:
@@ -2174,6 +2182,171 @@ func (c *PermissionClient) mutate(ctx context.Context, m *PermissionMutation) (V
 	}
 }
 
+// PinClient is a client for the Pin schema.
+type PinClient struct {
+	config
+}
+
+// NewPinClient returns a client for the Pin from the given config.
+func NewPinClient(c config) *PinClient {
+	return &PinClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pin.Hooks(f(g(h())))`.
+func (c *PinClient) Use(hooks ...Hook) {
+	c.hooks.Pin = append(c.hooks.Pin, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pin.Intercept(f(g(h())))`.
+func (c *PinClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Pin = append(c.inters.Pin, interceptors...)
+}
+
+// Create returns a builder for creating a Pin entity.
+func (c *PinClient) Create() *PinCreate {
+	mutation := newPinMutation(c.config, OpCreate)
+	return &PinCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Pin entities.
+func (c *PinClient) CreateBulk(builders ...*PinCreate) *PinCreateBulk {
+	return &PinCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PinClient) MapCreateBulk(slice any, setFunc func(*PinCreate, int)) *PinCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PinCreateBulk{err: fmt.Errorf("calling to PinClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PinCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PinCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Pin.
+func (c *PinClient) Update() *PinUpdate {
+	mutation := newPinMutation(c.config, OpUpdate)
+	return &PinUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PinClient) UpdateOne(_m *Pin) *PinUpdateOne {
+	mutation := newPinMutation(c.config, OpUpdateOne, withPin(_m))
+	return &PinUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PinClient) UpdateOneID(id int) *PinUpdateOne {
+	mutation := newPinMutation(c.config, OpUpdateOne, withPinID(id))
+	return &PinUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Pin.
+func (c *PinClient) Delete() *PinDelete {
+	mutation := newPinMutation(c.config, OpDelete)
+	return &PinDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PinClient) DeleteOne(_m *Pin) *PinDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PinClient) DeleteOneID(id int) *PinDeleteOne {
+	builder := c.Delete().Where(pin.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PinDeleteOne{builder}
+}
+
+// Query returns a query builder for Pin.
+func (c *PinClient) Query() *PinQuery {
+	return &PinQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePin},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Pin entity by its id.
+func (c *PinClient) Get(ctx context.Context, id int) (*Pin, error) {
+	return c.Query().Where(pin.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PinClient) GetX(ctx context.Context, id int) *Pin {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a Pin.
+func (c *PinClient) QueryUser(_m *Pin) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pin.Table, pin.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pin.UserTable, pin.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryController queries the controller edge of a Pin.
+func (c *PinClient) QueryController(_m *Pin) *ResourceQuery {
+	query := (&ResourceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pin.Table, pin.FieldID, id),
+			sqlgraph.To(resource.Table, resource.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pin.ControllerTable, pin.ControllerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PinClient) Hooks() []Hook {
+	return c.hooks.Pin
+}
+
+// Interceptors returns the client interceptors.
+func (c *PinClient) Interceptors() []Interceptor {
+	return c.inters.Pin
+}
+
+func (c *PinClient) mutate(ctx context.Context, m *PinMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PinCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PinUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PinUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PinDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Pin mutation op: %q", m.Op())
+	}
+}
+
 // ResourceClient is a client for the Resource schema.
 type ResourceClient struct {
 	config
@@ -3067,13 +3240,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		BusPayload, ControllerStatus, JobLease, Key, LoginFailure, Membership, Message,
-		Organization, OutgoingMessage, PasswordReset, Permission, Resource, Revision,
-		Rollup, Session, User []ent.Hook
+		Organization, OutgoingMessage, PasswordReset, Permission, Pin, Resource,
+		Revision, Rollup, Session, User []ent.Hook
 	}
 	inters struct {
 		BusPayload, ControllerStatus, JobLease, Key, LoginFailure, Membership, Message,
-		Organization, OutgoingMessage, PasswordReset, Permission, Resource, Revision,
-		Rollup, Session, User []ent.Interceptor
+		Organization, OutgoingMessage, PasswordReset, Permission, Pin, Resource,
+		Revision, Rollup, Session, User []ent.Interceptor
 	}
 )
 

@@ -23,6 +23,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/outgoingmessage"
 	"github.com/rhizoflex/rhizoflex/ent/passwordreset"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
+	"github.com/rhizoflex/rhizoflex/ent/pin"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/ent/revision"
 	"github.com/rhizoflex/rhizoflex/ent/rollup"
@@ -99,6 +100,7 @@ func checkColumn(t, c string) error {
 			outgoingmessage.Table:  outgoingmessage.ValidColumn,
 			passwordreset.Table:    passwordreset.ValidColumn,
 			permission.Table:       permission.ValidColumn,
+			pin.Table:              pin.ValidColumn,
 			resource.Table:         resource.ValidColumn,
 			revision.Table:         revision.ValidColumn,
 			rollup.Table:           rollup.ValidColumn,

@@ -22,6 +22,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/outgoingmessage"
 	"github.com/rhizoflex/rhizoflex/ent/passwordreset"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
+	"github.com/rhizoflex/rhizoflex/ent/pin"
 	"github.com/rhizoflex/rhizoflex/ent/predicate"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/ent/revision"
@@ -50,6 +51,7 @@ const (
 	TypeOutgoingMessage  = "OutgoingMessage"
 	TypePasswordReset    = "PasswordReset"
 	TypePermission       = "Permission"
+	TypePin              = "Pin"
 	TypeResource         = "Resource"
 	TypeRevision         = "Revision"
 	TypeRollup           = "Rollup"
@@ -8654,6 +8656,852 @@ func (m *PermissionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Permission edge %s", name)
+}
+
+// PinMutation represents an operation that mutates the Pin nodes in the graph.
+type PinMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	pin               *int
+	addpin            *int
+	code_hash         *string
+	created_at        *time.Time
+	entered_at        *time.Time
+	key_created       *bool
+	clearedFields     map[string]struct{}
+	user              *int
+	cleareduser       bool
+	controller        *int
+	clearedcontroller bool
+	done              bool
+	oldValue          func(context.Context) (*Pin, error)
+	predicates        []predicate.Pin
+}
+
+var _ ent.Mutation = (*PinMutation)(nil)
+
+// pinOption allows management of the mutation configuration using functional options.
+type pinOption func(*PinMutation)
+
+// newPinMutation creates new mutation for the Pin entity.
+func newPinMutation(c config, op Op, opts ...pinOption) *PinMutation {
+	m := &PinMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePin,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPinID sets the ID field of the mutation.
+func withPinID(id int) pinOption {
+	return func(m *PinMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Pin
+		)
+		m.oldValue = func(ctx context.Context) (*Pin, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Pin.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPin sets the old Pin of the mutation.
+func withPin(node *Pin) pinOption {
+	return func(m *PinMutation) {
+		m.oldValue = func(context.Context) (*Pin, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PinMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PinMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PinMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PinMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Pin.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetPin sets the "pin" field.
+func (m *PinMutation) SetPin(i int) {
+	m.pin = &i
+	m.addpin = nil
+}
+
+// Pin returns the value of the "pin" field in the mutation.
+func (m *PinMutation) Pin() (r int, exists bool) {
+	v := m.pin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPin returns the old "pin" field's value of the Pin entity.
+// If the Pin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PinMutation) OldPin(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPin: %w", err)
+	}
+	return oldValue.Pin, nil
+}
+
+// AddPin adds i to the "pin" field.
+func (m *PinMutation) AddPin(i int) {
+	if m.addpin != nil {
+		*m.addpin += i
+	} else {
+		m.addpin = &i
+	}
+}
+
+// AddedPin returns the value that was added to the "pin" field in this mutation.
+func (m *PinMutation) AddedPin() (r int, exists bool) {
+	v := m.addpin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPin resets all changes to the "pin" field.
+func (m *PinMutation) ResetPin() {
+	m.pin = nil
+	m.addpin = nil
+}
+
+// SetCodeHash sets the "code_hash" field.
+func (m *PinMutation) SetCodeHash(s string) {
+	m.code_hash = &s
+}
+
+// CodeHash returns the value of the "code_hash" field in the mutation.
+func (m *PinMutation) CodeHash() (r string, exists bool) {
+	v := m.code_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCodeHash returns the old "code_hash" field's value of the Pin entity.
+// If the Pin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PinMutation) OldCodeHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCodeHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCodeHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCodeHash: %w", err)
+	}
+	return oldValue.CodeHash, nil
+}
+
+// ResetCodeHash resets all changes to the "code_hash" field.
+func (m *PinMutation) ResetCodeHash() {
+	m.code_hash = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PinMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PinMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Pin entity.
+// If the Pin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PinMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PinMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetEnteredAt sets the "entered_at" field.
+func (m *PinMutation) SetEnteredAt(t time.Time) {
+	m.entered_at = &t
+}
+
+// EnteredAt returns the value of the "entered_at" field in the mutation.
+func (m *PinMutation) EnteredAt() (r time.Time, exists bool) {
+	v := m.entered_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnteredAt returns the old "entered_at" field's value of the Pin entity.
+// If the Pin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PinMutation) OldEnteredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnteredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnteredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnteredAt: %w", err)
+	}
+	return oldValue.EnteredAt, nil
+}
+
+// ClearEnteredAt clears the value of the "entered_at" field.
+func (m *PinMutation) ClearEnteredAt() {
+	m.entered_at = nil
+	m.clearedFields[pin.FieldEnteredAt] = struct{}{}
+}
+
+// EnteredAtCleared returns if the "entered_at" field was cleared in this mutation.
+func (m *PinMutation) EnteredAtCleared() bool {
+	_, ok := m.clearedFields[pin.FieldEnteredAt]
+	return ok
+}
+
+// ResetEnteredAt resets all changes to the "entered_at" field.
+func (m *PinMutation) ResetEnteredAt() {
+	m.entered_at = nil
+	delete(m.clearedFields, pin.FieldEnteredAt)
+}
+
+// SetUserID sets the "user_id" field.
+func (m *PinMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *PinMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Pin entity.
+// If the Pin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PinMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *PinMutation) ClearUserID() {
+	m.user = nil
+	m.clearedFields[pin.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *PinMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[pin.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *PinMutation) ResetUserID() {
+	m.user = nil
+	delete(m.clearedFields, pin.FieldUserID)
+}
+
+// SetControllerID sets the "controller_id" field.
+func (m *PinMutation) SetControllerID(i int) {
+	m.controller = &i
+}
+
+// ControllerID returns the value of the "controller_id" field in the mutation.
+func (m *PinMutation) ControllerID() (r int, exists bool) {
+	v := m.controller
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldControllerID returns the old "controller_id" field's value of the Pin entity.
+// If the Pin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PinMutation) OldControllerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldControllerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldControllerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldControllerID: %w", err)
+	}
+	return oldValue.ControllerID, nil
+}
+
+// ClearControllerID clears the value of the "controller_id" field.
+func (m *PinMutation) ClearControllerID() {
+	m.controller = nil
+	m.clearedFields[pin.FieldControllerID] = struct{}{}
+}
+
+// ControllerIDCleared returns if the "controller_id" field was cleared in this mutation.
+func (m *PinMutation) ControllerIDCleared() bool {
+	_, ok := m.clearedFields[pin.FieldControllerID]
+	return ok
+}
+
+// ResetControllerID resets all changes to the "controller_id" field.
+func (m *PinMutation) ResetControllerID() {
+	m.controller = nil
+	delete(m.clearedFields, pin.FieldControllerID)
+}
+
+// SetKeyCreated sets the "key_created" field.
+func (m *PinMutation) SetKeyCreated(b bool) {
+	m.key_created = &b
+}
+
+// KeyCreated returns the value of the "key_created" field in the mutation.
+func (m *PinMutation) KeyCreated() (r bool, exists bool) {
+	v := m.key_created
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKeyCreated returns the old "key_created" field's value of the Pin entity.
+// If the Pin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PinMutation) OldKeyCreated(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKeyCreated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKeyCreated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKeyCreated: %w", err)
+	}
+	return oldValue.KeyCreated, nil
+}
+
+// ResetKeyCreated resets all changes to the "key_created" field.
+func (m *PinMutation) ResetKeyCreated() {
+	m.key_created = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *PinMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[pin.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *PinMutation) UserCleared() bool {
+	return m.UserIDCleared() || m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *PinMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *PinMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// ClearController clears the "controller" edge to the Resource entity.
+func (m *PinMutation) ClearController() {
+	m.clearedcontroller = true
+	m.clearedFields[pin.FieldControllerID] = struct{}{}
+}
+
+// ControllerCleared reports if the "controller" edge to the Resource entity was cleared.
+func (m *PinMutation) ControllerCleared() bool {
+	return m.ControllerIDCleared() || m.clearedcontroller
+}
+
+// ControllerIDs returns the "controller" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ControllerID instead. It exists only for internal usage by the builders.
+func (m *PinMutation) ControllerIDs() (ids []int) {
+	if id := m.controller; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetController resets all changes to the "controller" edge.
+func (m *PinMutation) ResetController() {
+	m.controller = nil
+	m.clearedcontroller = false
+}
+
+// Where appends a list predicates to the PinMutation builder.
+func (m *PinMutation) Where(ps ...predicate.Pin) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PinMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PinMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Pin, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PinMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PinMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Pin).
+func (m *PinMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PinMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.pin != nil {
+		fields = append(fields, pin.FieldPin)
+	}
+	if m.code_hash != nil {
+		fields = append(fields, pin.FieldCodeHash)
+	}
+	if m.created_at != nil {
+		fields = append(fields, pin.FieldCreatedAt)
+	}
+	if m.entered_at != nil {
+		fields = append(fields, pin.FieldEnteredAt)
+	}
+	if m.user != nil {
+		fields = append(fields, pin.FieldUserID)
+	}
+	if m.controller != nil {
+		fields = append(fields, pin.FieldControllerID)
+	}
+	if m.key_created != nil {
+		fields = append(fields, pin.FieldKeyCreated)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PinMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pin.FieldPin:
+		return m.Pin()
+	case pin.FieldCodeHash:
+		return m.CodeHash()
+	case pin.FieldCreatedAt:
+		return m.CreatedAt()
+	case pin.FieldEnteredAt:
+		return m.EnteredAt()
+	case pin.FieldUserID:
+		return m.UserID()
+	case pin.FieldControllerID:
+		return m.ControllerID()
+	case pin.FieldKeyCreated:
+		return m.KeyCreated()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PinMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pin.FieldPin:
+		return m.OldPin(ctx)
+	case pin.FieldCodeHash:
+		return m.OldCodeHash(ctx)
+	case pin.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case pin.FieldEnteredAt:
+		return m.OldEnteredAt(ctx)
+	case pin.FieldUserID:
+		return m.OldUserID(ctx)
+	case pin.FieldControllerID:
+		return m.OldControllerID(ctx)
+	case pin.FieldKeyCreated:
+		return m.OldKeyCreated(ctx)
+	}
+	return nil, fmt.Errorf("unknown Pin field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PinMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pin.FieldPin:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPin(v)
+		return nil
+	case pin.FieldCodeHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCodeHash(v)
+		return nil
+	case pin.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case pin.FieldEnteredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnteredAt(v)
+		return nil
+	case pin.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case pin.FieldControllerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetControllerID(v)
+		return nil
+	case pin.FieldKeyCreated:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKeyCreated(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Pin field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PinMutation) AddedFields() []string {
+	var fields []string
+	if m.addpin != nil {
+		fields = append(fields, pin.FieldPin)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PinMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pin.FieldPin:
+		return m.AddedPin()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PinMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pin.FieldPin:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPin(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Pin numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PinMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(pin.FieldEnteredAt) {
+		fields = append(fields, pin.FieldEnteredAt)
+	}
+	if m.FieldCleared(pin.FieldUserID) {
+		fields = append(fields, pin.FieldUserID)
+	}
+	if m.FieldCleared(pin.FieldControllerID) {
+		fields = append(fields, pin.FieldControllerID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PinMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PinMutation) ClearField(name string) error {
+	switch name {
+	case pin.FieldEnteredAt:
+		m.ClearEnteredAt()
+		return nil
+	case pin.FieldUserID:
+		m.ClearUserID()
+		return nil
+	case pin.FieldControllerID:
+		m.ClearControllerID()
+		return nil
+	}
+	return fmt.Errorf("unknown Pin nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PinMutation) ResetField(name string) error {
+	switch name {
+	case pin.FieldPin:
+		m.ResetPin()
+		return nil
+	case pin.FieldCodeHash:
+		m.ResetCodeHash()
+		return nil
+	case pin.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case pin.FieldEnteredAt:
+		m.ResetEnteredAt()
+		return nil
+	case pin.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case pin.FieldControllerID:
+		m.ResetControllerID()
+		return nil
+	case pin.FieldKeyCreated:
+		m.ResetKeyCreated()
+		return nil
+	}
+	return fmt.Errorf("unknown Pin field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PinMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.user != nil {
+		edges = append(edges, pin.EdgeUser)
+	}
+	if m.controller != nil {
+		edges = append(edges, pin.EdgeController)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PinMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pin.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	case pin.EdgeController:
+		if id := m.controller; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PinMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PinMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PinMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleareduser {
+		edges = append(edges, pin.EdgeUser)
+	}
+	if m.clearedcontroller {
+		edges = append(edges, pin.EdgeController)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PinMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pin.EdgeUser:
+		return m.cleareduser
+	case pin.EdgeController:
+		return m.clearedcontroller
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PinMutation) ClearEdge(name string) error {
+	switch name {
+	case pin.EdgeUser:
+		m.ClearUser()
+		return nil
+	case pin.EdgeController:
+		m.ClearController()
+		return nil
+	}
+	return fmt.Errorf("unknown Pin unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PinMutation) ResetEdge(name string) error {
+	switch name {
+	case pin.EdgeUser:
+		m.ResetUser()
+		return nil
+	case pin.EdgeController:
+		m.ResetController()
+		return nil
+	}
+	return fmt.Errorf("unknown Pin edge %s", name)
 }
 
 // ResourceMutation represents an operation that mutates the Resource nodes in the graph.

@@ -16,6 +16,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/outgoingmessage"
 	"github.com/rhizoflex/rhizoflex/ent/passwordreset"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
+	"github.com/rhizoflex/rhizoflex/ent/pin"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
 	"github.com/rhizoflex/rhizoflex/ent/revision"
 	"github.com/rhizoflex/rhizoflex/ent/schema"
@@ -299,6 +300,34 @@ func init() {
 	permission.DefaultUpdatedAt = permissionDescUpdatedAt.Default.(func() time.Time)
 	// permission.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	permission.UpdateDefaultUpdatedAt = permissionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	pinFields := schema.Pin{}.Fields()
+	_ = pinFields
+	// pinDescPin is the schema descriptor for pin field.
+	pinDescPin := pinFields[0].Descriptor()
+	// pin.PinValidator is a validator for the "pin" field. It is called by the builders before save.
+	pin.PinValidator = pinDescPin.Validators[0].(func(int) error)
+	// pinDescCodeHash is the schema descriptor for code_hash field.
+	pinDescCodeHash := pinFields[1].Descriptor()
+	// pin.CodeHashValidator is a validator for the "code_hash" field. It is called by the builders before save.
+	pin.CodeHashValidator = func() func(string) error {
+		validators := pinDescCodeHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code_hash string) error {
+			for _, fn := range fns {
+				if err := fn(code_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pinDescKeyCreated is the schema descriptor for key_created field.
+	pinDescKeyCreated := pinFields[6].Descriptor()
+	// pin.DefaultKeyCreated holds the default value on creation for the key_created field.
+	pin.DefaultKeyCreated = pinDescKeyCreated.Default.(bool)
 	resourceMixin := schema.Resource{}.Mixin()
 	resourceMixinFields0 := resourceMixin[0].Fields()
 	_ = resourceMixinFields0

@@ -36,6 +36,8 @@ type Tx struct {
 	PasswordReset *PasswordResetClient
 	// Permission is the client for interacting with the Permission builders.
 	Permission *PermissionClient
+	// Pin is the client for interacting with the Pin builders.
+	Pin *PinClient
 	// Resource is the client for interacting with the Resource builders.
 	Resource *ResourceClient
 	// Revision is the client for interacting with the Revision builders.
@@ -188,6 +190,7 @@ func (tx *Tx) init() {
 	tx.OutgoingMessage = NewOutgoingMessageClient(tx.config)
 	tx.PasswordReset = NewPasswordResetClient(tx.config)
 	tx.Permission = NewPermissionClient(tx.config)
+	tx.Pin = NewPinClient(tx.config)
 	tx.Resource = NewResourceClient(tx.config)
 	tx.Revision = NewRevisionClient(tx.config)
 	tx.Rollup = NewRollupClient(tx.config)

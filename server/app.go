@@ -30,6 +30,8 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/messages"
 	"github.com/rhizoflex/rhizoflex/internal/notify"
+	"github.com/rhizoflex/rhizoflex/internal/rhizoapi"
+	"github.com/rhizoflex/rhizoflex/internal/rhizomqtt"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/sources"
 )
@@ -52,6 +54,7 @@ type App struct {
 	notifier    *notify.Notifier
 	controllers *controller.Service
 	group       *series.Group
+	mqtt        *rhizomqtt.Broker // the rhizo MQTT face, started with the handler
 	// extraRoutes lets tests add handlers (for example a slow one) before start.
 	extraRoutes func(mux *http.ServeMux)
 }
@@ -168,6 +171,10 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("/graphql", a.graphqlHandler())
 	mux.Handle(files.Prefix+"/", files.Handler(a.db.Client, a.blobs, a.authorizeDownload))
 	mux.Handle(a.cfg.DasPrefix+"/", a.dasHandler())
+	mux.Handle(rhizoapi.Prefix+"/", a.rhizoHandler())
+	if a.mqtt != nil {
+		mux.Handle("/mqtt", a.mqtt.Handler()) // paho's default websocket path, which rhizo-client uses
+	}
 	if a.cfg.Playground {
 		mux.Handle("GET /playground", playgroundHandler())
 	} else {
@@ -361,6 +368,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if err := <-errCh; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http server: %w", err)
+	}
+	if a.mqtt != nil {
+		_ = a.mqtt.Close()
 	}
 	a.group.Close() // after the requests that write through it have finished
 	a.log.Info("stopped")

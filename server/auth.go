@@ -16,6 +16,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/graph"
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/rhizoapi"
 )
 
 // newSessionManager configures scs: database store, HttpOnly, SameSite=Lax, Secure when
@@ -65,7 +66,8 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		var v *access.Viewer
-		if h := r.Header.Get("Authorization"); h != "" {
+		// Controllers without a key send a placeholder one while they ask for a PIN.
+		if h := r.Header.Get("Authorization"); h != "" && !strings.HasPrefix(r.URL.Path, rhizoapi.PinPrefix) {
 			secret, ok := keyFromAuthorization(h)
 			if !ok {
 				unauthorized(w, "unsupported Authorization header: use Bearer <key> or Basic with the key as password")

@@ -68,6 +68,7 @@ type Config struct {
 	MaxReaders         int                   `koanf:"max_readers"`
 	ReaderQueueWait    time.Duration         `koanf:"reader_queue_wait"`
 	SiteName           string                `koanf:"site_name"`
+	MQTTListen         string                `koanf:"mqtt_listen"` // MQTT over TCP (the rhizo face); "" = off
 	Password           access.PasswordParams `koanf:"password"`
 }
 
@@ -147,6 +148,7 @@ func defaults() map[string]any {
 		"max_readers":              8,
 		"reader_queue_wait":        "30s",
 		"site_name":                "rhizoflex",
+		"mqtt_listen":              "",
 		"password.memory_kib":      access.DefaultPasswordParams.MemoryKiB,
 		"password.iterations":      access.DefaultPasswordParams.Iterations,
 		"password.parallelism":     access.DefaultPasswordParams.Parallelism,

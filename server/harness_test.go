@@ -71,6 +71,11 @@ func newHTTPTestServer(t testing.TB, app *App) string {
 	t.Helper()
 	srv := httptest.NewServer(app.Handler())
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		if app.mqtt != nil {
+			_ = app.mqtt.Close()
+		}
+	})
 	return srv.URL
 }
 

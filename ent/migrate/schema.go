@@ -427,6 +427,49 @@ var (
 			},
 		},
 	}
+	// PinsColumns holds the columns for the "pins" table.
+	PinsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "pin", Type: field.TypeInt},
+		{Name: "code_hash", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "entered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "key_created", Type: field.TypeBool, Default: false},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "controller_id", Type: field.TypeInt, Nullable: true},
+	}
+	// PinsTable holds the schema information for the "pins" table.
+	PinsTable = &schema.Table{
+		Name:       "pins",
+		Columns:    PinsColumns,
+		PrimaryKey: []*schema.Column{PinsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "pins_users_user",
+				Columns:    []*schema.Column{PinsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "pins_resources_controller",
+				Columns:    []*schema.Column{PinsColumns[7]},
+				RefColumns: []*schema.Column{ResourcesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pin_pin",
+				Unique:  false,
+				Columns: []*schema.Column{PinsColumns[1]},
+			},
+			{
+				Name:    "pin_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PinsColumns[3]},
+			},
+		},
+	}
 	// ResourcesColumns holds the columns for the "resources" table.
 	ResourcesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -661,6 +704,7 @@ var (
 		OutgoingMessagesTable,
 		PasswordResetsTable,
 		PermissionsTable,
+		PinsTable,
 		ResourcesTable,
 		RevisionsTable,
 		RollupsTable,
@@ -690,6 +734,8 @@ func init() {
 	PermissionsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	PermissionsTable.ForeignKeys[1].RefTable = ResourcesTable
 	PermissionsTable.ForeignKeys[2].RefTable = UsersTable
+	PinsTable.ForeignKeys[0].RefTable = UsersTable
+	PinsTable.ForeignKeys[1].RefTable = ResourcesTable
 	ResourcesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ResourcesTable.ForeignKeys[1].RefTable = ResourcesTable
 	RevisionsTable.ForeignKeys[0].RefTable = ResourcesTable

@@ -39,6 +39,9 @@ type PasswordReset func(*sql.Selector)
 // Permission is the predicate function for permission builders.
 type Permission func(*sql.Selector)
 
+// Pin is the predicate function for pin builders.
+type Pin func(*sql.Selector)
+
 // Resource is the predicate function for resource builders.
 type Resource func(*sql.Selector)
 

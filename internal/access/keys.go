@@ -21,6 +21,13 @@ import (
 // KeyPrefix starts every API key secret, so leaked keys are easy to recognise and scan for.
 const KeyPrefix = "rfk_"
 
+// RhizoKeyPrefix starts keys in the original hub's format ("RHIZO" and 50 characters of
+// A-Z and 0-9), made for controllers that keep the key format they know (docs/RHIZO.md).
+const RhizoKeyPrefix = "RHIZO"
+
+// rhizoKeyLength is the length of an original-format key.
+const rhizoKeyLength = len(RhizoKeyPrefix) + 50
+
 // shownPrefixLength is how much of the secret is kept in clear to tell keys apart.
 const shownPrefixLength = len(KeyPrefix) + 8
 
@@ -39,6 +46,13 @@ func newSecret() (secret, prefix, hash string, err error) {
 	return secret, secret[:shownPrefixLength], HashSecret(secret), nil
 }
 
+// newRhizoSecret returns an original-format secret (250 bits of entropy: 50 characters of
+// the base32 alphabet A-Z, 2-7, all within the original's A-Z0-9).
+func newRhizoSecret() (secret, prefix, hash string) {
+	secret = (RhizoKeyPrefix + rand.Text() + rand.Text())[:rhizoKeyLength]
+	return secret, secret[:len(RhizoKeyPrefix)+8], HashSecret(secret)
+}
+
 // HashSecret is the stored form of a key secret.
 func HashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
@@ -53,6 +67,8 @@ type NewKey struct {
 	OrganizationID   *int
 	AsUserID         *int
 	AsControllerPath string
+	// RhizoFormat makes the secret in the original hub's format (RhizoKeyPrefix).
+	RhizoFormat bool
 }
 
 // CreateKey creates an API key and returns it with its secret, which is never shown again.
@@ -116,7 +132,7 @@ func (a *Authorizer) CreateKey(ctx context.Context, v *Viewer, in NewKey) (*ent.
 		}
 		create.SetAccessAsUserID(target)
 	}
-	return saveKey(ctx, create)
+	return saveKey(ctx, create, in.RhizoFormat)
 }
 
 // errNoOrganization is the answer for an organization the viewer does not belong to,
@@ -135,10 +151,13 @@ func (a *Authorizer) resourceByPath(ctx context.Context, path string) (*ent.Reso
 	return r, nil
 }
 
-func saveKey(ctx context.Context, create *ent.KeyCreate) (*ent.Key, string, error) {
+func saveKey(ctx context.Context, create *ent.KeyCreate, rhizo bool) (*ent.Key, string, error) {
 	secret, prefix, hash, err := newSecret()
 	if err != nil {
 		return nil, "", err
+	}
+	if rhizo {
+		secret, prefix, hash = newRhizoSecret()
 	}
 	k, err := create.SetPrefix(prefix).SetHash(hash).Save(ctx)
 	if ent.IsConstraintError(err) {
@@ -175,7 +194,7 @@ func (a *Authorizer) CreateKeyAsOperator(ctx context.Context, in NewKey, created
 	default:
 		create.SetAccessAsUserID(*in.AsUserID)
 	}
-	return saveKey(ctx, create)
+	return saveKey(ctx, create, in.RhizoFormat)
 }
 
 // RevokeKey revokes a key. Allowed for people (not keys) who created it, the user it acts
@@ -250,7 +269,7 @@ func (a *Authorizer) Keys(ctx context.Context, v *Viewer, orgID *int) ([]*ent.Ke
 // takes effect on the next request on every instance.
 func (a *Authorizer) AuthenticateKey(ctx context.Context, secret string) (*Viewer, error) {
 	invalid := fault.New(fault.Unauthenticated, "invalid or revoked API key")
-	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) > 200 {
+	if !strings.HasPrefix(secret, KeyPrefix) && (!strings.HasPrefix(secret, RhizoKeyPrefix) || len(secret) != rhizoKeyLength) || len(secret) > 200 {
 		return nil, invalid
 	}
 	hash := HashSecret(secret)
