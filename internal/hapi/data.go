@@ -353,18 +353,32 @@ func (s *rowSink) appendCSV(b []byte, r *das.Record, t dastime.Time) []byte {
 			case typeInteger:
 				b = strconv.AppendInt(b, int64(integer(c, v, r, i)), 10)
 			default:
-				b = appendFloat(b, double(c, v, r, i))
+				b = appendFloat(b, double(c, v, r, i), bitsOf(v))
 			}
 		}
 	}
 	return append(b, '\n')
 }
 
-func appendFloat(b []byte, x float64) []byte {
+// bitsOf is the float size whose shortest form prints v's values: 32 for
+// 4-byte reals (12.34 stays 12.34, not 12.34000015258789), else 64.
+func bitsOf(v *das.Variable) int {
+	if v != nil && v.Enc.Kind == das.EncReal && v.Enc.Size == 4 {
+		return 32
+	}
+	return 64
+}
+
+// appendFloat writes x in full precision: the shortest text that reads back as x
+// (as a float32 when bits is 32 and x is one, as a float64 otherwise).
+func appendFloat(b []byte, x float64, bits int) []byte {
 	if math.IsNaN(x) {
 		return append(b, "NaN"...)
 	}
-	return strconv.AppendFloat(b, x, 'g', -1, 64)
+	if bits != 32 || float64(float32(x)) != x {
+		bits = 64
+	}
+	return strconv.AppendFloat(b, x, 'g', -1, bits)
 }
 
 func (s *rowSink) appendBinary(b []byte, r *das.Record, t dastime.Time) []byte {
@@ -428,7 +442,7 @@ func (s *rowSink) appendJSON(b []byte, r *das.Record, t dastime.Time) []byte {
 				if math.IsNaN(x) || math.IsInf(x, 0) {
 					b = append(b, "null"...)
 				} else {
-					b = strconv.AppendFloat(b, x, 'g', -1, 64)
+					b = appendFloat(b, x, bitsOf(v))
 				}
 			}
 		}

@@ -1,7 +1,9 @@
 package hapi
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rhizoflex/rhizoflex/streams/das"
 )
 
 type answer struct {
@@ -698,5 +702,48 @@ func TestVerifierRules(t *testing.T) {
 				t.Errorf("empty range: %d %q", empty.code, empty.body)
 			}
 		})
+	}
+}
+
+// TestDataStreamsAsRecordsArrive: rows reach the client while the Catalog is
+// still streaming (every FlushEvery records), not when it is done.
+func TestDataStreamsAsRecordsArrive(t *testing.T) {
+	srv, cat := newServer(t)
+	gate := make(chan struct{})
+	wave := cat.sets["wave"]
+	cat.sets["gate"] = &testSet{ds: Dataset{ID: "gate", Start: t0, Stop: t0.Add(time.Hour), Header: wave.ds.Header}, n: 3, fill: wave.fill,
+		extra: func(das.Sink) error {
+			select {
+			case <-gate:
+				return nil
+			case <-time.After(30 * time.Second):
+				return errors.New("the client never saw the first rows")
+			}
+		}}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/hapi/data?dataset=gate&start=2024-01-01&stop=2024-01-01T01", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = res.Body.Close() }()
+	br := bufio.NewReader(res.Body)
+	var first string
+	for range 2 {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		first += line
+	}
+	close(gate)
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := first + string(rest); got != waveCSV[:len("2024-01-01T00:00:00.000Z,0\n2024-01-01T00:00:01.000Z,1.5\n2024-01-01T00:00:02.000Z,3\n")] {
+		t.Errorf("rows\n%s", got)
 	}
 }

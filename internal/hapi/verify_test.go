@@ -266,7 +266,9 @@ func decodeBinary(t *testing.T, in vInfo, body []byte, start, stop time.Time) []
 	return rows
 }
 
-func appendFloatString(x float64) string { return string(appendFloat(nil, x)) }
+// appendFloatString formats a decoded double as the CSV writer does for values
+// that came from 4-byte reals (those that are float32 values).
+func appendFloatString(x float64) string { return string(appendFloat(nil, x, 32)) }
 
 // verifyJSON checks a JSON data answer: the info rules on its header and the data
 // rules on its records (arrays as nested JSON arrays).
