@@ -145,7 +145,7 @@ func newTestCatalog() *testCatalog {
 	sets := map[string]*testSet{
 		"wave": {ds: Dataset{Title: "Waveform", Description: "a test waveform", Start: t0, Stop: t0.Add(24 * time.Hour),
 			Cadence: time.Second, SampleStart: t0, SampleStop: t0.Add(10 * time.Second), Header: wave}, n: 10, fill: waveFill},
-		"spec": {ds: Dataset{Title: "Spectrogram", Start: t0, Stop: t0.Add(24 * time.Hour), Header: spec}, n: 6,
+		"spec": {ds: Dataset{Title: "Spectrogram", Start: t0, Stop: t0.Add(24 * time.Hour), MaxRequest: 6 * time.Hour, Header: spec}, n: 6,
 			fill: func(rec *das.Record, i int) {
 				rec.SetTime(spec.TimeVar(), 0, at(float64(i)*60))
 				for k := 1; k <= 4; k++ {

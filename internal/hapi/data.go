@@ -76,6 +76,10 @@ func (h *Handler) data(w http.ResponseWriter, r *http.Request) {
 	if !good {
 		return
 	}
+	if ds.MaxRequest > 0 && stop.Sub(start) > ds.MaxRequest {
+		h.fail(w, r, 1408, "maxRequestDuration "+isoDuration(ds.MaxRequest))
+		return
+	}
 	if start.Before(ds.Start) || (!ds.Stop.IsZero() && stop.After(ds.Stop)) {
 		h.fail(w, r, 1405, "startDate "+formatDate(ds.Start)+", stopDate "+formatDate(h.stopOf(ds)))
 		return

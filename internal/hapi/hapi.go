@@ -66,6 +66,9 @@ type Dataset struct {
 	Cadence time.Duration
 	// SampleStart and SampleStop bound an example range (both or neither).
 	SampleStart, SampleStop time.Time
+	// MaxRequest, when positive, is the longest stop - start a data request may
+	// ask for (longer ones answer 1408); info reports it as maxRequestDuration.
+	MaxRequest time.Duration
 	// TimeDigits is the number of fractional-second digits of the Time parameter
 	// (1..9); 0 derives it from Cadence (3 unless the cadence is below 1 ms).
 	TimeDigits int

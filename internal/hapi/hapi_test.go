@@ -236,6 +236,15 @@ func TestInfoSpectrogramBins(t *testing.T) {
 		t.Fatalf("%+v", p)
 	}
 	b := p.Bins[0]
+	var raw struct {
+		MaxRequest string `json:"maxRequestDuration"`
+	}
+	if err := json.Unmarshal(get(t, srv.URL, "/hapi/info?dataset=spec").body, &raw); err != nil || raw.MaxRequest != "PT21600S" {
+		t.Errorf("maxRequestDuration %q %v", raw.MaxRequest, err)
+	}
+	if a := get(t, srv.URL, "/hapi/data?dataset=spec&start=2024-01-01&stop=2024-01-01T06"); a.code != 200 {
+		t.Errorf("a request of maxRequestDuration: %d", a.code)
+	}
 	if !reflect.DeepEqual(b.Centers, []float64{10, 20, 30, 40}) || b.Units == nil || *b.Units != "Hz" || b.Name == "" {
 		t.Errorf("bins %+v", b)
 	}
@@ -337,6 +346,7 @@ func TestErrorCodes(t *testing.T) {
 		{"/hapi/info?id=a_test_of_an_invalid_id_by_verifier-nodejs", 1406, 404},
 		{"/hapi/info?dataset=wave&parameters=w", 1407, 404},
 		{"/hapi/data?" + w + "start=2024-01-01&stop=2024-01-02&parameters=v,w", 1407, 404},
+		{"/hapi/data?dataset=spec&start=2024-01-01&stop=2024-01-01T06:00:00.001", 1408, 400},
 		{"/hapi/data?" + w + "start=2024-01-01&stop=2024-01-02&format=xml", 1409, 400},
 		{"/hapi/data?" + w + "start=2024-01-01&stop=2024-01-02&include=all", 1410, 400},
 		{"/hapi/info?dataset=multi&parameters=B,density", 1411, 400},
@@ -466,13 +476,13 @@ func TestDataBinaryDecodesToCSV(t *testing.T) {
 	srv, _ := newServer(t)
 	for _, id := range []string{"wave", "spec", "multi"} {
 		in := verifyInfo(t, get(t, srv.URL, "/hapi/info?dataset="+id).body)
-		q := "/hapi/data?dataset=" + id + "&start=2024-01-01&stop=2024-01-02"
+		q := "/hapi/data?dataset=" + id + "&start=2024-01-01&stop=2024-01-01T06"
 		csv := get(t, srv.URL, q)
 		bin := get(t, srv.URL, q+"&format=binary")
 		if bin.code != 200 || bin.hdr.Get("Content-Type") != "application/octet-stream" {
 			t.Fatalf("%s: %d %v", id, bin.code, bin.hdr)
 		}
-		rows := decodeBinary(t, in, bin.body, t0, t0.Add(24*time.Hour))
+		rows := decodeBinary(t, in, bin.body, t0, t0.Add(6*time.Hour))
 		var text strings.Builder
 		for _, r := range rows {
 			text.WriteString(strings.Join(r, ",") + "\n")

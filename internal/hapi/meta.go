@@ -1,6 +1,7 @@
 package hapi
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -114,6 +115,9 @@ func (h *Handler) catalog(w http.ResponseWriter, r *http.Request) {
 		ce := catalogEntry{ID: e.ID, Title: e.Title}
 		if depth == "all" {
 			ds, err := h.cat.Describe(r.Context(), r, e.ID)
+			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnauthorized) {
+				continue // gone or hidden since List
+			}
 			if err != nil {
 				h.catalogError(w, r, err)
 				return
@@ -153,6 +157,7 @@ type infoObject struct {
 	Cadence         string      `json:"cadence,omitempty"`
 	SampleStartDate string      `json:"sampleStartDate,omitempty"`
 	SampleStopDate  string      `json:"sampleStopDate,omitempty"`
+	MaxRequest      string      `json:"maxRequestDuration,omitempty"`
 	Description     string      `json:"description,omitempty"`
 }
 
@@ -179,12 +184,20 @@ func (h *Handler) infoOf(ds *Dataset, cols []*column, st *status, format string)
 		in.Parameters = append(in.Parameters, c.Parameter)
 	}
 	if ds.Cadence > 0 {
-		in.Cadence = "PT" + strconv.FormatFloat(ds.Cadence.Seconds(), 'f', -1, 64) + "S"
+		in.Cadence = isoDuration(ds.Cadence)
+	}
+	if ds.MaxRequest > 0 {
+		in.MaxRequest = isoDuration(ds.MaxRequest)
 	}
 	if !ds.SampleStart.IsZero() && !ds.SampleStop.IsZero() {
 		in.SampleStartDate, in.SampleStopDate = formatDate(ds.SampleStart), formatDate(ds.SampleStop)
 	}
 	return in
+}
+
+// isoDuration writes d as an ISO 8601 duration in seconds (PT1S, PT0.001S).
+func isoDuration(d time.Duration) string {
+	return "PT" + strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "S"
 }
 
 // selectColumns applies a parameters= list: the time column always first, the
