@@ -655,7 +655,7 @@ func TestParseTime(t *testing.T) {
 			t.Errorf("%s: %s %v, want %s", in, formatDate(got), err, want)
 		}
 	}
-	for _, bad := range []string{"", "yesterday", "2017-01-15 12:00", "2017-13-01", "2017-01-15T", "2017-01-15T24:00Z", "17-01-15", "2017-366Z", "2017-01-15T12:00+01:00"} {
+	for _, bad := range []string{"", "yesterday", "2017-01-15 12:00", "2017-13-01", "2017-01-15T", "2017-01-15T24:01Z", "2017-01-15T24:00:01Z", "17-01-15", "2017-366Z", "2017-01-15T12:00+01:00"} {
 		if _, err := ParseTime(bad); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
@@ -755,5 +755,21 @@ func TestDataStreamsAsRecordsArrive(t *testing.T) {
 	}
 	if got := first + string(rest); got != waveCSV[:len("2024-01-01T00:00:00.000Z,0\n2024-01-01T00:00:01.000Z,1.5\n2024-01-01T00:00:02.000Z,3\n")] {
 		t.Errorf("rows\n%s", got)
+	}
+}
+
+func TestVectorComponentNames(t *testing.T) {
+	hdr := multiHeader()
+	b := hdr.Dims[3].Vars[0]
+	for system, want := range map[string][]string{
+		"":            {"x", "y", "z"},
+		"spherical":   {"r", "other", "other"},
+		"cylindrical": {"rho", "other", "z"},
+	} {
+		b.System = system
+		got := columns(hdr, 3)[3].VectorComps
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: %v, want %v", system, got, want)
+		}
 	}
 }

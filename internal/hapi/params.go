@@ -118,7 +118,7 @@ func columns(hdr *das.Dataset, digits int) []*column {
 			}
 			if v.IsVector() && v.Items == v.Components {
 				for k := range v.Components {
-					c.VectorComps = append(c.VectorComps, das.ComponentName(v, k))
+					c.VectorComps = append(c.VectorComps, vectorComponent(das.ComponentName(v, k)))
 				}
 			}
 			cols = append(cols, &c)
@@ -240,4 +240,15 @@ func binsOf(hdr *das.Dataset, d *das.Dim, v *das.Variable, size []int) []Bins {
 		}
 	}
 	return nil
+}
+
+// vectorComponent maps a das component name onto the HAPI names (schema
+// VectorComponentValues); angles whose HAPI name depends on conventions the das
+// header does not state are "other".
+func vectorComponent(name string) string {
+	switch name {
+	case "x", "y", "z", "r", "rho":
+		return name
+	}
+	return "other"
 }

@@ -2,6 +2,7 @@ package hapi
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 )
 
 var errTime = errors.New("not a HAPI time")
+
+var end24 = regexp.MustCompile(`^24(:00(:00(\.0*)?)?)?$`)
 
 // epoch2000 is dastime's origin.
 var epoch2000 = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -31,11 +34,17 @@ func ParseTime(s string) (time.Time, error) {
 	if strings.HasSuffix(d, "T") {
 		return time.Time{}, errTime
 	}
+	// hour 24 (24, 24:00, 24:00:00[.000]) is the end of the day (schema
+	// HAPIDateTime).
+	var day time.Duration
+	if date, clock, has := strings.Cut(d, "T"); has && strings.HasPrefix(clock, "24") && end24.MatchString(clock) {
+		d, day = date, 24*time.Hour
+	}
 	t, err := dastime.ParseString(d)
 	if err != nil {
 		return time.Time{}, errTime
 	}
-	return FromDas(t), nil
+	return FromDas(t).Add(day), nil
 }
 
 // FromDas converts a dastime.Time to a time.Time in UTC.

@@ -137,6 +137,17 @@ func verifyInfo(t *testing.T, raw []byte) vInfo {
 				}
 			}
 		}
+		if vc, has := p.raw["vectorComponents"]; has {
+			var comps []string
+			if err := json.Unmarshal(vc, &comps); err != nil || len(p.Size) != 1 || len(comps) != p.Size[0] {
+				t.Errorf("%s: vectorComponents %s for size %v", p.Name, vc, p.Size)
+			}
+			for _, c := range comps {
+				if !strings.Contains(" x y z r rho latitude colatitude longitude longitude0 altitude other ", " "+c+" ") {
+					t.Errorf("%s: vector component %q not in the schema's list", p.Name, c)
+				}
+			}
+		}
 		for _, s := range p.Size {
 			if s < 1 {
 				t.Errorf("%s: size %v", p.Name, p.Size)
