@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/rhizoflex/rhizoflex/streams/das"
 	"github.com/rhizoflex/rhizoflex/streams/dastime"
@@ -87,7 +88,7 @@ func (h *Handler) data(w http.ResponseWriter, r *http.Request) {
 	out := &rowSink{
 		w: w, bw: bufio.NewWriterSize(w, 64<<10), rc: http.NewResponseController(w),
 		format: format, header: include == "header" || format == "json",
-		cols: cols, digits: digits, every: h.opt.FlushEvery,
+		cols: cols, digits: digits, every: h.opt.FlushEvery, interval: h.opt.FlushInterval, flushed: time.Now(),
 		start: ToDas(start), stop: ToDas(stop),
 		info: h.infoOf(ds, cols, nil, format),
 	}
@@ -130,22 +131,25 @@ type source struct {
 // (and the info header when asked) is written with the first row, or at the end
 // with status 1201 when no row came.
 type rowSink struct {
-	w       http.ResponseWriter
-	bw      *bufio.Writer
-	rc      *http.ResponseController
-	format  string
-	header  bool
-	info    *infoObject
-	cols    []*column
-	digits  int
-	every   int
-	start   dastime.Time
-	stop    dastime.Time
-	started bool
-	last    dastime.Time
-	rows    int
-	dropped int
-	exc     *das.Exception
+	w      http.ResponseWriter
+	bw     *bufio.Writer
+	rc     *http.ResponseController
+	format string
+	header bool
+	info   *infoObject
+	cols   []*column
+	digits int
+	every  int
+	// interval bounds the time between flushes (checked as rows are written).
+	interval time.Duration
+	flushed  time.Time
+	start    dastime.Time
+	stop     dastime.Time
+	started  bool
+	last     dastime.Time
+	rows     int
+	dropped  int
+	exc      *das.Exception
 	// Per incoming das dataset ID: its time variable and a source per column.
 	tv   [das.MaxID + 1]*das.Variable
 	srcs [das.MaxID + 1][]source
@@ -302,7 +306,8 @@ func (s *rowSink) Record(r *das.Record) error {
 		return err
 	}
 	s.rows++
-	if s.rows%s.every == 0 {
+	if s.rows%s.every == 0 || time.Since(s.flushed) >= s.interval {
+		s.flushed = time.Now()
 		if err := s.bw.Flush(); err != nil {
 			return err
 		}

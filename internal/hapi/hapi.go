@@ -89,7 +89,10 @@ type Options struct {
 	// FlushEvery is the number of records between flushes of data output
 	// (default 1000).
 	FlushEvery int
-	Logger     *slog.Logger
+	// FlushInterval flushes a row written this long after the previous flush,
+	// so that slow sources reach the client (default 1 s).
+	FlushInterval time.Duration
+	Logger        *slog.Logger
 	// Now returns the current time (open-ended stopDate); time.Now by default.
 	Now func() time.Time
 }
@@ -121,6 +124,9 @@ func New(cat Catalog, opt Options) *Handler {
 	}
 	if opt.FlushEvery <= 0 {
 		opt.FlushEvery = 1000
+	}
+	if opt.FlushInterval <= 0 {
+		opt.FlushInterval = time.Second
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now

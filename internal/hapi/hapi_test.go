@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -719,6 +721,14 @@ func TestVerifierRules(t *testing.T) {
 // still streaming (every FlushEvery records), not when it is done.
 func TestDataStreamsAsRecordsArrive(t *testing.T) {
 	srv, cat := newServer(t)
+	t.Run("count", func(t *testing.T) { streamsAsRecordsArrive(t, srv.URL, cat) })
+	// A slow source: far fewer rows than FlushEvery, flushed by FlushInterval.
+	slow := httptest.NewServer(New(cat, Options{FlushEvery: 1 << 30, FlushInterval: time.Nanosecond, Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(slow.Close)
+	t.Run("interval", func(t *testing.T) { streamsAsRecordsArrive(t, slow.URL, cat) })
+}
+
+func streamsAsRecordsArrive(t *testing.T, srvURL string, cat *testCatalog) {
 	gate := make(chan struct{})
 	wave := cat.sets["wave"]
 	cat.sets["gate"] = &testSet{ds: Dataset{ID: "gate", Start: t0, Stop: t0.Add(time.Hour), Header: wave.ds.Header}, n: 3, fill: wave.fill,
@@ -730,7 +740,7 @@ func TestDataStreamsAsRecordsArrive(t *testing.T) {
 				return errors.New("the client never saw the first rows")
 			}
 		}}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/hapi/data?dataset=gate&start=2024-01-01&stop=2024-01-01T01", nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srvURL+"/hapi/data?dataset=gate&start=2024-01-01&stop=2024-01-01T01", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
