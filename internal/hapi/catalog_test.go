@@ -3,6 +3,7 @@ package hapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -178,12 +179,14 @@ func newTestCatalog() *testCatalog {
 			extra: func(sink das.Sink) error {
 				return sink.Exception(&das.Exception{Type: das.ServerError, Message: "disk on fire"})
 			}},
+		"busy": {ds: Dataset{Title: "All reader slots taken", Start: t0, Stop: t0.Add(time.Hour), Header: wave}, n: 0, fill: waveFill,
+			fail: fmt.Errorf("run reader: %w", &BusyError{RetryAfter: 1500 * time.Millisecond})},
 		"nodata": {ds: Dataset{Title: "Says no data", Start: t0, Stop: t0.Add(time.Hour), Header: wave}, n: 0, fill: waveFill,
 			extra: func(sink das.Sink) error {
 				return sink.Exception(&das.Exception{Type: das.NoDataInInterval, Message: "nothing"})
 			}},
 	}
-	c := &testCatalog{sets: sets, order: []string{"wave", "spec", "multi", "jumpy", "open", "secret", "hidden", "broken", "dying", "excepting", "nodata"}}
+	c := &testCatalog{sets: sets, order: []string{"wave", "spec", "multi", "jumpy", "open", "secret", "hidden", "broken", "dying", "excepting", "busy", "nodata"}}
 	for id, s := range sets {
 		s.ds.ID = id
 	}

@@ -12,7 +12,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +33,14 @@ var (
 	// HTTP 401 with a Basic challenge.
 	ErrUnauthorized = errors.New("hapi: authentication required")
 )
+
+// BusyError is a Catalog that cannot start a request now (every reader slot is
+// taken): HTTP 503 with Retry-After and status 1500.
+type BusyError struct{ RetryAfter time.Duration }
+
+func (e *BusyError) Error() string {
+	return "hapi: busy, retry after " + e.RetryAfter.String()
+}
 
 // Catalog is what the HAPI server reads: the datasets a caller may read, their
 // descriptions and their records. Every method gets the HTTP request so that the
@@ -189,12 +199,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // catalogError maps a Catalog error to a HAPI answer and writes it.
 func (h *Handler) catalogError(w http.ResponseWriter, r *http.Request, err error) {
+	var busy *BusyError
 	switch {
 	case errors.Is(err, ErrNotFound):
 		h.fail(w, r, 1406, "")
 	case errors.Is(err, ErrUnauthorized):
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.opt.Realm+`", charset="UTF-8"`)
 		writeStatus(w, http.StatusUnauthorized, status{Code: 1400, Message: "HAPI error 1400: Bad request - authentication required"})
+	case errors.As(err, &busy):
+		secs := int(math.Ceil(busy.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		writeStatus(w, http.StatusServiceUnavailable, status{Code: 1500, Message: message(1500) + " (too many data requests are running; retry later)"})
 	case errors.Is(err, context.Canceled):
 		// The client went away: nobody reads the answer.
 	default:

@@ -160,7 +160,7 @@ func catalogIDs(t *testing.T, a answer) (catalogAnswer, []string) {
 func TestCatalog(t *testing.T) {
 	srv, _ := newServer(t)
 	c, ids := catalogIDs(t, get(t, srv.URL, "/hapi/catalog"))
-	public := []string{"wave", "spec", "multi", "jumpy", "open", "broken", "dying", "excepting", "nodata"}
+	public := []string{"wave", "spec", "multi", "jumpy", "open", "broken", "dying", "excepting", "busy", "nodata"}
 	if c.HAPI != "3.3" || c.Status != ok(1200) || !reflect.DeepEqual(ids, public) {
 		t.Errorf("anonymous catalog %s %v %v", c.HAPI, c.Status, ids)
 	}
@@ -168,7 +168,7 @@ func TestCatalog(t *testing.T) {
 		t.Errorf("first entry %+v", c.Catalog[0])
 	}
 	_, ids = catalogIDs(t, get(t, srv.URL, "/hapi/catalog", as("alice")))
-	if !reflect.DeepEqual(ids, []string{"wave", "spec", "multi", "jumpy", "open", "secret", "broken", "dying", "excepting", "nodata"}) {
+	if !reflect.DeepEqual(ids, []string{"wave", "spec", "multi", "jumpy", "open", "secret", "broken", "dying", "excepting", "busy", "nodata"}) {
 		t.Errorf("alice's catalog %v", ids)
 	}
 	c, ids = catalogIDs(t, get(t, srv.URL, "/hapi/catalog?depth=all"))
@@ -388,6 +388,15 @@ func TestErrorCodes(t *testing.T) {
 	}
 	if a := do(t, http.MethodPost, srv.URL, "/hapi/catalog"); a.code != http.StatusMethodNotAllowed || a.hdr.Get("Allow") != "GET, HEAD" {
 		t.Errorf("POST: %d %v", a.code, a.hdr)
+	}
+}
+
+func TestBusyCatalogAsksToRetry(t *testing.T) {
+	srv, _ := newServer(t)
+	a := get(t, srv.URL, "/hapi/data?dataset=busy&start=2024-01-01&stop=2024-01-01T01")
+	_, code, msg := statusOf(t, a)
+	if a.code != http.StatusServiceUnavailable || a.hdr.Get("Retry-After") != "2" || code != 1500 || !strings.Contains(msg, "retry later") {
+		t.Errorf("%d Retry-After %q %d %q", a.code, a.hdr.Get("Retry-After"), code, msg)
 	}
 }
 
