@@ -1,0 +1,101 @@
+package hapi
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rhizoflex/rhizoflex/examples/sources/genreader/gen"
+	"github.com/rhizoflex/rhizoflex/streams/convert"
+	"github.com/rhizoflex/rhizoflex/streams/das"
+)
+
+// genCatalog serves the example reader's products (examples/sources/genreader),
+// run in process for the requested range and decoded like a reader's stdout.
+type genCatalog struct {
+	sets map[string]*Dataset
+}
+
+func runGen(ctx context.Context, product string, start, stop time.Time, sink das.Sink) error {
+	var out, errs bytes.Buffer
+	if code := gen.Run([]string{product, formatDate(start), formatDate(stop)}, &out, &errs); code != 0 {
+		return fmt.Errorf("genreader exit %d: %s", code, errs.String())
+	}
+	_, err := convert.Decode(ctx, &out, sink, nil)
+	return err
+}
+
+func (c *genCatalog) List(context.Context, *http.Request) ([]Entry, error) {
+	return []Entry{{ID: "waveform"}, {ID: "spectrogram"}}, nil
+}
+
+func (c *genCatalog) Describe(_ context.Context, _ *http.Request, id string) (*Dataset, error) {
+	if ds, found := c.sets[id]; found {
+		return ds, nil
+	}
+	return nil, ErrNotFound
+}
+
+func (c *genCatalog) Stream(ctx context.Context, _ *http.Request, id string, start, stop time.Time, sink das.Sink) error {
+	if _, found := c.sets[id]; !found {
+		return ErrNotFound
+	}
+	return runGen(ctx, id, start, stop, sink)
+}
+
+// TestExampleReaderPassesVerifierRules: the shipped example sources, their
+// parameters learnt from an example run with FirstHeader, pass the verifier's
+// rules in every format and for each parameter alone.
+func TestExampleReaderPassesVerifierRules(t *testing.T) {
+	c := &genCatalog{sets: map[string]*Dataset{}}
+	for product, cadence := range map[string]time.Duration{"waveform": time.Second, "spectrogram": time.Minute} {
+		hdr, err := FirstHeader(func(s das.Sink) error { return runGen(t.Context(), product, t0, t0.Add(time.Hour), s) })
+		if err != nil {
+			t.Fatal(product, err)
+		}
+		c.sets[product] = &Dataset{ID: product, Start: t0.AddDate(-1, 0, 0), Cadence: cadence, Header: hdr,
+			SampleStart: t0, SampleStop: t0.Add(time.Hour)}
+	}
+	srv := httptest.NewServer(New(c, Options{Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(srv.Close)
+	for _, id := range []string{"waveform", "spectrogram"} {
+		t.Run(id, func(t *testing.T) {
+			in := verifyInfo(t, get(t, srv.URL, "/hapi/info?dataset="+id).body)
+			start, stop := t0.Add(90*time.Second), t0.Add(time.Hour)
+			q := "/hapi/data?dataset=" + id + "&start=" + formatDate(start) + "&stop=" + formatDate(stop)
+			rows := verifyCSV(t, in, string(get(t, srv.URL, q).body), start, stop)
+			want := map[string]int{"waveform": 3600 - 90, "spectrogram": 58}[id]
+			if len(rows) != want {
+				t.Errorf("%d rows, want %d", len(rows), want)
+			}
+			bin := decodeBinary(t, in, get(t, srv.URL, q+"&format=binary").body, start, stop)
+			for i := range bin {
+				if strings.Join(bin[i], ",") != strings.Join(rows[i], ",") {
+					t.Fatalf("row %d: binary %v, csv %v", i, bin[i], rows[i])
+				}
+			}
+			if _, js := verifyJSON(t, get(t, srv.URL, q+"&format=json").body, start, stop); len(js) != len(rows) {
+				t.Errorf("json %d rows", len(js))
+			}
+			for _, p := range in.Parameters {
+				pin := verifyInfo(t, get(t, srv.URL, "/hapi/info?dataset="+id+"&parameters="+p.Name).body)
+				if got := verifyCSV(t, pin, string(get(t, srv.URL, q+"&parameters="+p.Name).body), start, stop); len(got) != len(rows) {
+					t.Errorf("parameters=%s: %d rows", p.Name, len(got))
+				}
+			}
+		})
+	}
+	in := verifyInfo(t, get(t, srv.URL, "/hapi/info?dataset=spectrogram").body)
+	if p := in.Parameters[1]; p.Name != "spec" || len(p.Size) != 1 || p.Size[0] != 32 || len(p.Bins) != 1 || p.Bins[0].Centers[31] != 320 {
+		t.Errorf("spectrogram parameter %+v", p)
+	}
+	if in.StopDate == "" {
+		t.Error("open-ended stopDate missing")
+	}
+}
