@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { defineConfig } from 'vite'
+import react from '@vitejs/plugin-react'
 
 // React libraries under the playground (GraphiQL, Headless UI, Radix) start their modules
 // with "use client" (a React Server Components marker) and the React Compiler runtime with
@@ -12,6 +13,7 @@ const harmlessDirectives = /module level directive "(use client|use no memo)"/
 export default defineConfig({
   root: 'frontend',
   base: '/',
+  plugins: [react()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
