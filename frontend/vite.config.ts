@@ -24,6 +24,10 @@ export default defineConfig({
         main: resolve(import.meta.dirname, 'index.html'),
         playground: resolve(import.meta.dirname, 'playground.html'),
       },
+      // React is shared by the app and the playground: one chunk with a name that says so.
+      output: {
+        advancedChunks: { groups: [{ name: 'react', test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/ }] },
+      },
       // The "plugins took n% of the build" notice says nothing about our code and shows on
       // every build on a small machine.
       checks: { bundlerTimings: false },

@@ -7,12 +7,18 @@ export type PlotData = [Float64Array | number[], (number | null)[] | Float64Arra
 
 // band: draw min and max with a filled band between them (downsampled buckets); raw values
 // (every bucket one value) draw the one line only, a third of the work.
-function options(width: number, units: string, band: boolean, onZoom: (from: number, to: number) => void, onDraw?: () => void): uPlot.Options {
+function options(width: number, units: string, band: boolean, onZoom: (from: number, to: number) => void, onDraw?: () => void, xRange?: { current: [number, number] | undefined }): uPlot.Options {
   return {
     width,
     height: Math.max(220, Math.min(420, Math.round(width * 0.45))),
     cursor: { drag: { x: true, y: false, setScale: false } },
-    scales: { x: { time: true } },
+    scales: {
+      x: {
+        time: true,
+        // The chosen window, not just the span of the data (a last-hour plot shows the hour).
+        range: (_u, min, max) => xRange?.current ?? [min, max],
+      },
+    },
     legend: { live: true },
     series: [
       {},
@@ -43,14 +49,30 @@ function options(width: number, units: string, band: boolean, onZoom: (from: num
 
 const shape = (d: PlotData, band: boolean) => (band ? d : d.slice(0, 2)) as uPlot.AlignedData
 
-export function Plot({ data, units, band, onZoom, label }: { data: PlotData; units: string; band: boolean; onZoom: (from: number, to: number) => void; label: string }) {
+export function Plot({
+  data,
+  units,
+  band,
+  window,
+  onZoom,
+  label,
+}: {
+  data: PlotData
+  units: string
+  band: boolean
+  window?: [number, number]
+  onZoom: (from: number, to: number) => void
+  label: string
+}) {
+  const xRange = useRef(window)
+  xRange.current = window
   const box = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
   const zoom = useRef(onZoom)
   zoom.current = onZoom
   useEffect(() => {
     const el = box.current!
-    const u = new uPlot(options(el.clientWidth || 600, units, band, (a, b) => zoom.current(a, b)), shape(data, band), el)
+    const u = new uPlot(options(el.clientWidth || 600, units, band, (a, b) => zoom.current(a, b), undefined, xRange), shape(data, band), el)
     plot.current = u
     const ro = new ResizeObserver(() => {
       const w = el.clientWidth

@@ -130,8 +130,8 @@ function FolderPage({ r }: { r: Res }) {
     reload()
   }
 
-  const sortHeader = (k: SortKey, label: string) => (
-    <th aria-sort={sort === k ? (desc ? 'descending' : 'ascending') : 'none'} scope="col">
+  const sortHeader = (k: SortKey, label: string, className?: string) => (
+    <th aria-sort={sort === k ? (desc ? 'descending' : 'ascending') : 'none'} scope="col" className={className}>
       <button
         type="button"
         className="sort"
@@ -251,9 +251,9 @@ function FolderPage({ r }: { r: Res }) {
             <thead>
               <tr>
                 {sortHeader('name', 'Name')}
-                {sortHeader('type', 'Type')}
+                {sortHeader('type', 'Type', 'hide-narrow')}
                 <th scope="col">Value</th>
-                {sortHeader('updated', 'Updated')}
+                {sortHeader('updated', 'Updated', 'hide-narrow')}
                 {writable && <th scope="col"><span className="sr-only">Actions</span></th>}
               </tr>
             </thead>
@@ -268,7 +268,7 @@ function FolderPage({ r }: { r: Res }) {
                         {n.name}
                       </Link>
                     </td>
-                    <td className="muted">{typeLabel[n.type]}</td>
+                    <td className="muted hide-narrow">{typeLabel[n.type]}</td>
                     <td className="value" data-path={n.path}>
                       {n.type === 'SEQUENCE' && v ? (
                         <span title={v.timestamp}>
@@ -282,7 +282,7 @@ function FolderPage({ r }: { r: Res }) {
                         </span>
                       ) : null}
                     </td>
-                    <td className="muted">{fmtAgo(live[n.path]?.timestamp ?? n.lastRevisionAt ?? n.updatedAt)}</td>
+                    <td className="muted hide-narrow">{fmtAgo(live[n.path]?.timestamp ?? n.lastRevisionAt ?? n.updatedAt)}</td>
                     {writable && (
                       <td className="row-actions">
                         <button type="button" className="ghost" onClick={() => setDlg({ kind: 'rename', path: n.path, name: n.name })} aria-label={`Rename ${n.name}`}>

@@ -142,6 +142,7 @@ export default function SequencePage({ r }: { r: Res }) {
           <Plot
             data={data}
             band={(series.data?.resource?.series ?? []).some((b) => b.count > 1)}
+            window={custom ? [from, to] : [from, Date.now() / 1000]}
             units={units}
             label={`Plot of ${r.path}`}
             onZoom={(a, b) => setWindow({ from: String(Math.floor(a)), to: String(Math.ceil(b)) })}
