@@ -68,14 +68,15 @@ lint: $(GOLANGCI) ## go vet, gofmt, golangci-lint, go mod tidy check
 	  if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum | head -20; \
 	  cp /tmp/rhizoflex-go.mod.bak go.mod; cp /tmp/rhizoflex-go.sum.bak go.sum; exit 1; fi
 
-generate: ## regenerate ent, gqlgen and (if the schema changed) migrations
+generate: node_modules/.package-lock.json ## regenerate ent, gqlgen, the web app's operation types and (if the schema changed) migrations
 	$(GO) generate ./ent
 	$(GO) tool gqlgen generate
+	npm run --silent generate
 	RHIZOFLEX_DEV_POSTGRES='$(TEST_POSTGRES)' $(GO) run ent/migrate/plan.go $(MIGRATION)
 
 check-generate: generate ## fail if generated code is stale
-	@if [ -n "$$(git status --porcelain -- ent graph gqlgen.yml schema.graphql)" ]; then \
-	  echo "generated code is stale; run 'make generate' and commit:"; git status --porcelain -- ent graph; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- ent graph gqlgen.yml schema.graphql frontend/src/gql codegen.yml)" ]; then \
+	  echo "generated code is stale; run 'make generate' and commit:"; git status --porcelain -- ent graph frontend/src/gql; exit 1; fi
 
 bench: ## benchmarks (see docs/BENCHMARKS.md)
 	RHIZOFLEX_TEST_POSTGRES='$(TEST_POSTGRES)' $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...

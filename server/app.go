@@ -180,7 +180,7 @@ func (a *App) Handler() http.Handler {
 	} else {
 		mux.Handle("/playground", http.NotFoundHandler())
 	}
-	mux.Handle("/", spaHandler(frontend.Dist(), frontend.Built()))
+	mux.Handle("/", spaHandler(frontend.Dist(), frontend.Built(), apiPrefixes(a.cfg.DasPrefix)))
 	if a.extraRoutes != nil {
 		a.extraRoutes(mux)
 	}
@@ -277,9 +277,28 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// spaHandler serves the built single-page app: hashed assets cached for a year, every
-// other path answered with index.html (client-side routing), never cached.
-func spaHandler(dist fs.FS, built bool) http.Handler {
+// apiPrefixes are the paths that belong to programs, not to the web app: an unknown path
+// under one of them is a 404, never the app's index.html (a client asking /api/v1/x for
+// JSON must not get a 200 HTML page).
+func apiPrefixes(dasPrefix string) []string {
+	return []string{"/api", "/hapi", dasPrefix, files.Prefix, "/graphql", "/assets"}
+}
+
+// underPrefix reports whether p is prefix itself or a path below it.
+func underPrefix(p string, prefixes []string) bool {
+	for _, pre := range prefixes {
+		if p == pre || strings.HasPrefix(p, pre+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// spaHandler serves the built single-page app: hashed assets (assets/) cached for a year,
+// every other existing file as it is, unknown paths under reserved (program) prefixes 404,
+// and every other path index.html (client-side routing: deep links survive a reload), never
+// cached.
+func spaHandler(dist fs.FS, built bool, reserved []string) http.Handler {
 	files := http.FileServerFS(dist)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -287,14 +306,9 @@ func spaHandler(dist fs.FS, built bool) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		if !built {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_, _ = w.Write([]byte(`<!doctype html><title>rhizoflex</title><p>The web app is not built into this binary. ` +
-				`Run <code>make build</code>. The GraphQL API is at <a href="/graphql">/graphql</a>.`))
-			return
-		}
-		p := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
-		if p != "" && p != "index.html" {
+		clean := path.Clean("/" + r.URL.Path)
+		p := strings.TrimPrefix(clean, "/")
+		if p != "" && p != "index.html" && built {
 			if st, err := fs.Stat(dist, p); err == nil && !st.IsDir() {
 				if strings.HasPrefix(p, "assets/") {
 					w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
@@ -302,6 +316,16 @@ func spaHandler(dist fs.FS, built bool) http.Handler {
 				files.ServeHTTP(w, r)
 				return
 			}
+		}
+		if underPrefix(clean, reserved) {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		if !built {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write([]byte(`<!doctype html><title>rhizoflex</title><p>The web app is not built into this binary. ` +
+				`Run <code>make build</code>. The GraphQL API is at <a href="/graphql">/graphql</a>.`))
+			return
 		}
 		index, err := fs.ReadFile(dist, "index.html")
 		if err != nil {

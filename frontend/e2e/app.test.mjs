@@ -1,0 +1,419 @@
+// End-to-end tests of the web app: start the real server binary (bin/rhizoflex, built by
+// `make build`) on a fresh SQLite database with the demo data, drive Debian's Chromium with
+// playwright-core, check each page with axe-core, and save screenshots of every page at
+// 1280x800 and 390 px wide under test-results/.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import net from 'node:net'
+import { chromium } from 'playwright-core'
+
+const require = createRequire(import.meta.url)
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+const bin = join(process.cwd(), 'bin', 'rhizoflex')
+const shots = join(process.cwd(), 'test-results')
+const demo = { login: 'demo@example.com', password: 'demo-password' }
+const admin = { login: 'admin@example.com', password: 'admin-password-1' }
+let server, browser, base, ctx, page
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+async function waitUp(url) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).ok) return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`server at ${url} did not come up`)
+}
+
+// api is a test client outside the browser: GraphQL over HTTP with a session cookie or a key.
+async function api(query, variables = {}, auth = {}) {
+  const headers = { 'Content-Type': 'application/json' }
+  if (auth.cookie) headers.Cookie = auth.cookie
+  if (auth.key) headers.Authorization = `Bearer ${auth.key}`
+  const res = await fetch(`${base}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) })
+  const body = res.status === 401 ? { status: 401 } : await res.json()
+  return { res, body }
+}
+
+async function signInClient(who) {
+  const { res, body } = await api('mutation($l: String!, $p: String!) { login(login: $l, password: $p) { email } }', {
+    l: who.login,
+    p: who.password,
+  })
+  assert.equal(body.data.login.email, who.login)
+  return { cookie: res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') }
+}
+
+// check runs axe-core on the page (no serious or critical violation) and saves screenshots
+// at desktop and phone width.
+async function check(p, name) {
+  await p.waitForLoadState('networkidle').catch(() => {})
+  await p.addScriptTag({ content: axeSource })
+  const result = await p.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] })
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3),
+    }))
+  })
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  assert.deepEqual(bad, [], `${name}: axe-core violations`)
+  const size = p.viewportSize()
+  await p.screenshot({ path: join(shots, `${name}-1280.png`), fullPage: true })
+  await p.setViewportSize({ width: 390, height: 844 })
+  await p.waitForTimeout(150)
+  await p.screenshot({ path: join(shots, `${name}-390.png`), fullPage: true })
+  await p.setViewportSize(size)
+}
+
+async function newSignedInPage(who) {
+  const c = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const login = await (
+    await c.request.post(base + '/graphql', {
+      data: { query: `mutation { login(login: "${who.login}", password: "${who.password}") { email } }` },
+    })
+  ).json()
+  assert.equal(login.data.login.email, who.login)
+  return { c, p: await c.newPage() }
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true })
+  const dir = mkdtempSync(join(tmpdir(), 'rhizoflex-e2e-'))
+  const env = {
+    ...process.env,
+    RHIZOFLEX_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
+    RHIZOFLEX_DATA_DIR: dir,
+    RHIZOFLEX_LOG_LEVEL: 'warn',
+  }
+  execFileSync(bin, ['demo'], { env })
+  execFileSync(bin, ['create-admin', `${admin.login}:${admin.password}`], { env })
+  const port = await freePort()
+  base = `http://127.0.0.1:${port}`
+  server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`], { env, stdio: 'inherit' })
+  await waitUp(`${base}/healthz`)
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  })
+  ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  page = await ctx.newPage()
+})
+
+after(async () => {
+  await browser?.close()
+  server?.kill('SIGTERM')
+})
+
+test('sign in with the hinted demo login; a deep link comes back after sign-in', async () => {
+  await page.goto(base + '/browse/demo')
+  await page.waitForURL(/\/login\?next=/)
+  await page.getByText('demo-password').waitFor()
+  await check(page, 'login')
+  await page.getByLabel('E-mail or user name').fill(demo.login)
+  await page.getByLabel('Password').fill('wrong-password')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('alert').waitFor()
+  await page.getByLabel('Password').fill(demo.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL(base + '/browse/demo')
+  await page.getByRole('link', { name: 'greenhouse' }).waitFor()
+  await check(page, 'folder')
+  await page.goto(base + '/')
+  await page.getByRole('heading', { name: /Welcome/ }).waitFor()
+  await page.getByText('Recently changed').waitFor()
+  await check(page, 'home')
+})
+
+test('create a folder and a sequence; values from a test client appear live in the plot and the folder', async () => {
+  await page.goto(base + '/browse/demo')
+  await page.getByRole('button', { name: 'New folder' }).click()
+  await page.getByRole('dialog').getByLabel('Name').fill('e2e')
+  await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click()
+  await page.getByRole('link', { name: 'e2e' }).click()
+  await page.waitForURL(base + '/browse/demo/e2e')
+  await page.getByText('This folder is empty.').waitFor()
+  await page.getByRole('button', { name: 'New sequence' }).click()
+  const dlg = page.getByRole('dialog')
+  await dlg.getByLabel('Name').fill('temp')
+  await dlg.getByLabel('Units').fill('degC')
+  await dlg.getByLabel('Decimal places').fill('2')
+  await dlg.getByRole('button', { name: 'Create' }).click()
+  await page.waitForURL(base + '/browse/demo/e2e/temp')
+  await page.getByText('no values yet', { exact: true }).waitFor()
+
+  // A test client (node, its own session) writes values; the open page shows them.
+  const auth = await signInClient(demo)
+  const send = (v) =>
+    api('mutation($v: String!) { updateSequence(path: "/demo/e2e/temp", value: $v) { timestamp } }', { v: String(v) }, auth)
+  let n = 0
+  const plot = page.locator('.plot')
+  for (let i = 0; i < 40 && n < 2; i++) {
+    await send(20 + i)
+    await page.waitForTimeout(250)
+    n = Number(await plot.getAttribute('data-points'))
+  }
+  assert.ok(n >= 2, `the plot shows ${n} points after live values`)
+  const first = await page.locator('#live-value').innerText()
+  assert.match(first, /^\d+\.00 degC$/)
+  await send(42.125)
+  await page.locator('#live-value').getByText(/42\.1[23] degC/).waitFor()
+  await page.locator('#recent-values').getByText(/42\.1[23] degC/).first().waitFor()
+  assert.ok(Number(await plot.getAttribute('data-points')) > n, 'the new value is plotted')
+  await check(page, 'sequence')
+
+  // Drag across the plot: the window becomes a custom one in the URL and the data is fetched.
+  const box = await page.locator('.u-over').boundingBox()
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(box.x + box.width * 0.99, box.y + box.height / 2, { steps: 5 })
+  await page.mouse.up()
+  await page.waitForURL(/from=\d+&to=\d+/)
+  await page.locator('button[aria-pressed=true]', { hasText: 'Custom' }).waitFor()
+  // The zoomed window survives a reload.
+  const zoomed = page.url()
+  await page.reload()
+  await page.getByRole('heading', { name: /temp/ }).waitFor()
+  assert.equal(page.url(), zoomed)
+  await page.getByRole('button', { name: 'Last hour' }).click()
+
+  // The folder lists the sequence with its value, which follows new values without a reload.
+  await page.goto(base + '/browse/demo/e2e')
+  const cell = page.locator('td.value[data-path="/demo/e2e/temp"]')
+  await cell.getByText(/42\.1[23] degC/).waitFor()
+  let seen = false
+  for (let i = 0; i < 40 && !seen; i++) {
+    await send(-3.5)
+    await page.waitForTimeout(250)
+    seen = (await cell.innerText()).includes('-3.50 degC')
+  }
+  assert.ok(seen, 'the folder shows the live value')
+
+  // The sequence page draws a million points: time from data arrival to the drawn plot.
+  await page.goto(base + '/browse/demo/e2e/temp')
+  await page.locator('.plot canvas').waitFor()
+  for (const band of [false, true]) {
+    const bench = await page.evaluate((b) => window.rhizoflexPlotBench(1_000_000, b), band)
+    const what = band ? 'mean line with min-max band' : 'one line'
+    console.log(`plot: ${bench.points} points (${what}) from data arrival to drawn plot in ${bench.ms.toFixed(0)} ms (headless Chromium)`)
+  }
+})
+
+test('upload files (picker and drag and drop) and download one byte-exact', async () => {
+  await page.goto(base + '/browse/demo/e2e')
+  const bytes = randomBytes(300 * 1024)
+  await page.locator('input[type=file]').setInputFiles({ name: 'data.bin', mimeType: 'application/octet-stream', buffer: bytes })
+  await page.locator('.uploads').getByText('Done').waitFor()
+  await page.getByRole('link', { name: 'data.bin' }).waitFor()
+  // Drag and drop two files at once onto the folder.
+  const dt = await page.evaluateHandle(() => {
+    const d = new DataTransfer()
+    d.items.add(new File(['# Lab notes\n\nFirst *draft*.\n'], 'notes.md', { type: 'text/markdown' }))
+    d.items.add(new File(['time,temp\n2026-01-01,20.5\n2026-01-02,21.25\n'], 'table.csv', { type: 'text/csv' }))
+    return d
+  })
+  await page.locator('.folder').dispatchEvent('dragover', { dataTransfer: dt })
+  await page.locator('.folder').dispatchEvent('drop', { dataTransfer: dt })
+  await page.getByRole('link', { name: 'notes.md' }).waitFor()
+  await page.getByRole('link', { name: 'table.csv' }).waitFor()
+
+  await page.getByRole('link', { name: 'data.bin' }).click()
+  await page.waitForURL(base + '/browse/demo/e2e/data.bin')
+  const href = await page.locator('#revisions a', { hasText: 'Download' }).first().getAttribute('href')
+  const got = await ctx.request.get(new URL(href, base).toString())
+  assert.equal(got.status(), 200)
+  assert.ok(Buffer.from(await got.body()).equals(bytes), 'downloaded bytes differ from uploaded ones')
+  await check(page, 'file-binary')
+
+  await page.goto(base + '/browse/demo/e2e/table.csv')
+  await page.locator('table.csv').getByRole('cell', { name: '21.25' }).waitFor()
+  await check(page, 'file-csv')
+})
+
+test('edit a text file: the save is a new revision, both are listed', async () => {
+  await page.goto(base + '/browse/demo/e2e/notes.md')
+  await page.locator('.markdown h1', { hasText: 'Lab notes' }).waitFor()
+  await page.locator('.markdown em', { hasText: 'draft' }).waitFor()
+  await check(page, 'file-markdown')
+  await page.getByRole('button', { name: 'Edit' }).click()
+  await page.getByLabel('Contents of notes.md').fill('# Lab notes\n\nSecond version with <script>alert(1)</script>.\n')
+  await check(page, 'file-edit')
+  await page.getByRole('button', { name: 'Save as new revision' }).click()
+  await page.locator('.markdown', { hasText: 'Second version' }).waitFor()
+  await page.locator('#revisions tbody tr').nth(1).waitFor()
+  assert.equal(await page.locator('#revisions tbody tr').count(), 2)
+  // Markdown cannot carry script into the page.
+  assert.equal(await page.locator('.markdown script').count(), 0)
+  await page.reload()
+  await page.locator('.markdown', { hasText: 'Second version' }).waitFor()
+})
+
+test('rename, move and delete with confirmation', async () => {
+  await page.goto(base + '/browse/demo/e2e')
+  await page.getByRole('button', { name: 'Rename table.csv' }).click()
+  await page.getByRole('dialog').getByLabel('New name').fill('table2.csv')
+  await page.getByRole('dialog').getByRole('button', { name: 'Rename' }).click()
+  await page.getByRole('link', { name: 'table2.csv' }).waitFor()
+  await page.getByRole('button', { name: 'Move table2.csv' }).click()
+  await page.getByRole('dialog').getByLabel('Into folder (path)').fill('/demo/nowhere')
+  await page.getByRole('dialog').getByRole('button', { name: 'Move' }).click()
+  await page.getByRole('dialog').getByRole('alert').waitFor()
+  await page.getByRole('dialog').getByLabel('Into folder (path)').fill('/demo/notes')
+  await page.getByRole('dialog').getByRole('button', { name: 'Move' }).click()
+  await page.getByRole('link', { name: 'table2.csv' }).waitFor({ state: 'detached' })
+  await page.goto(base + '/browse/demo/notes')
+  await page.getByRole('button', { name: 'Delete table2.csv' }).click()
+  await page.getByRole('dialog').getByText('cannot be undone').waitFor()
+  await check(page, 'delete-confirm')
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click()
+  await page.getByText('This folder is empty.').waitFor()
+})
+
+test('create a key (secret shown once), use it, revoke it', async () => {
+  await page.goto(base + '/account')
+  await page.getByLabel('Name').fill('e2e key')
+  await page.getByRole('button', { name: 'Create key' }).click()
+  const secret = await page.locator('#key-secret').innerText()
+  assert.ok(secret.length > 20, 'a secret is shown')
+  const row = page.locator('#keys tr', { hasText: 'e2e key' })
+  await row.waitFor()
+  await check(page, 'account')
+  const me = await api('{ me { email } }', {}, { key: secret })
+  assert.equal(me.body.data.me.email, demo.login)
+  await row.getByRole('button', { name: 'Revoke key e2e key' }).click()
+  await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click()
+  await row.getByText('revoked').waitFor()
+  const after = await api('{ me { email } }', {}, { key: secret })
+  assert.equal(after.res.status, 401)
+  // The secret is not shown again after a reload.
+  await page.reload()
+  await page.locator('#keys tr', { hasText: 'e2e key' }).waitFor()
+  assert.equal(await page.locator('#key-secret').count(), 0)
+})
+
+test('send a message and see it; a message from another client arrives live', async () => {
+  await page.goto(base + '/messages/demo/e2e')
+  await page.getByText('No messages yet.').waitFor()
+  await page.getByLabel('Type', { exact: true }).fill('set_relay')
+  await page.getByLabel('Parameters (JSON)').fill('{"relay": 2}')
+  await page.getByRole('button', { name: 'Send' }).click()
+  await page.locator('#messages li', { hasText: 'set_relay' }).waitFor()
+  await page.getByLabel('Parameters (JSON)').fill('{bad')
+  await page.getByRole('button', { name: 'Send' }).click()
+  await page.getByText('Parameters must be JSON').waitFor()
+  const auth = await signInClient(demo)
+  let seen = false
+  for (let i = 0; i < 40 && !seen; i++) {
+    await api('mutation { sendMessage(path: "/demo/e2e", type: "from_node", parameters: {n: 1}) { id } }', {}, auth)
+    await page.waitForTimeout(250)
+    seen = (await page.locator('#messages li', { hasText: 'from_node' }).count()) > 0
+  }
+  assert.ok(seen, 'a message from another client shows without a reload')
+  await check(page, 'messages')
+})
+
+test('controllers, organization and permissions pages', async () => {
+  await page.goto(base + '/controllers')
+  await page.getByRole('link', { name: '/demo/lab-controller' }).waitFor()
+  await check(page, 'controllers')
+  await page.goto(base + '/org/demo')
+  await page.locator('#members').getByText(demo.login).waitFor()
+  await check(page, 'organization')
+  await page.goto(base + '/permissions/demo/notes')
+  await page.getByText('No grants on this resource.').waitFor()
+  await page.getByLabel('Grant to').selectOption('public')
+  await page.getByRole('button', { name: 'Grant' }).click()
+  await page.getByRole('cell', { name: 'Everyone (public)' }).waitFor()
+  await check(page, 'permissions')
+})
+
+test('system admin creates a user; that non-member is refused the organization', async () => {
+  const { c, p } = await newSignedInPage(admin)
+  await p.goto(base + '/admin')
+  await p.getByRole('heading', { name: 'Users' }).waitFor()
+  const form = p.locator('form', { has: p.getByRole('button', { name: 'Create user' }) })
+  await form.getByLabel('E-mail').fill('stranger@example.com')
+  await form.getByLabel('Full name').fill('Stranger')
+  await form.getByLabel('Password').fill('stranger-password')
+  await form.getByRole('button', { name: 'Create user' }).click()
+  await p.getByText('Created stranger@example.com.').waitFor()
+  await p.getByRole('cell', { name: 'stranger@example.com' }).waitFor()
+  await check(p, 'admin')
+  await c.close()
+
+  const s = await newSignedInPage({ login: 'stranger@example.com', password: 'stranger-password' })
+  await s.p.goto(base + '/browse/demo/e2e/temp')
+  await s.p.getByText('Nothing is at /demo/e2e/temp, or you do not have access to it.').waitFor()
+  await check(s.p, 'refused')
+  await s.p.goto(base + '/org/demo')
+  await s.p.getByText('There is no organization demo, or you are not a member.').waitFor()
+  await s.p.goto(base + '/admin')
+  await s.p.getByText('Only system admins see this page.').waitFor()
+  // The public grant of the permissions test lets anyone read /demo/notes, not change it.
+  await s.p.goto(base + '/browse/demo/notes')
+  await s.p.getByText('This folder is empty.').waitFor()
+  assert.equal(await s.p.getByRole('button', { name: 'New folder' }).count(), 0)
+  await s.c.close()
+})
+
+test('sign out ends the session', async () => {
+  await page.goto(base + '/account')
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.waitForURL(/\/login/)
+  await page.goto(base + '/account')
+  await page.waitForURL(/\/login\?next=%2Faccount/)
+})
+
+test('unknown app paths show the app, program paths stay 404, assets are cached', async () => {
+  const { c, p } = await newSignedInPage(demo)
+  await p.goto(base + '/no/such/page')
+  await p.getByRole('heading', { name: 'Page not found' }).waitFor()
+  for (const path of ['/api/v1/nothing', '/hapi/nothing', '/graphql/nothing', '/assets/nothing.js']) {
+    assert.equal((await fetch(base + path)).status, 404, path)
+  }
+  const asset = (await (await fetch(base + '/')).text()).match(/\/assets\/main-[^"]+\.js/)[0]
+  const r = await fetch(base + asset)
+  assert.equal(r.headers.get('cache-control'), 'public, max-age=31536000, immutable')
+  await c.close()
+})
+
+test('playground runs a query with the session cookie; the app never loads its code', async () => {
+  const { c, p } = await newSignedInPage(demo)
+  const failed = []
+  p.on('requestfailed', (r) => failed.push(r.url()))
+  await p.goto(base + '/playground')
+  await p.locator('.graphiql-query-editor').getByText('memberships').first().waitFor()
+  await p.locator('.graphiql-execute-button').click()
+  const result = p.locator('.result-window')
+  await result.getByText('demo@example.com').waitFor()
+  assert.match(await result.innerText(), /"name": "demo"/)
+  assert.deepEqual(failed.filter((u) => !u.startsWith(base)), [], 'requests left the server')
+  await p.screenshot({ path: join(shots, 'playground-1280.png') })
+  const loaded = []
+  const q = await c.newPage()
+  q.on('request', (r) => loaded.push(r.url()))
+  await q.goto(base + '/browse/demo/greenhouse/temperature')
+  await q.locator('.plot canvas').waitFor()
+  assert.deepEqual(loaded.filter((u) => /playground|graphiql|codemirror/i.test(u)), [])
+  await c.close()
+})
