@@ -21,15 +21,18 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/blob"
 	"github.com/rhizoflex/rhizoflex/internal/bus"
+	"github.com/rhizoflex/rhizoflex/internal/catalog"
 	"github.com/rhizoflex/rhizoflex/internal/cluster"
 	"github.com/rhizoflex/rhizoflex/internal/controller"
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/demo"
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 	"github.com/rhizoflex/rhizoflex/internal/files"
+	"github.com/rhizoflex/rhizoflex/internal/hapi"
 	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/messages"
 	"github.com/rhizoflex/rhizoflex/internal/notify"
+	"github.com/rhizoflex/rhizoflex/internal/readers"
 	"github.com/rhizoflex/rhizoflex/internal/rhizoapi"
 	"github.com/rhizoflex/rhizoflex/internal/rhizomqtt"
 	"github.com/rhizoflex/rhizoflex/internal/series"
@@ -55,6 +58,9 @@ type App struct {
 	controllers *controller.Service
 	group       *series.Group
 	mqtt        *rhizomqtt.Broker // the rhizo MQTT face, started with the handler
+	readers     *readers.Set      // reader sources of sources_dir (nil: none)
+	runner      *readers.Runner
+	cache       *readers.Cache
 	// extraRoutes lets tests add handlers (for example a slow one) before start.
 	extraRoutes func(mux *http.ServeMux)
 }
@@ -91,8 +97,43 @@ func NewApp(cfg Config, db *database.DB, blobs blob.Store, log *slog.Logger) *Ap
 		panic(fmt.Sprintf("in-process bus: %v", err))
 	}
 	a.UseBus(hub)
+	a.runner = &readers.Runner{Timeout: cfg.ReaderTimeout, MaxRunning: cfg.MaxReaders, QueueWait: cfg.ReaderQueueWait, Log: log}
+	a.cache = &readers.Cache{Dir: cfg.ReaderCacheDir(), Runner: a.runner, Log: log}
+	if cfg.SourcesDir != "" {
+		set, err := readers.Load(cfg.SourcesDir)
+		if err != nil {
+			log.Error("reader sources are off: cannot read sources_dir", "err", err)
+		} else {
+			a.readers = set
+			set.LogState(log)
+		}
+	}
 	return a
 }
+
+// catalog is every das source (sequences and reader sources) for the HAPI server.
+func (a *App) catalog() *catalog.Catalog {
+	return &catalog.Catalog{
+		Sequences: &sources.Service{Client: a.db.Client, Authz: a.authz},
+		Authorize: a.authorizeDownload,
+		Authz:     a.authz,
+		Readers:   a.readers,
+		Runner:    a.runner,
+		Cache:     a.cache,
+	}
+}
+
+// hapiHandler serves HAPI 3.3 at /hapi for every source (docs/HAPI.md).
+func (a *App) hapiHandler() http.Handler {
+	return hapi.New(a.catalog(), hapi.Options{
+		Prefix: hapiPrefix, ID: a.cfg.SiteName, Title: a.cfg.SiteName + " HAPI server",
+		Contact: a.cfg.BaseURL, Description: "Sequences and reader sources of " + a.cfg.SiteName,
+		Realm: a.cfg.SiteName, Logger: a.log,
+	})
+}
+
+// hapiPrefix is where the HAPI server is mounted.
+const hapiPrefix = "/hapi"
 
 // UseBus makes b the bus live updates travel on (NewApp starts with an in-process one;
 // serve opens the configured one). Call it before Handler.
@@ -171,6 +212,9 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("/graphql", a.graphqlHandler())
 	mux.Handle(files.Prefix+"/", files.Handler(a.db.Client, a.blobs, a.authorizeDownload))
 	mux.Handle(a.cfg.DasPrefix+"/", a.dasHandler())
+	hapiH := a.hapiHandler()
+	mux.Handle(hapiPrefix, hapiH)
+	mux.Handle(hapiPrefix+"/", hapiH)
 	mux.Handle(rhizoapi.Prefix+"/", a.rhizoHandler())
 	if a.mqtt != nil {
 		mux.Handle("/mqtt", a.mqtt.Handler()) // paho's default websocket path, which rhizo-client uses
@@ -352,6 +396,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopBackground()
 	go a.store.RunCleanup(bg, 5*time.Minute, a.log)
 	go a.presence.run(bg)
+	if a.readers != nil {
+		if err := a.readers.Watch(bg, a.log); err != nil {
+			a.log.Warn("reader sources are not reloaded on change", "err", err)
+		}
+	}
 	jobs := cluster.NewRunner(a.db.SQL, cluster.Options{Logger: a.log})
 	jobsDone := make(chan error, 1)
 	go func() { jobsDone <- jobs.Run(bg, a.jobs()...) }()

@@ -122,12 +122,12 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 }
 
 // passwordBasic reports whether r may sign in with HTTP Basic e-mail (or user name) and
-// password: only das reads (GET, HEAD under das_prefix), whose clients (Autoplot, das2py)
-// can do nothing else. Elsewhere a browser's cached Basic credentials would be a
-// cross-site request forgery hole.
+// password: only das and HAPI reads (GET, HEAD under das_prefix and /hapi), whose clients
+// (Autoplot, das2py, HAPI clients) can do nothing else. Elsewhere a browser's cached Basic
+// credentials would be a cross-site request forgery hole.
 func (a *App) passwordBasic(r *http.Request) bool {
 	return (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
-		strings.HasPrefix(r.URL.Path, a.cfg.DasPrefix+"/")
+		(strings.HasPrefix(r.URL.Path, a.cfg.DasPrefix+"/") || strings.HasPrefix(r.URL.Path, hapiPrefix+"/"))
 }
 
 // basicLogin signs in with HTTP Basic login and password for this request only, through
