@@ -29,6 +29,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/revision"
 	"github.com/rhizoflex/rhizoflex/ent/rollup"
 	"github.com/rhizoflex/rhizoflex/ent/session"
+	"github.com/rhizoflex/rhizoflex/ent/sourcehealth"
 	"github.com/rhizoflex/rhizoflex/ent/user"
 
 	stdsql "database/sql"
@@ -70,6 +71,8 @@ type Client struct {
 	Rollup *RollupClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// SourceHealth is the client for interacting with the SourceHealth builders.
+	SourceHealth *SourceHealthClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 }
@@ -98,6 +101,7 @@ func (c *Client) init() {
 	c.Revision = NewRevisionClient(c.config)
 	c.Rollup = NewRollupClient(c.config)
 	c.Session = NewSessionClient(c.config)
+	c.SourceHealth = NewSourceHealthClient(c.config)
 	c.User = NewUserClient(c.config)
 }
 
@@ -207,6 +211,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Revision:         NewRevisionClient(cfg),
 		Rollup:           NewRollupClient(cfg),
 		Session:          NewSessionClient(cfg),
+		SourceHealth:     NewSourceHealthClient(cfg),
 		User:             NewUserClient(cfg),
 	}, nil
 }
@@ -243,6 +248,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Revision:         NewRevisionClient(cfg),
 		Rollup:           NewRollupClient(cfg),
 		Session:          NewSessionClient(cfg),
+		SourceHealth:     NewSourceHealthClient(cfg),
 		User:             NewUserClient(cfg),
 	}, nil
 }
@@ -275,7 +281,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.LoginFailure,
 		c.Membership, c.Message, c.Organization, c.OutgoingMessage, c.PasswordReset,
-		c.Permission, c.Pin, c.Resource, c.Revision, c.Rollup, c.Session, c.User,
+		c.Permission, c.Pin, c.Resource, c.Revision, c.Rollup, c.Session,
+		c.SourceHealth, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -287,7 +294,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.BusPayload, c.ControllerStatus, c.JobLease, c.Key, c.LoginFailure,
 		c.Membership, c.Message, c.Organization, c.OutgoingMessage, c.PasswordReset,
-		c.Permission, c.Pin, c.Resource, c.Revision, c.Rollup, c.Session, c.User,
+		c.Permission, c.Pin, c.Resource, c.Revision, c.Rollup, c.Session,
+		c.SourceHealth, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -328,6 +336,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Rollup.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
+	case *SourceHealthMutation:
+		return c.SourceHealth.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
@@ -3039,6 +3049,139 @@ func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, 
 	}
 }
 
+// SourceHealthClient is a client for the SourceHealth schema.
+type SourceHealthClient struct {
+	config
+}
+
+// NewSourceHealthClient returns a client for the SourceHealth from the given config.
+func NewSourceHealthClient(c config) *SourceHealthClient {
+	return &SourceHealthClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sourcehealth.Hooks(f(g(h())))`.
+func (c *SourceHealthClient) Use(hooks ...Hook) {
+	c.hooks.SourceHealth = append(c.hooks.SourceHealth, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sourcehealth.Intercept(f(g(h())))`.
+func (c *SourceHealthClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SourceHealth = append(c.inters.SourceHealth, interceptors...)
+}
+
+// Create returns a builder for creating a SourceHealth entity.
+func (c *SourceHealthClient) Create() *SourceHealthCreate {
+	mutation := newSourceHealthMutation(c.config, OpCreate)
+	return &SourceHealthCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SourceHealth entities.
+func (c *SourceHealthClient) CreateBulk(builders ...*SourceHealthCreate) *SourceHealthCreateBulk {
+	return &SourceHealthCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SourceHealthClient) MapCreateBulk(slice any, setFunc func(*SourceHealthCreate, int)) *SourceHealthCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SourceHealthCreateBulk{err: fmt.Errorf("calling to SourceHealthClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SourceHealthCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SourceHealthCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SourceHealth.
+func (c *SourceHealthClient) Update() *SourceHealthUpdate {
+	mutation := newSourceHealthMutation(c.config, OpUpdate)
+	return &SourceHealthUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SourceHealthClient) UpdateOne(_m *SourceHealth) *SourceHealthUpdateOne {
+	mutation := newSourceHealthMutation(c.config, OpUpdateOne, withSourceHealth(_m))
+	return &SourceHealthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SourceHealthClient) UpdateOneID(id int) *SourceHealthUpdateOne {
+	mutation := newSourceHealthMutation(c.config, OpUpdateOne, withSourceHealthID(id))
+	return &SourceHealthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SourceHealth.
+func (c *SourceHealthClient) Delete() *SourceHealthDelete {
+	mutation := newSourceHealthMutation(c.config, OpDelete)
+	return &SourceHealthDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SourceHealthClient) DeleteOne(_m *SourceHealth) *SourceHealthDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SourceHealthClient) DeleteOneID(id int) *SourceHealthDeleteOne {
+	builder := c.Delete().Where(sourcehealth.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SourceHealthDeleteOne{builder}
+}
+
+// Query returns a query builder for SourceHealth.
+func (c *SourceHealthClient) Query() *SourceHealthQuery {
+	return &SourceHealthQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSourceHealth},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SourceHealth entity by its id.
+func (c *SourceHealthClient) Get(ctx context.Context, id int) (*SourceHealth, error) {
+	return c.Query().Where(sourcehealth.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SourceHealthClient) GetX(ctx context.Context, id int) *SourceHealth {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SourceHealthClient) Hooks() []Hook {
+	return c.hooks.SourceHealth
+}
+
+// Interceptors returns the client interceptors.
+func (c *SourceHealthClient) Interceptors() []Interceptor {
+	return c.inters.SourceHealth
+}
+
+func (c *SourceHealthClient) mutate(ctx context.Context, m *SourceHealthMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SourceHealthCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SourceHealthUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SourceHealthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SourceHealthDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SourceHealth mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -3241,12 +3384,12 @@ type (
 	hooks struct {
 		BusPayload, ControllerStatus, JobLease, Key, LoginFailure, Membership, Message,
 		Organization, OutgoingMessage, PasswordReset, Permission, Pin, Resource,
-		Revision, Rollup, Session, User []ent.Hook
+		Revision, Rollup, Session, SourceHealth, User []ent.Hook
 	}
 	inters struct {
 		BusPayload, ControllerStatus, JobLease, Key, LoginFailure, Membership, Message,
 		Organization, OutgoingMessage, PasswordReset, Permission, Pin, Resource,
-		Revision, Rollup, Session, User []ent.Interceptor
+		Revision, Rollup, Session, SourceHealth, User []ent.Interceptor
 	}
 )
 

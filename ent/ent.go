@@ -28,6 +28,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/revision"
 	"github.com/rhizoflex/rhizoflex/ent/rollup"
 	"github.com/rhizoflex/rhizoflex/ent/session"
+	"github.com/rhizoflex/rhizoflex/ent/sourcehealth"
 	"github.com/rhizoflex/rhizoflex/ent/user"
 )
 
@@ -105,6 +106,7 @@ func checkColumn(t, c string) error {
 			revision.Table:         revision.ValidColumn,
 			rollup.Table:           rollup.ValidColumn,
 			session.Table:          session.ValidColumn,
+			sourcehealth.Table:     sourcehealth.ValidColumn,
 			user.Table:             user.ValidColumn,
 		})
 	})

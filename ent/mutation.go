@@ -28,6 +28,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/revision"
 	"github.com/rhizoflex/rhizoflex/ent/rollup"
 	"github.com/rhizoflex/rhizoflex/ent/session"
+	"github.com/rhizoflex/rhizoflex/ent/sourcehealth"
 	"github.com/rhizoflex/rhizoflex/ent/user"
 )
 
@@ -56,6 +57,7 @@ const (
 	TypeRevision         = "Revision"
 	TypeRollup           = "Rollup"
 	TypeSession          = "Session"
+	TypeSourceHealth     = "SourceHealth"
 	TypeUser             = "User"
 )
 
@@ -13585,6 +13587,654 @@ func (m *SessionMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *SessionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Session edge %s", name)
+}
+
+// SourceHealthMutation represents an operation that mutates the SourceHealth nodes in the graph.
+type SourceHealthMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	source        *string
+	ok            *bool
+	checked_at    *time.Time
+	latency_ms    *int64
+	addlatency_ms *int64
+	error         *string
+	formats       *[]map[string]interface{}
+	appendformats []map[string]interface{}
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*SourceHealth, error)
+	predicates    []predicate.SourceHealth
+}
+
+var _ ent.Mutation = (*SourceHealthMutation)(nil)
+
+// sourcehealthOption allows management of the mutation configuration using functional options.
+type sourcehealthOption func(*SourceHealthMutation)
+
+// newSourceHealthMutation creates new mutation for the SourceHealth entity.
+func newSourceHealthMutation(c config, op Op, opts ...sourcehealthOption) *SourceHealthMutation {
+	m := &SourceHealthMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSourceHealth,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSourceHealthID sets the ID field of the mutation.
+func withSourceHealthID(id int) sourcehealthOption {
+	return func(m *SourceHealthMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SourceHealth
+		)
+		m.oldValue = func(ctx context.Context) (*SourceHealth, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SourceHealth.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSourceHealth sets the old SourceHealth of the mutation.
+func withSourceHealth(node *SourceHealth) sourcehealthOption {
+	return func(m *SourceHealthMutation) {
+		m.oldValue = func(context.Context) (*SourceHealth, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SourceHealthMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SourceHealthMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SourceHealthMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SourceHealthMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SourceHealth.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSource sets the "source" field.
+func (m *SourceHealthMutation) SetSource(s string) {
+	m.source = &s
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *SourceHealthMutation) Source() (r string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the SourceHealth entity.
+// If the SourceHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SourceHealthMutation) OldSource(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *SourceHealthMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetOk sets the "ok" field.
+func (m *SourceHealthMutation) SetOk(b bool) {
+	m.ok = &b
+}
+
+// Ok returns the value of the "ok" field in the mutation.
+func (m *SourceHealthMutation) Ok() (r bool, exists bool) {
+	v := m.ok
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOk returns the old "ok" field's value of the SourceHealth entity.
+// If the SourceHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SourceHealthMutation) OldOk(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOk is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOk requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOk: %w", err)
+	}
+	return oldValue.Ok, nil
+}
+
+// ResetOk resets all changes to the "ok" field.
+func (m *SourceHealthMutation) ResetOk() {
+	m.ok = nil
+}
+
+// SetCheckedAt sets the "checked_at" field.
+func (m *SourceHealthMutation) SetCheckedAt(t time.Time) {
+	m.checked_at = &t
+}
+
+// CheckedAt returns the value of the "checked_at" field in the mutation.
+func (m *SourceHealthMutation) CheckedAt() (r time.Time, exists bool) {
+	v := m.checked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCheckedAt returns the old "checked_at" field's value of the SourceHealth entity.
+// If the SourceHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SourceHealthMutation) OldCheckedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCheckedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCheckedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCheckedAt: %w", err)
+	}
+	return oldValue.CheckedAt, nil
+}
+
+// ResetCheckedAt resets all changes to the "checked_at" field.
+func (m *SourceHealthMutation) ResetCheckedAt() {
+	m.checked_at = nil
+}
+
+// SetLatencyMs sets the "latency_ms" field.
+func (m *SourceHealthMutation) SetLatencyMs(i int64) {
+	m.latency_ms = &i
+	m.addlatency_ms = nil
+}
+
+// LatencyMs returns the value of the "latency_ms" field in the mutation.
+func (m *SourceHealthMutation) LatencyMs() (r int64, exists bool) {
+	v := m.latency_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLatencyMs returns the old "latency_ms" field's value of the SourceHealth entity.
+// If the SourceHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SourceHealthMutation) OldLatencyMs(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLatencyMs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLatencyMs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLatencyMs: %w", err)
+	}
+	return oldValue.LatencyMs, nil
+}
+
+// AddLatencyMs adds i to the "latency_ms" field.
+func (m *SourceHealthMutation) AddLatencyMs(i int64) {
+	if m.addlatency_ms != nil {
+		*m.addlatency_ms += i
+	} else {
+		m.addlatency_ms = &i
+	}
+}
+
+// AddedLatencyMs returns the value that was added to the "latency_ms" field in this mutation.
+func (m *SourceHealthMutation) AddedLatencyMs() (r int64, exists bool) {
+	v := m.addlatency_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLatencyMs resets all changes to the "latency_ms" field.
+func (m *SourceHealthMutation) ResetLatencyMs() {
+	m.latency_ms = nil
+	m.addlatency_ms = nil
+}
+
+// SetError sets the "error" field.
+func (m *SourceHealthMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *SourceHealthMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the SourceHealth entity.
+// If the SourceHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SourceHealthMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *SourceHealthMutation) ResetError() {
+	m.error = nil
+}
+
+// SetFormats sets the "formats" field.
+func (m *SourceHealthMutation) SetFormats(value []map[string]interface{}) {
+	m.formats = &value
+	m.appendformats = nil
+}
+
+// Formats returns the value of the "formats" field in the mutation.
+func (m *SourceHealthMutation) Formats() (r []map[string]interface{}, exists bool) {
+	v := m.formats
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFormats returns the old "formats" field's value of the SourceHealth entity.
+// If the SourceHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SourceHealthMutation) OldFormats(ctx context.Context) (v []map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFormats is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFormats requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFormats: %w", err)
+	}
+	return oldValue.Formats, nil
+}
+
+// AppendFormats adds value to the "formats" field.
+func (m *SourceHealthMutation) AppendFormats(value []map[string]interface{}) {
+	m.appendformats = append(m.appendformats, value...)
+}
+
+// AppendedFormats returns the list of values that were appended to the "formats" field in this mutation.
+func (m *SourceHealthMutation) AppendedFormats() ([]map[string]interface{}, bool) {
+	if len(m.appendformats) == 0 {
+		return nil, false
+	}
+	return m.appendformats, true
+}
+
+// ResetFormats resets all changes to the "formats" field.
+func (m *SourceHealthMutation) ResetFormats() {
+	m.formats = nil
+	m.appendformats = nil
+}
+
+// Where appends a list predicates to the SourceHealthMutation builder.
+func (m *SourceHealthMutation) Where(ps ...predicate.SourceHealth) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SourceHealthMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SourceHealthMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SourceHealth, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SourceHealthMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SourceHealthMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SourceHealth).
+func (m *SourceHealthMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SourceHealthMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.source != nil {
+		fields = append(fields, sourcehealth.FieldSource)
+	}
+	if m.ok != nil {
+		fields = append(fields, sourcehealth.FieldOk)
+	}
+	if m.checked_at != nil {
+		fields = append(fields, sourcehealth.FieldCheckedAt)
+	}
+	if m.latency_ms != nil {
+		fields = append(fields, sourcehealth.FieldLatencyMs)
+	}
+	if m.error != nil {
+		fields = append(fields, sourcehealth.FieldError)
+	}
+	if m.formats != nil {
+		fields = append(fields, sourcehealth.FieldFormats)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SourceHealthMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sourcehealth.FieldSource:
+		return m.Source()
+	case sourcehealth.FieldOk:
+		return m.Ok()
+	case sourcehealth.FieldCheckedAt:
+		return m.CheckedAt()
+	case sourcehealth.FieldLatencyMs:
+		return m.LatencyMs()
+	case sourcehealth.FieldError:
+		return m.Error()
+	case sourcehealth.FieldFormats:
+		return m.Formats()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SourceHealthMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sourcehealth.FieldSource:
+		return m.OldSource(ctx)
+	case sourcehealth.FieldOk:
+		return m.OldOk(ctx)
+	case sourcehealth.FieldCheckedAt:
+		return m.OldCheckedAt(ctx)
+	case sourcehealth.FieldLatencyMs:
+		return m.OldLatencyMs(ctx)
+	case sourcehealth.FieldError:
+		return m.OldError(ctx)
+	case sourcehealth.FieldFormats:
+		return m.OldFormats(ctx)
+	}
+	return nil, fmt.Errorf("unknown SourceHealth field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SourceHealthMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sourcehealth.FieldSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case sourcehealth.FieldOk:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOk(v)
+		return nil
+	case sourcehealth.FieldCheckedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCheckedAt(v)
+		return nil
+	case sourcehealth.FieldLatencyMs:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLatencyMs(v)
+		return nil
+	case sourcehealth.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case sourcehealth.FieldFormats:
+		v, ok := value.([]map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFormats(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SourceHealth field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SourceHealthMutation) AddedFields() []string {
+	var fields []string
+	if m.addlatency_ms != nil {
+		fields = append(fields, sourcehealth.FieldLatencyMs)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SourceHealthMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case sourcehealth.FieldLatencyMs:
+		return m.AddedLatencyMs()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SourceHealthMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case sourcehealth.FieldLatencyMs:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLatencyMs(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SourceHealth numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SourceHealthMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SourceHealthMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SourceHealthMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SourceHealth nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SourceHealthMutation) ResetField(name string) error {
+	switch name {
+	case sourcehealth.FieldSource:
+		m.ResetSource()
+		return nil
+	case sourcehealth.FieldOk:
+		m.ResetOk()
+		return nil
+	case sourcehealth.FieldCheckedAt:
+		m.ResetCheckedAt()
+		return nil
+	case sourcehealth.FieldLatencyMs:
+		m.ResetLatencyMs()
+		return nil
+	case sourcehealth.FieldError:
+		m.ResetError()
+		return nil
+	case sourcehealth.FieldFormats:
+		m.ResetFormats()
+		return nil
+	}
+	return fmt.Errorf("unknown SourceHealth field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SourceHealthMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SourceHealthMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SourceHealthMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SourceHealthMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SourceHealthMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SourceHealthMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SourceHealthMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SourceHealth unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SourceHealthMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SourceHealth edge %s", name)
 }
 
 // UserMutation represents an operation that mutates the User nodes in the graph.

@@ -21,6 +21,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/revision"
 	"github.com/rhizoflex/rhizoflex/ent/schema"
 	"github.com/rhizoflex/rhizoflex/ent/session"
+	"github.com/rhizoflex/rhizoflex/ent/sourcehealth"
 	"github.com/rhizoflex/rhizoflex/ent/user"
 )
 
@@ -424,6 +425,40 @@ func init() {
 			return nil
 		}
 	}()
+	sourcehealthFields := schema.SourceHealth{}.Fields()
+	_ = sourcehealthFields
+	// sourcehealthDescSource is the schema descriptor for source field.
+	sourcehealthDescSource := sourcehealthFields[0].Descriptor()
+	// sourcehealth.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	sourcehealth.SourceValidator = func() func(string) error {
+		validators := sourcehealthDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// sourcehealthDescCheckedAt is the schema descriptor for checked_at field.
+	sourcehealthDescCheckedAt := sourcehealthFields[2].Descriptor()
+	// sourcehealth.DefaultCheckedAt holds the default value on creation for the checked_at field.
+	sourcehealth.DefaultCheckedAt = sourcehealthDescCheckedAt.Default.(func() time.Time)
+	// sourcehealthDescLatencyMs is the schema descriptor for latency_ms field.
+	sourcehealthDescLatencyMs := sourcehealthFields[3].Descriptor()
+	// sourcehealth.LatencyMsValidator is a validator for the "latency_ms" field. It is called by the builders before save.
+	sourcehealth.LatencyMsValidator = sourcehealthDescLatencyMs.Validators[0].(func(int64) error)
+	// sourcehealthDescError is the schema descriptor for error field.
+	sourcehealthDescError := sourcehealthFields[4].Descriptor()
+	// sourcehealth.DefaultError holds the default value on creation for the error field.
+	sourcehealth.DefaultError = sourcehealthDescError.Default.(string)
+	// sourcehealth.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	sourcehealth.ErrorValidator = sourcehealthDescError.Validators[0].(func(string) error)
 	userMixin := schema.User{}.Mixin()
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0

@@ -46,6 +46,8 @@ type Tx struct {
 	Rollup *RollupClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// SourceHealth is the client for interacting with the SourceHealth builders.
+	SourceHealth *SourceHealthClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -195,6 +197,7 @@ func (tx *Tx) init() {
 	tx.Revision = NewRevisionClient(tx.config)
 	tx.Rollup = NewRollupClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.SourceHealth = NewSourceHealthClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 

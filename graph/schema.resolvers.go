@@ -23,6 +23,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/files"
 	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/messages"
+	"github.com/rhizoflex/rhizoflex/internal/selfcheck"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
@@ -566,6 +567,14 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*
 	return &model.UserConnection{Edges: edges, PageInfo: info}, nil
 }
 
+// SourceHealth is the resolver for the sourceHealth field.
+func (r *queryResolver) SourceHealth(ctx context.Context) ([]*ent.SourceHealth, error) {
+	if err := r.Authz.RequireSystemAdmin(viewer(ctx)); err != nil {
+		return nil, err
+	}
+	return selfcheck.List(ctx, r.Client)
+}
+
 // Keys is the resolver for the keys field.
 func (r *queryResolver) Keys(ctx context.Context, organization *string) ([]*ent.Key, error) {
 	var orgID *int
@@ -799,6 +808,15 @@ func (r *sequenceValueResolver) ThumbnailBase64(ctx context.Context, obj *model.
 	return thumbnailOf(*obj.ImageBase64, size)
 }
 
+// Formats is the resolver for the formats field.
+func (r *sourceHealthResolver) Formats(ctx context.Context, obj *ent.SourceHealth) ([]*model.SourceHealthFormat, error) {
+	out := make([]*model.SourceHealthFormat, 0, len(obj.Formats))
+	for _, f := range selfcheck.FormatsOf(obj) {
+		out = append(out, &model.SourceHealthFormat{Format: f.Format, Ok: f.OK, Records: int(f.Records), Bytes: int(f.Bytes), LatencyMs: int(f.LatencyMS), Error: f.Error})
+	}
+	return out, nil
+}
+
 // FolderMessages is the resolver for the folderMessages field.
 func (r *subscriptionResolver) FolderMessages(ctx context.Context, path string, types []string, includeChildren *bool) (<-chan *ent.Message, error) {
 	folder, err := r.readable(ctx, path)
@@ -875,6 +893,9 @@ func (r *Resolver) SequenceUpdate() generated.SequenceUpdateResolver {
 // SequenceValue returns generated.SequenceValueResolver implementation.
 func (r *Resolver) SequenceValue() generated.SequenceValueResolver { return &sequenceValueResolver{r} }
 
+// SourceHealth returns generated.SourceHealthResolver implementation.
+func (r *Resolver) SourceHealth() generated.SourceHealthResolver { return &sourceHealthResolver{r} }
+
 // Subscription returns generated.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
 
@@ -894,6 +915,7 @@ type (
 	resourceResolver        struct{ *Resolver }
 	sequenceUpdateResolver  struct{ *Resolver }
 	sequenceValueResolver   struct{ *Resolver }
+	sourceHealthResolver    struct{ *Resolver }
 	subscriptionResolver    struct{ *Resolver }
 	userResolver            struct{ *Resolver }
 )

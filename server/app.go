@@ -35,6 +35,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/readers"
 	"github.com/rhizoflex/rhizoflex/internal/rhizoapi"
 	"github.com/rhizoflex/rhizoflex/internal/rhizomqtt"
+	"github.com/rhizoflex/rhizoflex/internal/selfcheck"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/sources"
 )
@@ -281,7 +282,7 @@ const outgoingRetention = 90 * 24 * time.Hour
 
 // jobs are the periodic background jobs, each run once per cluster.
 func (a *App) jobs() []cluster.Job {
-	return []cluster.Job{
+	jobs := []cluster.Job{
 		{Name: "trim-sequences", Every: a.cfg.TrimInterval, Run: func(ctx context.Context) error {
 			n, err := series.Trim(ctx, a.db.Client)
 			if n > 0 {
@@ -306,6 +307,13 @@ func (a *App) jobs() []cluster.Job {
 		}},
 		a.controllers.WatchdogJob(a.cfg.WatchdogInterval),
 	}
+	if a.readers != nil && a.cfg.SelfcheckInterval > 0 {
+		jobs = append(jobs, cluster.Job{Name: "source-selfcheck", Every: a.cfg.SelfcheckInterval, Run: func(ctx context.Context) error {
+			_, err := selfcheck.Run(ctx, a.db.Client, a.readers, a.catalog().WriteReader, a.log)
+			return err
+		}})
+	}
+	return jobs
 }
 
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {

@@ -67,6 +67,7 @@ type Config struct {
 	ReaderTimeout      time.Duration         `koanf:"reader_timeout"`
 	MaxReaders         int                   `koanf:"max_readers"`
 	ReaderQueueWait    time.Duration         `koanf:"reader_queue_wait"`
+	SelfcheckInterval  time.Duration         `koanf:"selfcheck_interval"`
 	SiteName           string                `koanf:"site_name"`
 	MQTTListen         string                `koanf:"mqtt_listen"` // MQTT over TCP (the rhizo face); "" = off
 	Password           access.PasswordParams `koanf:"password"`
@@ -147,6 +148,7 @@ func defaults() map[string]any {
 		"reader_timeout":           "10m",
 		"max_readers":              8,
 		"reader_queue_wait":        "30s",
+		"selfcheck_interval":       "1h",
 		"site_name":                "rhizoflex",
 		"mqtt_listen":              "",
 		"password.memory_kib":      access.DefaultPasswordParams.MemoryKiB,
@@ -315,6 +317,9 @@ func (c Config) validate() error {
 		if d <= 0 {
 			add("%s must be positive (got %s)", name, d)
 		}
+	}
+	if c.SelfcheckInterval < 0 {
+		add("selfcheck_interval must be 0 (off) or positive (got %s)", c.SelfcheckInterval)
 	}
 	if c.MaxReaders < 1 {
 		add("max_readers must be at least 1 (got %d)", c.MaxReaders)

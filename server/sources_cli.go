@@ -1,15 +1,20 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rhizoflex/rhizoflex/internal/catalog"
+	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/readers"
+	"github.com/rhizoflex/rhizoflex/internal/selfcheck"
 	"github.com/rhizoflex/rhizoflex/streams/dastime"
 )
 
@@ -17,7 +22,7 @@ import (
 // definitions of sources_dir, without a database or a running server.
 func (c *cli) sourcesCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "sources list|check|precache",
+		Use:   "sources list|check|precache|selfcheck",
 		Short: "Reader source definitions in sources_dir: list, check, fill the cache",
 	}
 	load := func(cmd *cobra.Command) (Config, *readers.Set, error) {
@@ -110,6 +115,43 @@ func (c *cli) sourcesCommand() *cobra.Command {
 				}
 			}
 			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "selfcheck",
+		Short: "Request every source's first example range in every format, verify, record the results; exit 1 if any fails",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.withDatabase(cmd, func(ctx context.Context, cfg Config, db *database.DB) error {
+				if cfg.SourcesDir == "" {
+					return configError{errors.New("sources_dir is not set (RHIZOFLEX_SOURCES_DIR or the config file)")}
+				}
+				set, err := readers.Load(cfg.SourcesDir)
+				if err != nil {
+					return err
+				}
+				runner := &readers.Runner{Timeout: cfg.ReaderTimeout, MaxRunning: cfg.MaxReaders, QueueWait: cfg.ReaderQueueWait}
+				cat := &catalog.Catalog{Runner: runner, Cache: &readers.Cache{Dir: cfg.ReaderCacheDir(), Runner: runner}}
+				results, err := selfcheck.Run(ctx, db.Client, set, cat.WriteReader, slog.Default())
+				failed := 0
+				tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
+				_, _ = fmt.Fprintln(tw, "SOURCE\tRESULT\tMS\tPROBLEM")
+				for _, r := range results {
+					verdict := "ok"
+					if !r.OK {
+						verdict, failed = "FAILED", failed+1
+					}
+					_, _ = fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", r.Source, verdict, r.Latency.Milliseconds(), r.Error)
+				}
+				_ = tw.Flush()
+				if err != nil {
+					return err
+				}
+				if failed > 0 {
+					return exitCodeError{1}
+				}
+				return nil
+			})
 		},
 	})
 	return cmd

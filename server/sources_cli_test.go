@@ -3,11 +3,14 @@ package server
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rhizoflex/rhizoflex/internal/selfcheck"
 )
 
 // `rhizoflex sources list|check|precache` against a directory with a good source (the
@@ -81,4 +84,39 @@ func run2(t *testing.T, args ...string) (string, string, int) {
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, []string{"RHIZOFLEX_DATA_DIR=" + t.TempDir()}, strings.NewReader(""), &out, &errOut)
 	return out.String(), errOut.String(), code
+}
+
+// `sources selfcheck` checks every source and records the results; system admins (only)
+// read them as sourceHealth.
+func TestSelfcheckCommandAndSourceHealth(t *testing.T) {
+	srcDir := readerSourcesDir(t)
+	var out, errOut bytes.Buffer
+	dir := t.TempDir()
+	env := []string{"RHIZOFLEX_SOURCES_DIR=" + srcDir, "RHIZOFLEX_DATA_DIR=" + dir, "RHIZOFLEX_DATABASE_URL=sqlite:" + filepath.Join(dir, "db.sqlite")}
+	code := run(context.Background(), []string{"sources", "selfcheck"}, env, strings.NewReader(""), &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "ex/Waves") || strings.Contains(out.String(), "FAILED") {
+		t.Fatalf("selfcheck: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	eachServer2(t, func(c *Config) { c.SourcesDir = srcDir; c.CacheDir = t.TempDir() }, func(t *testing.T, ts *testServer) {
+		if _, err := selfcheck.Run(t.Context(), ts.db.Client, ts.app.readers, ts.app.catalog().WriteReader, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatal(err)
+		}
+		q := `{ sourceHealth { source ok error formats { format ok records } } }`
+		var health []struct {
+			Source  string
+			OK      bool
+			Formats []struct {
+				Format  string
+				OK      bool
+				Records int
+			}
+		}
+		ts.login(t, "sys").do(t, q, nil).ok(t).decode(t, "sourceHealth", &health)
+		if len(health) != 4 || len(health[0].Formats) != 5 || !health[0].OK || health[0].Formats[4].Records == 0 {
+			t.Fatalf("sourceHealth: %+v", health)
+		}
+		if res := ts.login(t, "ladmin").do(t, q, nil); res.code() != "FORBIDDEN" {
+			t.Fatalf("an org admin read sourceHealth: %s", res.code())
+		}
+	})
 }

@@ -634,6 +634,22 @@ var (
 			},
 		},
 	}
+	// SourceHealthsColumns holds the columns for the "source_healths" table.
+	SourceHealthsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "source", Type: field.TypeString, Unique: true, Size: 500},
+		{Name: "ok", Type: field.TypeBool},
+		{Name: "checked_at", Type: field.TypeTime},
+		{Name: "latency_ms", Type: field.TypeInt64},
+		{Name: "error", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "formats", Type: field.TypeJSON},
+	}
+	// SourceHealthsTable holds the schema information for the "source_healths" table.
+	SourceHealthsTable = &schema.Table{
+		Name:       "source_healths",
+		Columns:    SourceHealthsColumns,
+		PrimaryKey: []*schema.Column{SourceHealthsColumns[0]},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -709,6 +725,7 @@ var (
 		RevisionsTable,
 		RollupsTable,
 		SessionsTable,
+		SourceHealthsTable,
 		UsersTable,
 		ControllerStatusWatchersTable,
 	}

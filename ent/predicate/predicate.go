@@ -54,5 +54,8 @@ type Rollup func(*sql.Selector)
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
 
+// SourceHealth is the predicate function for sourcehealth builders.
+type SourceHealth func(*sql.Selector)
+
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

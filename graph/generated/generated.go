@@ -46,6 +46,7 @@ type ResolverRoot interface {
 	Resource() ResourceResolver
 	SequenceUpdate() SequenceUpdateResolver
 	SequenceValue() SequenceValueResolver
+	SourceHealth() SourceHealthResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
 }
@@ -215,6 +216,7 @@ type ComplexityRoot struct {
 		Organization  func(childComplexity int, name string) int
 		Organizations func(childComplexity int) int
 		Resource      func(childComplexity int, path string) int
+		SourceHealth  func(childComplexity int) int
 		Users         func(childComplexity int, first *int, after *string) int
 		Version       func(childComplexity int) int
 	}
@@ -302,6 +304,24 @@ type ComplexityRoot struct {
 		Mean  func(childComplexity int) int
 		Min   func(childComplexity int) int
 		Start func(childComplexity int) int
+	}
+
+	SourceHealth struct {
+		CheckedAt func(childComplexity int) int
+		Error     func(childComplexity int) int
+		Formats   func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Ok        func(childComplexity int) int
+		Source    func(childComplexity int) int
+	}
+
+	SourceHealthFormat struct {
+		Bytes     func(childComplexity int) int
+		Error     func(childComplexity int) int
+		Format    func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Ok        func(childComplexity int) int
+		Records   func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -412,6 +432,7 @@ type QueryResolver interface {
 	Organizations(ctx context.Context) ([]*ent.Organization, error)
 	Organization(ctx context.Context, name string) (*ent.Organization, error)
 	Users(ctx context.Context, first *int, after *string) (*model.UserConnection, error)
+	SourceHealth(ctx context.Context) ([]*ent.SourceHealth, error)
 	Keys(ctx context.Context, organization *string) ([]*ent.Key, error)
 	Resource(ctx context.Context, path string) (*ent.Resource, error)
 	Node(ctx context.Context, id int) (model.Node, error)
@@ -440,6 +461,9 @@ type SequenceUpdateResolver interface {
 }
 type SequenceValueResolver interface {
 	ThumbnailBase64(ctx context.Context, obj *model.SequenceValue, size *int) (*string, error)
+}
+type SourceHealthResolver interface {
+	Formats(ctx context.Context, obj *ent.SourceHealth) ([]*model.SourceHealthFormat, error)
 }
 type SubscriptionResolver interface {
 	FolderMessages(ctx context.Context, path string, types []string, includeChildren *bool) (<-chan *ent.Message, error)
@@ -1303,6 +1327,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Resource(childComplexity, args["path"].(string)), true
+	case "Query.sourceHealth":
+		if e.ComplexityRoot.Query.SourceHealth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SourceHealth(childComplexity), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -1718,6 +1748,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SeriesBucket.Start(childComplexity), true
 
+	case "SourceHealth.checkedAt":
+		if e.ComplexityRoot.SourceHealth.CheckedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealth.CheckedAt(childComplexity), true
+	case "SourceHealth.error":
+		if e.ComplexityRoot.SourceHealth.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealth.Error(childComplexity), true
+	case "SourceHealth.formats":
+		if e.ComplexityRoot.SourceHealth.Formats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealth.Formats(childComplexity), true
+	case "SourceHealth.latencyMs":
+		if e.ComplexityRoot.SourceHealth.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealth.LatencyMs(childComplexity), true
+	case "SourceHealth.ok":
+		if e.ComplexityRoot.SourceHealth.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealth.Ok(childComplexity), true
+	case "SourceHealth.source":
+		if e.ComplexityRoot.SourceHealth.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealth.Source(childComplexity), true
+
+	case "SourceHealthFormat.bytes":
+		if e.ComplexityRoot.SourceHealthFormat.Bytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealthFormat.Bytes(childComplexity), true
+	case "SourceHealthFormat.error":
+		if e.ComplexityRoot.SourceHealthFormat.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealthFormat.Error(childComplexity), true
+	case "SourceHealthFormat.format":
+		if e.ComplexityRoot.SourceHealthFormat.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealthFormat.Format(childComplexity), true
+	case "SourceHealthFormat.latencyMs":
+		if e.ComplexityRoot.SourceHealthFormat.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealthFormat.LatencyMs(childComplexity), true
+	case "SourceHealthFormat.ok":
+		if e.ComplexityRoot.SourceHealthFormat.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealthFormat.Ok(childComplexity), true
+	case "SourceHealthFormat.records":
+		if e.ComplexityRoot.SourceHealthFormat.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceHealthFormat.Records(childComplexity), true
+
 	case "Subscription.folderMessages":
 		if e.ComplexityRoot.Subscription.FolderMessages == nil {
 			break
@@ -1951,6 +2055,8 @@ type Query {
   organization(name: String!): Organization
   "All users, for system admins."
   users(first: Int = 50, after: String): UserConnection!
+  "The last self-check of every reader source (docs/READERS.md), failures first; system admins."
+  sourceHealth: [SourceHealth!]!
   "API keys the viewer may manage: all keys of an organization (org admins), else the viewer's own."
   keys(organization: String): [Key!]!
   "The resource at a path, e.g. /lab/sensors/temperature; null when it does not exist or is hidden."
@@ -2363,6 +2469,30 @@ type SequenceUpdate {
   contentType: String
   imageBase64: String
   thumbnailBase64(size: Int = 160): String
+}
+
+"The last self-check of one reader source: its first example range requested in every output format and verified."
+type SourceHealth {
+  source: String!
+  ok: Boolean!
+  checkedAt: Time!
+  "Milliseconds for all formats together."
+  latencyMs: Int!
+  "The first failure; empty when ok."
+  error: String!
+  formats: [SourceHealthFormat!]!
+}
+
+"One output format of a source self-check."
+type SourceHealthFormat {
+  "das2, das2-text, das3, das3-text or csv"
+  format: String!
+  ok: Boolean!
+  records: Int!
+  bytes: Int!
+  latencyMs: Int!
+  "Empty when ok."
+  error: String!
 }
 
 "An e-mail or text message the server sent, failed to send or refused (throttled)."
@@ -2823,6 +2953,42 @@ func (ec *executionContext) childFields_SeriesBucket(ctx context.Context, field 
 		return ec.fieldContext_SeriesBucket_mean(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SeriesBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_SourceHealth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_SourceHealth_source(ctx, field)
+	case "ok":
+		return ec.fieldContext_SourceHealth_ok(ctx, field)
+	case "checkedAt":
+		return ec.fieldContext_SourceHealth_checkedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_SourceHealth_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_SourceHealth_error(ctx, field)
+	case "formats":
+		return ec.fieldContext_SourceHealth_formats(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourceHealth", field.Name)
+}
+
+func (ec *executionContext) childFields_SourceHealthFormat(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "format":
+		return ec.fieldContext_SourceHealthFormat_format(ctx, field)
+	case "ok":
+		return ec.fieldContext_SourceHealthFormat_ok(ctx, field)
+	case "records":
+		return ec.fieldContext_SourceHealthFormat_records(ctx, field)
+	case "bytes":
+		return ec.fieldContext_SourceHealthFormat_bytes(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_SourceHealthFormat_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_SourceHealthFormat_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourceHealthFormat", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7476,6 +7642,38 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_sourceHealth(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sourceHealth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SourceHealth(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SourceHealth) graphql.Marshaler {
+			return ec.marshalNSourceHealth2ᚕᚖgithubᚗcomᚋrhizoflexᚋrhizoflexᚋentᚐSourceHealthᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sourceHealth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourceHealth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_keys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9292,6 +9490,291 @@ func (ec *executionContext) _SeriesBucket_mean(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_SeriesBucket_mean(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SeriesBucket", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealth_source(ctx context.Context, field graphql.CollectedField, obj *ent.SourceHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealth_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealth_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealth", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealth_ok(ctx context.Context, field graphql.CollectedField, obj *ent.SourceHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealth_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ok, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealth_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealth", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealth_checkedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SourceHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealth_checkedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealth_checkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealth", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealth_latencyMs(ctx context.Context, field graphql.CollectedField, obj *ent.SourceHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealth_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealth_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealth", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealth_error(ctx context.Context, field graphql.CollectedField, obj *ent.SourceHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealth_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealth_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealth", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealth_formats(ctx context.Context, field graphql.CollectedField, obj *ent.SourceHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealth_formats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourceHealth().Formats(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SourceHealthFormat) graphql.Marshaler {
+			return ec.marshalNSourceHealthFormat2ᚕᚖgithubᚗcomᚋrhizoflexᚋrhizoflexᚋgraphᚋmodelᚐSourceHealthFormatᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealth_formats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourceHealth",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourceHealthFormat(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourceHealthFormat_format(ctx context.Context, field graphql.CollectedField, obj *model.SourceHealthFormat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealthFormat_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealthFormat_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealthFormat", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealthFormat_ok(ctx context.Context, field graphql.CollectedField, obj *model.SourceHealthFormat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealthFormat_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ok, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealthFormat_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealthFormat", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealthFormat_records(ctx context.Context, field graphql.CollectedField, obj *model.SourceHealthFormat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealthFormat_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealthFormat_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealthFormat", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealthFormat_bytes(ctx context.Context, field graphql.CollectedField, obj *model.SourceHealthFormat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealthFormat_bytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealthFormat_bytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealthFormat", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealthFormat_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.SourceHealthFormat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealthFormat_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealthFormat_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealthFormat", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SourceHealthFormat_error(ctx context.Context, field graphql.CollectedField, obj *model.SourceHealthFormat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceHealthFormat_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceHealthFormat_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceHealthFormat", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Subscription_folderMessages(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -13147,6 +13630,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "sourceHealth":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_sourceHealth(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "keys":
 			field := field
 
@@ -14405,6 +14910,165 @@ func (ec *executionContext) _SeriesBucket(ctx context.Context, sel ast.Selection
 			}
 		case "mean":
 			out.Values[i] = ec._SeriesBucket_mean(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sourceHealthImplementors = []string{"SourceHealth"}
+
+func (ec *executionContext) _SourceHealth(ctx context.Context, sel ast.SelectionSet, obj *ent.SourceHealth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourceHealthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourceHealth")
+		case "source":
+			out.Values[i] = ec._SourceHealth_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ok":
+			out.Values[i] = ec._SourceHealth_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkedAt":
+			out.Values[i] = ec._SourceHealth_checkedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "latencyMs":
+			out.Values[i] = ec._SourceHealth_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.Values[i] = ec._SourceHealth_error(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formats":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SourceHealth_formats(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sourceHealthFormatImplementors = []string{"SourceHealthFormat"}
+
+func (ec *executionContext) _SourceHealthFormat(ctx context.Context, sel ast.SelectionSet, obj *model.SourceHealthFormat) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourceHealthFormatImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourceHealthFormat")
+		case "format":
+			out.Values[i] = ec._SourceHealthFormat_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ok":
+			out.Values[i] = ec._SourceHealthFormat_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "records":
+			out.Values[i] = ec._SourceHealthFormat_records(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bytes":
+			out.Values[i] = ec._SourceHealthFormat_bytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._SourceHealthFormat_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._SourceHealthFormat_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15746,6 +16410,58 @@ func (ec *executionContext) marshalNSeriesBucket2ᚖgithubᚗcomᚋrhizoflexᚋr
 		return graphql.Null
 	}
 	return ec._SeriesBucket(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSourceHealth2ᚕᚖgithubᚗcomᚋrhizoflexᚋrhizoflexᚋentᚐSourceHealthᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SourceHealth) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSourceHealth2ᚖgithubᚗcomᚋrhizoflexᚋrhizoflexᚋentᚐSourceHealth(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSourceHealth2ᚖgithubᚗcomᚋrhizoflexᚋrhizoflexᚋentᚐSourceHealth(ctx context.Context, sel ast.SelectionSet, v *ent.SourceHealth) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SourceHealth(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSourceHealthFormat2ᚕᚖgithubᚗcomᚋrhizoflexᚋrhizoflexᚋgraphᚋmodelᚐSourceHealthFormatᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SourceHealthFormat) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSourceHealthFormat2ᚖgithubᚗcomᚋrhizoflexᚋrhizoflexᚋgraphᚋmodelᚐSourceHealthFormat(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSourceHealthFormat2ᚖgithubᚗcomᚋrhizoflexᚋrhizoflexᚋgraphᚋmodelᚐSourceHealthFormat(ctx context.Context, sel ast.SelectionSet, v *model.SourceHealthFormat) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SourceHealthFormat(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {

@@ -194,6 +194,18 @@ type SeriesBucket struct {
 	Mean  float64   `json:"mean"`
 }
 
+// One output format of a source self-check.
+type SourceHealthFormat struct {
+	// das2, das2-text, das3, das3-text or csv
+	Format    string `json:"format"`
+	Ok        bool   `json:"ok"`
+	Records   int    `json:"records"`
+	Bytes     int    `json:"bytes"`
+	LatencyMs int    `json:"latencyMs"`
+	// Empty when ok.
+	Error string `json:"error"`
+}
+
 type Subscription struct {
 }
 

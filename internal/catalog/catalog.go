@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/hapi"
 	"github.com/rhizoflex/rhizoflex/internal/readers"
 	"github.com/rhizoflex/rhizoflex/internal/sources"
+	"github.com/rhizoflex/rhizoflex/streams/convert"
 	"github.com/rhizoflex/rhizoflex/streams/das"
 	"github.com/rhizoflex/rhizoflex/streams/dastime"
 )
@@ -280,4 +282,17 @@ func parseRange(s string) (lo, hi time.Time, ok bool) {
 		return lo, hi, false
 	}
 	return lo, readers.GoTime(t1), true
+}
+
+// WriteReader streams a reader source for req into w in format opt without an access
+// check (the self-check runs as the server), closing the writer at the end.
+func (c *Catalog) WriteReader(ctx context.Context, def *readers.Definition, req readers.Request, start, stop time.Time, w io.Writer, opt convert.Options) error {
+	sink, err := convert.NewWriter(w, opt)
+	if err != nil {
+		return err
+	}
+	if err := c.StreamReader(ctx, def, req, start, stop, 0, sink); err != nil {
+		return err
+	}
+	return sink.Close()
 }
