@@ -109,3 +109,40 @@ func TestStatementCacheAcrossPool(t *testing.T) {
 		}
 	})
 }
+
+// Cached statements hold no read transaction between uses: SQLite can still checkpoint
+// the whole WAL (a statement left unreset would pin it and let the WAL grow).
+func TestStatementCacheLeavesNoReadTransactionOpen(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	ctx := t.Context()
+	if _, err := db.SQL.ExecContext(ctx, `CREATE TABLE wal_probe (id integer PRIMARY KEY, v text NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if _, err := db.SQL.ExecContext(ctx, `INSERT INTO wal_probe (id, v) VALUES ($1, $2)`, i, "x"); err != nil {
+			t.Fatal(err)
+		}
+		var v string
+		if err := db.SQL.QueryRowContext(ctx, `SELECT v FROM wal_probe WHERE id = $1`, i).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.SQL.QueryContext(ctx, `SELECT id FROM wal_probe WHERE id <= $1`, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Next() // read one row only, then close
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SQL.QueryRowContext(ctx, `SELECT v FROM wal_probe WHERE id = $1`, -1).Scan(&v); err == nil {
+			t.Fatal("a missing row was found")
+		}
+	}
+	var busy, logFrames, checkpointed int
+	if err := db.SQL.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
+		t.Fatal(err)
+	}
+	if busy != 0 || logFrames != 0 {
+		t.Fatalf("checkpoint blocked: busy %d, %d frames in the WAL, %d checkpointed", busy, logFrames, checkpointed)
+	}
+}
