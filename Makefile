@@ -31,6 +31,7 @@ build: frontend ## build bin/rhizoflex with the SPA embedded
 	@echo "$(GOBUILD)"
 	@start=$$SECONDS; $(GOBUILD) && echo "rhizoflex: built $(BIN) in $$((SECONDS - start)) s"
 	@$(GO) build -trimpath -ldflags '-s -w' -o bin/rhizoflex-das ./cmd/rhizoflex-das && echo "rhizoflex: built bin/rhizoflex-das (the das tools alone)"
+	@$(GO) build -trimpath -ldflags '-s -w' -o bin/genreader ./examples/sources/genreader && echo "rhizoflex: built bin/genreader (the example reader of examples/sources)"
 
 # `make run` serves on :$(PORT) whatever rhizoflex.yaml or RHIZOFLEX_LISTEN say, so the
 # address it prints is the one it listens on: PORT=8081 make run.
@@ -39,7 +40,7 @@ run: build ## start with the embedded database and demo data on PORT (default 80
 	@echo "rhizoflex: loading the demo data into $(RUN_DIR)/rhizoflex.db"
 	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) demo
 	@echo "rhizoflex: starting on http://localhost:$(PORT)/  (log in as demo@example.com / demo-password; another port: PORT=8081 make run)"
-	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) $(BIN) serve --listen :$(PORT) --demo-live-interval 1s
+	RHIZOFLEX_DATABASE_URL=sqlite:$(RUN_DIR)/rhizoflex.db RHIZOFLEX_DATA_DIR=$(RUN_DIR) RHIZOFLEX_SOURCES_DIR=examples/sources $(BIN) serve --listen :$(PORT) --demo-live-interval 1s
 
 test: lint check-generate test-e2e test-go fuzz ## everything CI runs
 
