@@ -76,6 +76,8 @@ export type SequenceSettingsInput = {
   maxHistory?: number | null | undefined;
   min?: number | null | undefined;
   minStorageInterval?: number | null | undefined;
+  /** Seconds; values older than this are readable by anyone on the das endpoints (docs/DAS.md), like das2's readAccess AGE:. 0 turns it off. Needs admin access. */
+  publicAfter?: number | null | undefined;
   units?: string | null | undefined;
 };
 
