@@ -1036,6 +1036,32 @@ func TestDasFolderSource(t *testing.T) {
 		if !strings.Contains(list, "lab/multi|Two probes") || strings.Contains(list, "lab/plain|") || strings.Contains(list, "lab/multi/note") {
 			t.Errorf("list:\n%s", list)
 		}
+		// The live tail of a folder source: a value of one sequence is a row with fill for
+		// the others.
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(fctx, http.MethodGet, ts.URL+"/das/source/lab/multi/flex?read.time.min=2024-01-01T00:00:09&read.time.max=now&follow=1&format.type=csv", nil)
+		req.Header.Set("Authorization", "Bearer "+ts.world.Keys["userkey"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		live := csv.NewReader(resp.Body)
+		for range 2 { // 00:00:09 and 00:00:10
+			if _, err := live.Read(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.do(t, `mutation { updateSequence(path: "/lab/multi/b", value: "7.25") { timestamp } }`, nil).ok(t)
+		row, err := live.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if va, _ := strconv.ParseFloat(row[1], 64); va != das.DefaultFill || row[2] != "7.2500000e+00" {
+			t.Errorf("live row %q", row)
+		}
+
 		// An opted-in folder without numeric sequences is missing too.
 		mk("/lab/empty", tree.Folder, nil, map[string]any{sources.FolderAttr: true})
 		if res := c.get(t, "/das/source/lab/empty/flex?read.time.min=2024-01-01&read.time.max=2024-01-02"); res.Status != http.StatusNotFound {

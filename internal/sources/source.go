@@ -306,13 +306,15 @@ func (s *Service) Stream(ctx context.Context, src Source, r Read, out das.Sink, 
 	if !src.PublicBefore.IsZero() && to.After(src.PublicBefore) {
 		to = src.PublicBefore // never past the embargo, whatever the caller checked
 	}
-	if r.Bin > 0 && !src.Folder() {
-		buckets, ok, err := series.SeriesAligned(ctx, s.Client, src.Res, from, to, time.Duration(math.Round(r.Bin*1e9)))
+	if w, ok := rollupWidth(from, r.Bin); ok && !src.Folder() {
+		buckets, ok, err := series.SeriesAligned(ctx, s.Client, src.Res, from, to, w)
 		if err != nil {
 			return res, err
 		}
 		if ok && denser(buckets) {
-			return s.streamBuckets(src, r, ds, buckets, out)
+			rr := r
+			rr.Bin = w.Seconds()
+			return s.streamBuckets(src, rr, ds, buckets, out)
 		}
 	}
 	xs, ys := slots(ds)
@@ -360,6 +362,22 @@ func (s *Service) Stream(ctx context.Context, src Source, r Read, out das.Sink, 
 		_ = out.Close()
 	}
 	return res, err
+}
+
+// rollupWidth is the bin width a reduction to at most bin seconds from from uses when the
+// rollups can answer it: whole buckets of the widest rollup no wider than bin, with from
+// on that rollup's boundary. bin.time.max is the largest acceptable width, so narrower
+// bins are allowed; with the widest fitting rollup they are never less than half of it.
+func rollupWidth(from time.Time, bin float64) (time.Duration, bool) {
+	lo := from.UnixMicro()
+	for _, s := range series.RollupSeconds {
+		if float64(s) > bin || lo%(s*1e6) != 0 {
+			continue
+		}
+		n := math.Floor(bin / float64(s))
+		return time.Duration(n) * time.Duration(s) * time.Second, true
+	}
+	return 0, false
 }
 
 // denser reports whether some bucket holds more than one value: binning then makes the

@@ -142,11 +142,22 @@ func TestStreamReducesFromRollups(t *testing.T) {
 		if len(got.values) != 30 || got.values[7] != want.values[7] {
 			t.Fatalf("from the rollups: %v", got.values)
 		}
-		// A bin that is no multiple of a rollup reads the (now gone) raw values.
+		// 90 s at most: whole 60 s rollup buckets (bin.time.max is the widest acceptable).
 		rd.Bin = 90
+		fine := &collect{}
+		if res, err := svc.Stream(t.Context(), sources.SourceOf(seq), rd, fine, das.ExceptionType2); err != nil || !res.Reduced || len(fine.values) != 60 {
+			t.Fatalf("90 s bins: %+v %v, %d bins", res, err, len(fine.values))
+		}
+		// A bin finer than every rollup reads the (now gone) raw values.
+		rd.Bin = 30
 		raw := &collect{}
 		if res, err := svc.Stream(t.Context(), sources.SourceOf(seq), rd, raw, das.ExceptionType2); err != nil || res.Started {
-			t.Fatalf("90 s bins: %+v %v", res, err)
+			t.Fatalf("30 s bins: %+v %v", res, err)
+		}
+		// So does a request that does not start on a rollup boundary.
+		rd.Bin, rd.Min = 120, rd.Min.Add(1)
+		if res, err := svc.Stream(t.Context(), sources.SourceOf(seq), rd, &collect{}, das.ExceptionType2); err != nil || res.Started {
+			t.Fatalf("unaligned: %+v %v", res, err)
 		}
 	})
 }
