@@ -82,6 +82,9 @@ async function check(p, name) {
   await p.screenshot({ path: join(shots, `${name}-1280.png`), fullPage: true })
   await p.setViewportSize({ width: 390, height: 844 })
   await p.waitForTimeout(150)
+  // On a phone the page fits the screen: only tables scroll sideways, inside their box.
+  const wide = await p.evaluate(() => document.documentElement.scrollWidth)
+  assert.ok(wide <= 390, `${name}: the page is ${wide} px wide on a 390 px screen`)
   await p.screenshot({ path: join(shots, `${name}-390.png`), fullPage: true })
   await p.setViewportSize(size)
 }
