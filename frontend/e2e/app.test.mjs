@@ -212,9 +212,22 @@ test('create a folder and a sequence; values from a test client appear live in t
   }
   assert.ok(seen, 'the folder shows the live value')
 
-  // The sequence page draws a million points: time from data arrival to the drawn plot.
+  // Settings change how values show; a value recorded on the page joins the table.
   await page.goto(base + '/browse/demo/e2e/temp')
   await page.locator('.plot canvas').waitFor()
+  await page.getByLabel('Units').fill('K')
+  await page.getByLabel('Decimal places').fill('1')
+  await page.getByRole('button', { name: 'Save settings' }).click()
+  await page.getByRole('status').getByText('Saved.').waitFor()
+  await page.locator('#live-value').getByText('-3.5 K').waitFor()
+  await page.getByLabel('Record a value').fill('not a number')
+  await page.getByRole('button', { name: 'Record' }).click()
+  await page.locator('.record').getByRole('alert').waitFor()
+  await page.getByLabel('Record a value').fill('300.25')
+  await page.getByRole('button', { name: 'Record' }).click()
+  await page.locator('#recent-values').getByText('300.3 K').first().waitFor()
+
+  // The sequence page draws a million points: time from data arrival to the drawn plot.
   for (const band of [false, true]) {
     const bench = await page.evaluate((b) => window.rhizoflexPlotBench(1_000_000, b), band)
     const what = band ? 'mean line with min-max band' : 'one line'
@@ -312,6 +325,22 @@ test('create a key (secret shown once), use it, revoke it', async () => {
   await page.reload()
   await page.locator('#keys tr', { hasText: 'e2e key' }).waitFor()
   assert.equal(await page.locator('#key-secret').count(), 0)
+})
+
+test('change password: mistakes are told in plain words next to the form', async () => {
+  await page.goto(base + '/account')
+  await page.getByLabel('Current password').fill('not-my-password')
+  await page.getByLabel('New password', { exact: true }).fill('another-password-1')
+  await page.getByLabel('New password again').fill('another-password-2')
+  await page.getByRole('button', { name: 'Change password' }).click()
+  await page.getByText('The new passwords do not match.').waitFor()
+  await page.getByLabel('New password again').fill('another-password-1')
+  await page.getByRole('button', { name: 'Change password' }).click()
+  const told = page.locator('form', { has: page.getByRole('button', { name: 'Change password' }) }).getByRole('alert')
+  await told.filter({ hasNotText: 'do not match' }).waitFor()
+  assert.match(await told.innerText(), /password/i)
+  // The old password still works.
+  await signInClient(demo)
 })
 
 test('send a message and see it; a message from another client arrives live', async () => {
