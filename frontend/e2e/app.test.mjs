@@ -416,6 +416,22 @@ test('sign out ends the session', async () => {
   await page.waitForURL(/\/login\?next=%2Faccount/)
 })
 
+test('a session ended elsewhere sends the person to sign in, then back', async () => {
+  const { c, p } = await newSignedInPage(demo)
+  await p.goto(base + '/controllers')
+  await p.getByRole('heading', { name: 'Controllers' }).waitFor()
+  const out = await (await c.request.post(base + '/graphql', { data: { query: 'mutation { logout }' } })).json()
+  assert.equal(out.data.logout, true)
+  await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click()
+  await p.waitForURL(/\/login\?next=%2Faccount/)
+  await p.getByLabel('E-mail or user name').fill(demo.login)
+  await p.getByLabel('Password').fill(demo.password)
+  await p.getByRole('button', { name: 'Sign in' }).click()
+  await p.waitForURL(base + '/account')
+  await p.getByRole('heading', { name: 'My keys' }).waitFor()
+  await c.close()
+})
+
 test('unknown app paths show the app, program paths stay 404, assets are cached', async () => {
   const { c, p } = await newSignedInPage(demo)
   await p.goto(base + '/no/such/page')
