@@ -226,6 +226,12 @@ test('create a folder and a sequence; values from a test client appear live in t
   await page.getByLabel('Record a value').fill('300.25')
   await page.getByRole('button', { name: 'Record' }).click()
   await page.locator('#recent-values').getByText('300.3 K').first().waitFor()
+  // The window's CSV download (the das stream URL) holds the values, with the session cookie.
+  const csvHref = await page.locator('a', { hasText: 'CSV' }).getAttribute('href')
+  const csv = await ctx.request.get(csvHref)
+  assert.equal(csv.status(), 200)
+  assert.match(csv.headers()['content-type'], /^text\/csv/)
+  assert.match(await csv.text(), /^time \(UTC\),temp \(K\)\r\n[^]*,3\.0025000e\+02\r\n$/)
 
   // The sequence page draws a million points: time from data arrival to the drawn plot.
   for (const band of [false, true]) {
