@@ -72,7 +72,7 @@ lint: $(GOLANGCI) ## go vet, gofmt, golangci-lint, go mod tidy check
 generate: node_modules/.package-lock.json ## regenerate ent, gqlgen, the web app's operation types and (if the schema changed) migrations
 	$(GO) generate ./ent
 	$(GO) tool gqlgen generate
-	npm run --silent generate
+	npm run --silent generate -- --silent
 	RHIZOFLEX_DEV_POSTGRES='$(TEST_POSTGRES)' $(GO) run ent/migrate/plan.go $(MIGRATION)
 
 check-generate: generate ## fail if generated code is stale

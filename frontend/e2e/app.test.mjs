@@ -82,6 +82,9 @@ async function check(p, name) {
   await p.screenshot({ path: join(shots, `${name}-1280.png`), fullPage: true })
   await p.setViewportSize({ width: 390, height: 844 })
   await p.waitForTimeout(150)
+  // On a phone the page fits the screen: only tables scroll sideways, inside their box.
+  const wide = await p.evaluate(() => document.documentElement.scrollWidth)
+  assert.ok(wide <= 390, `${name}: the page is ${wide} px wide on a 390 px screen`)
   await p.screenshot({ path: join(shots, `${name}-390.png`), fullPage: true })
   await p.setViewportSize(size)
 }
@@ -209,9 +212,28 @@ test('create a folder and a sequence; values from a test client appear live in t
   }
   assert.ok(seen, 'the folder shows the live value')
 
-  // The sequence page draws a million points: time from data arrival to the drawn plot.
+  // Settings change how values show; a value recorded on the page joins the table.
   await page.goto(base + '/browse/demo/e2e/temp')
   await page.locator('.plot canvas').waitFor()
+  await page.getByLabel('Units').fill('K')
+  await page.getByLabel('Decimal places').fill('1')
+  await page.getByRole('button', { name: 'Save settings' }).click()
+  await page.getByRole('status').getByText('Saved.').waitFor()
+  await page.locator('#live-value').getByText('-3.5 K').waitFor()
+  await page.getByLabel('Record a value').fill('not a number')
+  await page.getByRole('button', { name: 'Record' }).click()
+  await page.locator('.record').getByRole('alert').waitFor()
+  await page.getByLabel('Record a value').fill('300.25')
+  await page.getByRole('button', { name: 'Record' }).click()
+  await page.locator('#recent-values').getByText('300.3 K').first().waitFor()
+  // The window's CSV download (the das stream URL) holds the values, with the session cookie.
+  const csvHref = await page.locator('a', { hasText: 'CSV' }).getAttribute('href')
+  const csv = await ctx.request.get(csvHref)
+  assert.equal(csv.status(), 200)
+  assert.match(csv.headers()['content-type'], /^text\/csv/)
+  assert.match(await csv.text(), /^time \(UTC\),temp \(K\)\r\n[^]*,3\.0025000e\+02\r\n$/)
+
+  // The sequence page draws a million points: time from data arrival to the drawn plot.
   for (const band of [false, true]) {
     const bench = await page.evaluate((b) => window.rhizoflexPlotBench(1_000_000, b), band)
     const what = band ? 'mean line with min-max band' : 'one line'
@@ -311,6 +333,22 @@ test('create a key (secret shown once), use it, revoke it', async () => {
   assert.equal(await page.locator('#key-secret').count(), 0)
 })
 
+test('change password: mistakes are told in plain words next to the form', async () => {
+  await page.goto(base + '/account')
+  await page.getByLabel('Current password').fill('not-my-password')
+  await page.getByLabel('New password', { exact: true }).fill('another-password-1')
+  await page.getByLabel('New password again').fill('another-password-2')
+  await page.getByRole('button', { name: 'Change password' }).click()
+  await page.getByText('The new passwords do not match.').waitFor()
+  await page.getByLabel('New password again').fill('another-password-1')
+  await page.getByRole('button', { name: 'Change password' }).click()
+  const told = page.locator('form', { has: page.getByRole('button', { name: 'Change password' }) }).getByRole('alert')
+  await told.filter({ hasNotText: 'do not match' }).waitFor()
+  assert.match(await told.innerText(), /password/i)
+  // The old password still works.
+  await signInClient(demo)
+})
+
 test('send a message and see it; a message from another client arrives live', async () => {
   await page.goto(base + '/messages/demo/e2e')
   await page.getByText('No messages yet.').waitFor()
@@ -373,6 +411,25 @@ test('system admin creates a user; that non-member is refused the organization',
   await s.p.goto(base + '/browse/demo/notes')
   await s.p.getByText('This folder is empty.').waitFor()
   assert.equal(await s.p.getByRole('button', { name: 'New folder' }).count(), 0)
+
+  // The organization's admin adds the stranger, promotes them, and removes them again.
+  await page.goto(base + '/org/demo')
+  await page.getByLabel('Add a member by e-mail').fill('nobody@example.com')
+  await page.getByRole('button', { name: 'Add', exact: true }).click()
+  await page.locator('.add-member').getByRole('alert').waitFor()
+  await page.getByLabel('Add a member by e-mail').fill('stranger@example.com')
+  await page.getByRole('button', { name: 'Add', exact: true }).click()
+  const row = page.locator('#members tr', { hasText: 'stranger@example.com' })
+  await row.waitFor()
+  await s.p.goto(base + '/browse/demo/e2e/temp')
+  await s.p.locator('.plot').waitFor()
+  await row.getByRole('button', { name: 'Make admin' }).click()
+  await row.getByText('admin', { exact: true }).waitFor()
+  await row.getByRole('button', { name: 'Remove stranger@example.com' }).click()
+  await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click()
+  await row.waitFor({ state: 'detached' })
+  await s.p.reload()
+  await s.p.getByText('Nothing is at /demo/e2e/temp, or you do not have access to it.').waitFor()
   await s.c.close()
 })
 
@@ -382,6 +439,22 @@ test('sign out ends the session', async () => {
   await page.waitForURL(/\/login/)
   await page.goto(base + '/account')
   await page.waitForURL(/\/login\?next=%2Faccount/)
+})
+
+test('a session ended elsewhere sends the person to sign in, then back', async () => {
+  const { c, p } = await newSignedInPage(demo)
+  await p.goto(base + '/controllers')
+  await p.getByRole('heading', { name: 'Controllers' }).waitFor()
+  const out = await (await c.request.post(base + '/graphql', { data: { query: 'mutation { logout }' } })).json()
+  assert.equal(out.data.logout, true)
+  await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click()
+  await p.waitForURL(/\/login\?next=%2Faccount/)
+  await p.getByLabel('E-mail or user name').fill(demo.login)
+  await p.getByLabel('Password').fill(demo.password)
+  await p.getByRole('button', { name: 'Sign in' }).click()
+  await p.waitForURL(base + '/account')
+  await p.getByRole('heading', { name: 'My keys' }).waitFor()
+  await c.close()
 })
 
 test('unknown app paths show the app, program paths stay 404, assets are cached', async () => {

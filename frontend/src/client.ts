@@ -1,6 +1,6 @@
 // The GraphQL client: urql with the graphcache normalized cache, queries and mutations over
 // HTTP POST (session cookie), subscriptions over graphql-ws on the same /graphql address.
-import { Client, fetchExchange, subscriptionExchange, CombinedError } from 'urql'
+import { Client, fetchExchange, subscriptionExchange, mapExchange, CombinedError } from 'urql'
 import { cacheExchange } from '@urql/exchange-graphcache'
 import { createClient as createWSClient } from 'graphql-ws'
 
@@ -29,6 +29,16 @@ export const client = new Client({
   fetchOptions: { credentials: 'same-origin' },
   requestPolicy: 'cache-and-network',
   exchanges: [
+    // A session that ended (signed out elsewhere, expired) sends the person to sign in and
+    // back to the page they were on.
+    mapExchange({
+      onError(error, operation) {
+        const expired = error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')
+        if (expired && operation.kind !== 'mutation' && location.pathname !== '/login') {
+          location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`)
+        }
+      },
+    }),
     cacheExchange({
       keys,
       updates: {

@@ -40,6 +40,7 @@ function PasswordForm() {
         onSubmit={async (e) => {
           e.preventDefault()
           setOk(false)
+          setErr('')
           if (next !== again) return setErr('The new passwords do not match.')
           const r = await run({ current: cur, next })
           if (r.error) return setErr(plain(r.error))
