@@ -264,7 +264,12 @@ func (a *App) authorizeDownload(r *http.Request, res *ent.Resource, missing erro
 // dasHandler serves the das2 server API and the dasFlex URL API (docs/DAS.md); a source is
 // authorized like a download.
 func (a *App) dasHandler() http.Handler {
+	var rdrs sources.ReaderSources
+	if a.readers != nil {
+		rdrs = a.catalog()
+	}
 	return sources.Handler(sources.Options{
+		Readers:   rdrs,
 		Service:   &sources.Service{Client: a.db.Client, Authz: a.authz},
 		Prefix:    a.cfg.DasPrefix,
 		Authorize: a.authorizeDownload,

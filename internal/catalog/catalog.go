@@ -39,7 +39,10 @@ type Catalog struct {
 	headers sync.Map // *readers.Definition -> *das.Dataset
 }
 
-var _ hapi.Catalog = (*Catalog)(nil)
+var (
+	_ hapi.Catalog          = (*Catalog)(nil)
+	_ sources.ReaderSources = (*Catalog)(nil)
+)
 
 func (c *Catalog) now() time.Time {
 	if c.Now != nil {
@@ -48,12 +51,20 @@ func (c *Catalog) now() time.Time {
 	return time.Now()
 }
 
-// reader returns the reader source id names, if there is one.
-func (c *Catalog) reader(id string) (*readers.Definition, bool) {
+// Reader returns the reader source id names, if there is one.
+func (c *Catalog) Reader(id string) (*readers.Definition, bool) {
 	if c.Readers == nil {
 		return nil, false
 	}
 	return c.Readers.Get(id)
+}
+
+// ReaderList returns every reader source, by id.
+func (c *Catalog) ReaderList() []*readers.Definition {
+	if c.Readers == nil {
+		return nil
+	}
+	return c.Readers.List()
 }
 
 // ReaderAccess decides what the request's viewer may read of a reader source.
@@ -107,7 +118,7 @@ func hapiError(err error) error {
 
 // Describe returns one source's HAPI description.
 func (c *Catalog) Describe(ctx context.Context, r *http.Request, id string) (*hapi.Dataset, error) {
-	if def, ok := c.reader(id); ok {
+	if def, ok := c.Reader(id); ok {
 		return c.describeReader(ctx, def)
 	}
 	src, err := c.Sequences.Resolve(ctx, r, id, c.Authorize)
@@ -201,7 +212,7 @@ func (c *Catalog) readerHeader(ctx context.Context, def *readers.Definition) (*d
 
 // Stream writes the records of [start, stop) of source id to sink.
 func (c *Catalog) Stream(ctx context.Context, r *http.Request, id string, start, stop time.Time, sink das.Sink) error {
-	if def, ok := c.reader(id); ok {
+	if def, ok := c.Reader(id); ok {
 		d, err := c.ReaderAccess(ctx, def)
 		if err != nil {
 			return err

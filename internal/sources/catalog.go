@@ -61,6 +61,10 @@ func (h *handler) catalog(w http.ResponseWriter, r *http.Request) {
 
 // sourceSet answers source/<id>.json: the ways to read one source.
 func (h *handler) sourceSet(w http.ResponseWriter, r *http.Request, id string) {
+	if _, ok := h.reader(id); ok {
+		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "catalog nodes of reader sources are not served yet: use server=dsdf&dataset="+id)
+		return
+	}
 	src, ok := h.source(w, r, id, 2)
 	if !ok {
 		return
@@ -85,6 +89,10 @@ func (h *handler) sourceSet(w http.ResponseWriter, r *http.Request, id string) {
 // of one source. Both the camelCase keys of dasFlex 0.7 and the snake_case ones das2py
 // reads are written.
 func (h *handler) streamSrc(w http.ResponseWriter, r *http.Request, id string) {
+	if _, ok := h.reader(id); ok {
+		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "catalog nodes of reader sources are not served yet: use server=dsdf&dataset="+id)
+		return
+	}
 	src, ok := h.source(w, r, id, 2)
 	if !ok {
 		return

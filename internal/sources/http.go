@@ -46,8 +46,9 @@ type Options struct {
 	Site      string // the server=id line
 	BaseURL   string // absolute URL of the site for catalog links ("" = from the request)
 	Log       *slog.Logger
-	Live      *live.Live // the bus of follow=1 and flexRT (nil: no live tail)
-	WSOrigins []string   // origins (host patterns) besides the server's own allowed to open flexRT
+	Live      *live.Live    // the bus of follow=1 and flexRT (nil: no live tail)
+	WSOrigins []string      // origins (host patterns) besides the server's own allowed to open flexRT
+	Readers   ReaderSources // reader sources of sources_dir (nil: none)
 }
 
 type handler struct {
@@ -182,23 +183,41 @@ func (h *handler) intro(w http.ResponseWriter) {
 `, html.EscapeString(h.Site), base)
 }
 
-// list answers server=list and server=discovery: directories, then the sources in them.
+// list answers server=list and server=discovery: directories, then the sources in them;
+// reader sources after the sequences (a sequence whose id a reader source takes is left out).
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	srcs, err := h.Service.List(r.Context(), access.ViewerFrom(r.Context()))
 	if err != nil {
 		h.internal(w, r, 2, err)
 		return
 	}
+	rdrs, err := h.readerListLines(r.Context())
+	if err != nil {
+		h.internal(w, r, 2, err)
+		return
+	}
 	var b strings.Builder
 	dirs := map[string]bool{}
-	for _, s := range srcs {
-		for i := 0; i < len(s.ID); i++ {
-			if s.ID[i] == '/' && !dirs[s.ID[:i+1]] {
-				dirs[s.ID[:i+1]] = true
-				b.WriteString(s.ID[:i+1] + "\n")
+	line := func(id, desc string) {
+		for i := 0; i < len(id); i++ {
+			if id[i] == '/' && !dirs[id[:i+1]] {
+				dirs[id[:i+1]] = true
+				b.WriteString(id[:i+1] + "\n")
 			}
 		}
-		b.WriteString(s.ID + "|" + s.Description() + "\n")
+		b.WriteString(id + "|" + desc + "\n")
+	}
+	for _, s := range srcs {
+		if _, taken := rdrs[s.ID]; !taken {
+			line(s.ID, s.Description())
+		}
+	}
+	if h.Readers != nil {
+		for _, def := range h.Readers.ReaderList() {
+			if desc := rdrs[def.ID]; desc != "" {
+				line(def.ID, desc)
+			}
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte(b.String()))
@@ -255,6 +274,10 @@ func (h *handler) refuse(w http.ResponseWriter, r *http.Request, id string, vers
 
 // dsdf answers server=dsdf: the source's description as one das2.2 stream header (2.3).
 func (h *handler) dsdf(w http.ResponseWriter, r *http.Request, id string) {
+	if def, ok := h.reader(id); ok {
+		h.readerDsdf(w, r, def)
+		return
+	}
 	src, ok := h.source(w, r, id, 2)
 	if !ok {
 		return
@@ -325,6 +348,10 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q quer
 			h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, err.Error())
 			return
 		}
+	}
+	if def, ok := h.reader(id); ok {
+		h.readerData(w, r, def, q, out, rd, ws)
+		return
 	}
 	if ws && (out.version != 3 || out.csv) {
 		h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, "flexRT sends das3 streams only: leave format.type and format.version out")

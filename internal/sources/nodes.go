@@ -114,6 +114,10 @@ func pathEscape(id string) string {
 // form answers source/<id>.html: an HTML query form whose example links fill in the last
 // day with data in every format.
 func (h *handler) form(w http.ResponseWriter, r *http.Request, id string) {
+	if _, ok := h.reader(id); ok {
+		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "catalog nodes of reader sources are not served yet: use server=dsdf&dataset="+id)
+		return
+	}
 	src, ok := h.source(w, r, id, 2)
 	if !ok {
 		return

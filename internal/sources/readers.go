@@ -1,0 +1,283 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/fault"
+	"github.com/rhizoflex/rhizoflex/internal/readers"
+	"github.com/rhizoflex/rhizoflex/streams/convert"
+	"github.com/rhizoflex/rhizoflex/streams/das"
+	"github.com/rhizoflex/rhizoflex/streams/das2"
+	"github.com/rhizoflex/rhizoflex/streams/reduce"
+)
+
+// ReaderSources are the sources a reader program writes (sources_dir; internal/catalog
+// implements it). A reader source's id wins over a sequence with the same path.
+type ReaderSources interface {
+	// Reader returns the reader source with exactly this id.
+	Reader(id string) (*readers.Definition, bool)
+	// ReaderList returns every reader source, by id.
+	ReaderList() []*readers.Definition
+	// ReaderAccess decides what the context's viewer may read of def.
+	ReaderAccess(ctx context.Context, def *readers.Definition) (access.SourceDecision, error)
+	// StreamReader writes def's data for req into sink, from the cache when a level
+	// serves resolution res; a reader that writes nothing is no data (nil).
+	StreamReader(ctx context.Context, def *readers.Definition, req readers.Request, start, stop time.Time, res time.Duration, sink das.Sink) error
+}
+
+// reader returns the reader source at id, if any.
+func (h *handler) reader(id string) (*readers.Definition, bool) {
+	if h.Readers == nil {
+		return nil, false
+	}
+	return h.Readers.Reader(id)
+}
+
+// readerAllowed authorizes a reader source for the request, answering the refusal
+// itself: invisible sources are missing (anonymous callers are asked to sign in); a range
+// reaching past what AGE opens needs credentials (401) or is refused (403).
+func (h *handler) readerAllowed(w http.ResponseWriter, r *http.Request, def *readers.Definition, version int, end time.Time) bool {
+	d, err := h.Readers.ReaderAccess(r.Context(), def)
+	if err != nil {
+		h.internal(w, r, version, err)
+		return false
+	}
+	anon := access.ViewerFrom(r.Context()).Anonymous()
+	switch {
+	case !d.Visible() && anon:
+		h.refuse(w, r, def.ID, version, fault.New(fault.Unauthenticated, "sign in"))
+	case !d.Visible():
+		h.refuse(w, r, def.ID, version, fault.New(fault.NotFound, "no data source %s", def.ID))
+	case !end.IsZero() && !d.Allows(end):
+		msg := "data of " + def.ID + " are public only before " + d.PublicBefore.Format(time.RFC3339)
+		if anon {
+			h.refuse(w, r, def.ID, version, fault.New(fault.Unauthenticated, "%s", msg))
+		} else {
+			h.refuse(w, r, def.ID, version, fault.New(fault.Forbidden, "%s", msg))
+		}
+	default:
+		return true
+	}
+	return false
+}
+
+// readerDsdf answers server=dsdf for a reader source: the client keys of its definition.
+func (h *handler) readerDsdf(w http.ResponseWriter, r *http.Request, def *readers.Definition) {
+	if !h.readerAllowed(w, r, def, 2, time.Time{}) {
+		return
+	}
+	props := das.Properties{
+		{Name: "description", Value: def.Description, Untyped: true},
+		{Name: "das2Stream", Value: "1", Untyped: true},
+		{Name: "techContact", Value: def.TechContact, Untyped: true},
+	}
+	if def.SciContact != "" {
+		props = append(props, das.Property{Name: "sciContact", Value: def.SciContact, Untyped: true})
+	}
+	for i, ex := range def.Examples {
+		v := ex.Range
+		if ex.Label != "" {
+			v += " | " + ex.Label
+		}
+		props = append(props, das.Property{Name: fmt.Sprintf("exampleRange_%02d", i), Value: v, Untyped: true})
+		if ex.Params != "" {
+			props = append(props, das.Property{Name: fmt.Sprintf("exampleParams_%02d", i), Value: ex.Params, Untyped: true})
+		}
+		if ex.Interval != "" {
+			props = append(props, das.Property{Name: fmt.Sprintf("exampleInterval_%02d", i), Value: ex.Interval, Untyped: true})
+		}
+	}
+	if def.ValidRange != "" {
+		props = append(props, das.Property{Name: "validRange", Value: def.ValidRange, Untyped: true})
+	}
+	if def.RequiresInterval {
+		props = append(props, das.Property{Name: "requiresInterval", Value: "1", Untyped: true})
+	}
+	for i, p := range def.Params {
+		props = append(props, das.Property{Name: fmt.Sprintf("param_%02d", i), Value: strings.TrimSuffix(p.Flag+" | "+p.Description, " | "), Untyped: true})
+	}
+	for _, k := range []string{"item", "data", "coord"} {
+		for _, e := range def.DSDF.Numbered(k) {
+			props = append(props, das.Property{Name: fmt.Sprintf("%s_%02d", k, e.Index), Value: e.Value, Untyped: true})
+		}
+	}
+	if !def.Reducible {
+		props = append(props, das.Property{Name: "reducible", Value: "0", Untyped: true})
+	}
+	if len(def.ReadAccess) > 0 {
+		realm := def.SecurityRealm
+		if realm == "" {
+			realm = h.Realm
+		}
+		props = append(props, das.Property{Name: "securityRealm", Value: realm, Untyped: true})
+	}
+	w.Header().Set("Content-Type", mimeDas2Text)
+	wr := das2.NewWriter(w, das2.WriterOptions{})
+	if err := wr.Stream(&das.Stream{Version: "2.2", Props: props}); err != nil {
+		h.Log.WarnContext(r.Context(), "das dsdf", "id", def.ID, "err", err)
+		return
+	}
+	_ = wr.Close()
+}
+
+// readerData answers a data request for a reader source: the reader (or the cache) into
+// the requested writer, reduced when asked; failures before output are a status and an
+// exception, after output an exception appended.
+func (h *handler) readerData(w http.ResponseWriter, r *http.Request, def *readers.Definition, q query, out output, rd Read, ws bool) {
+	if ws || q.vals["follow"] != "" && truthy(q.vals["follow"]) {
+		h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, "reader sources have no live tail (follow, flexRT)")
+		return
+	}
+	start, stop := ToTime(rd.Min), ToTime(rd.Max)
+	if !h.readerAllowed(w, r, def, out.version, stop) {
+		return
+	}
+	req := readers.Request{Start: readers.ReaderTime(start), End: readers.ReaderTime(stop), RequestID: r.Header.Get("X-Request-Id")}
+	req.Params, _ = q.get("read.opts")
+	if def.RequiresInterval {
+		if v, ok := q.get("read.time.interval"); ok {
+			req.Interval = v
+		} else if q.name("bin.time.max") == "interval" {
+			// das2 clients send an interval source's interval as `interval`.
+			req.Interval, rd.Bin = strconv.FormatFloat(rd.Bin, 'f', -1, 64), 0
+		}
+	}
+	if _, err := readers.Argv(def, req); err != nil {
+		h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, err.Error())
+		return
+	}
+	ctype, ext, inline := contentType(out, browser(r))
+	lw := &lazyWriter{w: w, rc: http.NewResponseController(w), begin: func(hd http.Header) {
+		disp := "attachment"
+		if inline {
+			disp = "inline"
+		}
+		hd.Set("Content-Type", ctype)
+		hd.Set("Content-Disposition", disp+`; filename="`+readerFilename(def, start, stop, ext)+`"`)
+		hd.Set("Expires", "now")
+	}, internal: func(err error) { h.internal(w, r, out.version, err) }}
+	out.opts.FlushEvery = 1000
+	writer, err := convert.NewWriter(lw, out.opts)
+	if err != nil {
+		h.internal(w, r, out.version, err)
+		return
+	}
+	sink := writer
+	var res time.Duration
+	if rd.Bin > 0 && def.Reducible {
+		res = time.Duration(rd.Bin * float64(time.Second))
+		if sink, err = reduce.New(writer, reduce.Options{Width: rd.Bin, Begin: rd.Min, HasBegin: true}); err != nil {
+			h.internal(w, r, out.version, err)
+			return
+		}
+	}
+	track := &started{next: sink}
+	err = h.Readers.StreamReader(r.Context(), def, req, start, stop, res, track)
+	switch {
+	case r.Context().Err() != nil:
+		return // the client went away; the reader was killed
+	case err == nil && track.records == 0 && !track.began:
+		_ = writer.Stream(&das.Stream{Version: "2.2", Props: das.Properties{{Name: "title", Value: def.Description}}})
+		if !out.csv {
+			_ = writer.Exception(&das.Exception{Type: excType(out.version)(das.NoDataInInterval), Message: "no data in the interval " + rangeText(rd.Min, rd.Max)})
+		}
+		_ = writer.Close()
+		lw.start()
+	case err == nil:
+		if track.records == 0 && !out.csv {
+			_ = sink.Exception(&das.Exception{Type: excType(out.version)(das.NoDataInInterval), Message: "no data in the interval " + rangeText(rd.Min, rd.Max)})
+		}
+		_ = sink.Close()
+		lw.start()
+	case !track.began && !lw.started:
+		h.readerFailed(w, r, def, out.version, err)
+	default:
+		h.Log.WarnContext(r.Context(), "reader failed after output began", "source", def.ID, "err", err)
+		_ = sink.Exception(&das.Exception{Type: excType(out.version)(das.ServerError), Message: readerMessage(err)})
+		_ = sink.Close()
+	}
+}
+
+// readerFailed answers a reader failure before any output.
+func (h *handler) readerFailed(w http.ResponseWriter, r *http.Request, def *readers.Definition, version int, err error) {
+	var be *readers.BusyError
+	var ae *readers.ArgumentError
+	switch {
+	case errors.As(err, &be):
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(be.RetryAfter.Seconds()))))
+		h.fail(w, r, version, http.StatusServiceUnavailable, das.ServerError, be.Error())
+	case errors.As(err, &ae):
+		h.fail(w, r, version, http.StatusBadRequest, das.IllegalArgument, ae.Error())
+	default:
+		h.Log.WarnContext(r.Context(), "reader failed", "source", def.ID, "err", err)
+		h.fail(w, r, version, http.StatusInternalServerError, das.ServerError, readerMessage(err))
+	}
+}
+
+// readerMessage is what a client is told of a reader failure: the exit status and the
+// reader's last stderr line (meant for the data's users), or that it ran out of time.
+func readerMessage(err error) string {
+	var ee *readers.ExitError
+	var bo *readers.BadOutputError
+	switch {
+	case errors.As(err, &ee):
+		return ee.Error()
+	case errors.Is(err, readers.ErrTimeout):
+		return "the reader ran out of time"
+	case errors.As(err, &bo):
+		return bo.Error()
+	}
+	return "the reader failed"
+}
+
+func readerFilename(def *readers.Definition, start, stop time.Time, ext string) string {
+	name := strings.ReplaceAll(def.ID, "/", "_")
+	return name + "_" + start.UTC().Format("20060102T150405") + "_" + stop.UTC().Format("20060102T150405") + "." + ext
+}
+
+// started notes whether output began and counts records.
+type started struct {
+	next    das.Sink
+	began   bool
+	records int64
+}
+
+func (s *started) Stream(st *das.Stream) error {
+	s.began = true
+	return s.next.Stream(st)
+}
+func (s *started) Dataset(ds *das.Dataset) error { return s.next.Dataset(ds) }
+func (s *started) Record(r *das.Record) error {
+	s.records++
+	return s.next.Record(r)
+}
+func (s *started) Comment(c *das.Comment) error     { return s.next.Comment(c) }
+func (s *started) Exception(e *das.Exception) error { return s.next.Exception(e) }
+func (s *started) Close() error                     { return nil }
+
+// readerListLines are server=list lines of the reader sources the viewer may see.
+func (h *handler) readerListLines(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	if h.Readers == nil {
+		return out, nil
+	}
+	for _, def := range h.Readers.ReaderList() {
+		d, err := h.Readers.ReaderAccess(ctx, def)
+		if err != nil {
+			return nil, err
+		}
+		if d.Visible() {
+			out[def.ID] = def.Description
+		} else {
+			out[def.ID] = "" // taken: a sequence with this id is not listed either
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rhizoflex/rhizoflex/internal/dbtest"
+	"github.com/rhizoflex/rhizoflex/streams/verify"
+)
+
+// Reader sources on the das2 server API and the dasFlex URL API: list, dsdf, data in every
+// format, reduction, arguments passed as values, failures, no data, access.
+func TestDasReaderSources(t *testing.T) {
+	srcDir := readerSourcesDir(t)
+	// A reader source that takes a lab sequence's id: the operator's source wins.
+	shadow := "description = 'Shadow'\nreader = '" + exampleReader(t) + " waveform'\ndas2Stream = 1\ntechContact = 'T <t@x>'\n" +
+		"exampleRange_00 = '2024-01-01 to 2024-01-02'\nlocalId = lab/data/temperature\n"
+	if err := os.WriteFile(filepath.Join(srcDir, "ex", "Shadow.dsdf"), []byte(shadow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dbtest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			ts := newTestServer(t, d, func(c *Config) { c.SourcesDir = srcDir; c.CacheDir = t.TempDir() })
+			anon, member, other := ts.client(t), ts.login(t, "lmember"), ts.login(t, "omember")
+
+			list := string(anon.get(t, "/das/server?server=list").Body)
+			if !strings.Contains(list, "ex/Waves|Public waves\n") || strings.Contains(list, "LabOnly") || !strings.Contains(list, "ex/\n") {
+				t.Fatalf("anonymous list:\n%s", list)
+			}
+			list = string(member.get(t, "/das/server?server=list").Body)
+			if !strings.Contains(list, "ex/LabOnly|Lab waves\n") || strings.Count(list, "lab/data/temperature|") != 1 || !strings.Contains(list, "lab/data/temperature|Shadow\n") {
+				t.Fatalf("member list:\n%s", list)
+			}
+
+			dsdf := member.get(t, "/das/server?server=dsdf&dataset=ex/LabOnly")
+			for _, want := range []string{`description="Lab waves"`, `exampleRange_00="2024-01-01 to 2024-01-02 UTC"`, `techContact="T &lt;t@example.com&gt;"`, `securityRealm=`} {
+				if !strings.Contains(string(dsdf.Body), want) {
+					t.Errorf("dsdf lacks %s:\n%s", want, dsdf.Body)
+				}
+			}
+			if rep, err := verify.Stream(t.Context(), bytes.NewReader(dsdf.Body)); err != nil || !rep.OK() {
+				t.Errorf("dsdf answer: %v %+v", err, rep)
+			}
+
+			// Every format carries the reader's records; the das ones verify.
+			base := "/das/source/ex/Waves/flex?read.time.min=2024-01-01T00:00:00&read.time.max=2024-01-01T00:01:00"
+			for _, f := range []string{"&format.version=2", "&format.version=2&format.serial=text", "", "&format.serial=text"} {
+				res := anon.get(t, base+f)
+				c := decodeDas(t, res.Body)
+				if res.Status != http.StatusOK || len(c.Times) != 60 || c.Exc != nil {
+					t.Fatalf("%s: %d, %d records, %v", f, res.Status, len(c.Times), c.Exc)
+				}
+				if rep, err := verify.Stream(t.Context(), bytes.NewReader(res.Body)); err != nil || !rep.OK() {
+					t.Errorf("%s: %v %+v", f, err, rep)
+				}
+			}
+			if res := anon.get(t, base+"&format.type=csv&format.headers=true"); res.Status != http.StatusOK || len(decodeCSV(t, res.Body).Times) != 60 {
+				t.Fatalf("csv: %d %s", res.Status, res.Body)
+			}
+			// The das2 verb, reduced to minutes.
+			res := anon.get(t, "/das/server?server=dataset&dataset=ex/Waves&start_time=2024-01-01&end_time=2024-01-01T01:00&resolution=60")
+			if c := decodeDas(t, res.Body); res.Status != http.StatusOK || len(c.Times) != 60 {
+				t.Fatalf("reduced: %d, %d records", res.Status, len(c.Times))
+			}
+			// The cached source answers the same reduced request from its blocks.
+			cached := anon.get(t, "/das/server?server=dataset&dataset=ex/Cached&start_time=2024-01-01&end_time=2024-01-01T01:00&resolution=60")
+			if c := decodeDas(t, cached.Body); cached.Status != http.StatusOK || len(c.Times) != 60 {
+				t.Fatalf("cached: %d, %d records", cached.Status, len(c.Times))
+			}
+
+			// params reach the reader as words, never as shell: this one is refused by the
+			// reader itself (its stderr names it), nothing else runs.
+			marker := filepath.Join(t.TempDir(), "pwned")
+			res = anon.get(t, base+"&format.version=2&read.opts="+url.QueryEscape("--scale=2;touch "+marker))
+			if res.Status != http.StatusInternalServerError || !strings.Contains(string(res.Body), "exited with status 2") {
+				t.Fatalf("bad params: %d %s", res.Status, res.Body)
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Fatal("a parameter ran as a command")
+			}
+			if res := anon.get(t, base+"&read.opts=--scale=2"); res.Status != http.StatusOK {
+				t.Fatalf("good params: %d %s", res.Status, res.Body)
+			}
+			if res := anon.get(t, base+"&read.opts=%1b"); res.Status != http.StatusBadRequest {
+				t.Fatalf("control character: %d %s", res.Status, res.Body)
+			}
+			// A reader failing after its headers: 200, the stream ends with an exception.
+			res = anon.get(t, base+"&format.version=2&read.opts=--fail")
+			if c := decodeDas(t, res.Body); res.Status != http.StatusOK || c.Exc == nil || c.Exc.Type != "ServerError" || !strings.Contains(c.Exc.Message, "status 3") {
+				t.Fatalf("failing reader: %d %q", res.Status, res.Body)
+			}
+			// No record in the range: NoDataInInterval.
+			res = anon.get(t, "/das/source/ex/Waves/flex?read.time.min=2024-01-01T00:00:00.2&read.time.max=2024-01-01T00:00:00.4&format.version=2")
+			if c := decodeDas(t, res.Body); res.Status != http.StatusOK || c.Exc == nil || c.Exc.Type != "NoDataInInterval" {
+				t.Fatalf("empty range: %d %q", res.Status, res.Body)
+			}
+			if res := anon.get(t, base+"&follow=1"); res.Status != http.StatusBadRequest {
+				t.Fatalf("follow on a reader source: %d", res.Status)
+			}
+
+			// Access: hidden answers like missing; anonymous is asked for credentials.
+			lab := "/das/server?server=dataset&dataset=%s&start_time=2024-01-01&end_time=2024-01-01T00:01"
+			h := other.get(t, strings.Replace(lab, "%s", "ex/LabOnly", 1))
+			m := other.get(t, strings.Replace(lab, "%s", "ex/Nothing", 1))
+			if h.Status != http.StatusNotFound || m.Status != http.StatusNotFound ||
+				strings.ReplaceAll(string(h.Body), "ex/LabOnly", "ID") != strings.ReplaceAll(string(m.Body), "ex/Nothing", "ID") {
+				t.Fatalf("hidden %d %q, missing %d %q", h.Status, h.Body, m.Status, m.Body)
+			}
+			if a := anon.get(t, strings.Replace(lab, "%s", "ex/LabOnly", 1)); a.Status != http.StatusUnauthorized || a.Header.Get("WWW-Authenticate") == "" {
+				t.Fatalf("anonymous: %d %v", a.Status, a.Header)
+			}
+			for _, c := range []*gqlClient{member, ts.basic(t, ts.world.Keys["userkey"])} {
+				if res := c.get(t, strings.Replace(lab, "%s", "ex/LabOnly", 1)); res.Status != http.StatusOK || len(decodeDas(t, res.Body).Times) != 60 {
+					t.Fatalf("lab member: %d %s", res.Status, res.Body)
+				}
+			}
+			// The shadowing reader answers for the sequence's id.
+			if res := member.get(t, "/das/server?server=dsdf&dataset=lab/data/temperature"); !strings.Contains(string(res.Body), `description="Shadow"`) {
+				t.Fatalf("shadow: %s", res.Body)
+			}
+		})
+	}
+}
