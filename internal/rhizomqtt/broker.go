@@ -58,9 +58,10 @@ type Options struct {
 
 // Broker is the embedded MQTT broker.
 type Broker struct {
-	opts   Options
-	server *mqtt.Server
-	cancel context.CancelFunc
+	opts      Options
+	server    *mqtt.Server
+	cancel    context.CancelFunc
+	closeOnce sync.Once
 
 	mu      sync.Mutex
 	clients map[*mqtt.Client]*session
@@ -151,10 +152,14 @@ func (b *Broker) follow(ctx context.Context, sub *bus.Subscription, queue chan<-
 	}
 }
 
-// Close stops the broker and disconnects its clients.
+// Close stops the broker and disconnects its clients; later calls do nothing.
 func (b *Broker) Close() error {
-	b.cancel()
-	return b.server.Close()
+	var err error
+	b.closeOnce.Do(func() {
+		b.cancel()
+		err = b.server.Close()
+	})
+	return err
 }
 
 // Handler accepts MQTT over websocket (subprotocol "mqtt").
