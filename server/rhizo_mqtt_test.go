@@ -107,6 +107,7 @@ func TestRhizoMQTT(t *testing.T) {
 		// A GraphQL session receives MQTT values as sequenceUpdates.
 		gql := ts.dialWS(t, ts.login(t, "lmember"), nil)
 		updates := gql.subscribe("u", `subscription { sequenceUpdates(path: "/lab/ctrl/temp") { path number } }`, nil)
+		gqlMessages := gql.subscribe("m", `subscription { folderMessages(path: "/lab/ctrl", types: ["note"]) { type parameters senderController { path } } }`, nil)
 		rws := ts.rhizoSession(t, "lmember").websocket(t)
 		rws.send("subscribe", map[string]any{"subscriptions": []any{map[string]any{"folder": "/lab/ctrl"}}}, "")
 		rws.settle()
@@ -148,6 +149,9 @@ func TestRhizoMQTT(t *testing.T) {
 		// An MQTT message reaches the original websocket; a GraphQL message reaches MQTT.
 		if f := rws.next("sequence_update"); f["type"] != "note" || params(f)["text"] != "after watchdog" {
 			t.Fatalf("websocket got %v", f)
+		}
+		if f := next(t, gqlMessages); !strings.Contains(string(f.Payload), `"text":"after watchdog"`) || !strings.Contains(string(f.Payload), `"path":"/lab/ctrl"`) {
+			t.Fatalf("GraphQL folderMessages got %s", f.Payload)
 		}
 		ts.login(t, "lmember").do(t, `mutation { sendMessage(path: "/lab/ctrl", type: "set_config", parameters: {rate: 5}) { id } }`, nil).ok(t)
 		if got := ctrl.next("set_config"); got != `lab/ctrl {"set_config":{"rate":5}}` {

@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/notify/notifytest"
 )
 
 // rhizoClient speaks the original hub's REST API as rhizo-client's send_request does:
@@ -681,6 +682,48 @@ func TestRhizoPins(t *testing.T) {
 		}
 		if p := member.send(t, "PUT", "/api/v1/pins/"+pin, form("controller", "/lab/ctrl")).expect(t, 200).json(t); p["status"] != "error" {
 			t.Fatalf("expired entry %v", p)
+		}
+	})
+}
+
+// send_email / send_text_message over the original websocket (rhizo-client's
+// messages.send_email and send_sms: comma-separated recipients) go through the throttled
+// senders to real servers on loopback; the 11th e-mail in an hour is an error frame.
+func TestRhizoWebsocketEmail(t *testing.T) {
+	smtpServer := notifytest.StartSMTP(t, notifytest.SMTPOptions{})
+	textProvider := notifytest.StartText(t)
+	eachServer2(t, func(c *Config) {
+		c.SMTP = smtpServer.Config()
+		c.Text = textProvider.Config()
+	}, func(t *testing.T, ts *testServer) {
+		key, _ := rhizoKey(t, ts)
+		ctrl := ts.rhizo(key).websocket(t)
+		before, textsBefore := len(smtpServer.Mails()), len(textProvider.Requests())
+		for i := range 10 {
+			ctrl.send("send_email", map[string]any{"email_addresses": "ops@example.org,lead@example.org", "subject": "pump", "body": "stalled " + strconv.Itoa(i)}, "")
+		}
+		ctrl.send("send_email", map[string]any{"email_addresses": "ops@example.org", "subject": "pump", "body": "too many"}, "")
+		if f := ctrl.next(); f["type"] != "error" {
+			t.Fatalf("11th e-mail: %v", f)
+		}
+		mails := smtpServer.Mails()[before:]
+		n := 0
+		for _, m := range mails {
+			if m.Subject == "pump" && strings.Contains(m.Body, "stalled") {
+				n++
+			}
+			if strings.Contains(m.Body, "too many") {
+				t.Fatal("the throttled e-mail went out")
+			}
+		}
+		if n != 10 || len(mails[0].To) != 2 {
+			t.Fatalf("mails: %d of %d, to %v", n, len(mails), mails[0].To)
+		}
+		ctrl.send("send_text_message", map[string]any{"phone_numbers": "+1 555 0100", "message": "hello"}, "")
+		ctrl.settle()
+		reqs := textProvider.Requests()[textsBefore:]
+		if len(reqs) != 1 || reqs[0].To != "+15550100" || reqs[0].Body != "hello" {
+			t.Fatalf("text requests: %+v", reqs)
 		}
 	})
 }

@@ -58,9 +58,10 @@ type Options struct {
 
 // Broker is the embedded MQTT broker.
 type Broker struct {
-	opts   Options
-	server *mqtt.Server
-	cancel context.CancelFunc
+	opts      Options
+	server    *mqtt.Server
+	cancel    context.CancelFunc
+	closeOnce sync.Once
 
 	mu      sync.Mutex
 	clients map[*mqtt.Client]*session
@@ -94,20 +95,71 @@ func New(opts Options) (*Broker, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
-	sub, err := opts.Live.Bus().Subscribe(ctx, "val:*", "msg:*", displayTopicPrefix+"*", live.AccessTopic)
+	sub, err := b.subscribe(ctx)
 	if err != nil {
 		cancel()
 		_ = b.server.Close()
 		return nil, fmt.Errorf("mqtt bridge: %w", err)
 	}
-	go b.bridge(ctx, sub)
+	queue := make(chan bus.Event, bridgeQueue)
+	go b.deliver(ctx, queue)
+	go b.follow(ctx, sub, queue)
 	return b, nil
 }
 
-// Close stops the broker and disconnects its clients.
+// bridgeQueue absorbs bursts (a group commit announces many values at once) between the
+// bus and the broker, so the bridge is not cut off as a slow consumer.
+const bridgeQueue = 1 << 16
+
+func (b *Broker) subscribe(ctx context.Context) (*bus.Subscription, error) {
+	return b.opts.Live.Bus().Subscribe(ctx, "val:*", "msg:*", displayTopicPrefix+"*", live.AccessTopic)
+}
+
+// follow moves bus events into the queue; if the bus cuts the subscription off anyway,
+// it says so and subscribes again.
+func (b *Broker) follow(ctx context.Context, sub *bus.Subscription, queue chan<- bus.Event) {
+	for {
+		dropped := 0
+		for e := range sub.C() {
+			select {
+			case queue <- e:
+			default:
+				dropped++
+			}
+		}
+		err := sub.Err()
+		sub.Close()
+		if dropped > 0 {
+			b.opts.Log.Warn("mqtt bridge: updates dropped, MQTT clients too slow", "dropped", dropped)
+		}
+		if ctx.Err() != nil || err == nil || errors.Is(err, bus.ErrClosed) {
+			return
+		}
+		b.opts.Log.Warn("mqtt bridge: cut off by the bus; subscribing again (updates in between are lost)", "err", err)
+		for {
+			if sub, err = b.subscribe(ctx); err == nil {
+				break
+			}
+			if ctx.Err() != nil || errors.Is(err, bus.ErrClosed) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// Close stops the broker and disconnects its clients; later calls do nothing.
 func (b *Broker) Close() error {
-	b.cancel()
-	return b.server.Close()
+	var err error
+	b.closeOnce.Do(func() {
+		b.cancel()
+		err = b.server.Close()
+	})
+	return err
 }
 
 // Handler accepts MQTT over websocket (subprotocol "mqtt").
@@ -129,13 +181,18 @@ func (b *Broker) Handler() http.Handler {
 	})
 }
 
-// bridge publishes what the bus carries to this instance's MQTT clients: "d," lines for
+// deliver publishes what the bus carries to this instance's MQTT clients: "d," lines for
 // stored values, {"<type>": parameters} for folder messages, display lines as sent. On an
 // access change, every client is checked again and dropped when its key or its
 // subscriptions no longer hold.
-func (b *Broker) bridge(ctx context.Context, sub *bus.Subscription) {
-	defer sub.Close()
-	for e := range sub.C() {
+func (b *Broker) deliver(ctx context.Context, queue <-chan bus.Event) {
+	for {
+		var e bus.Event
+		select {
+		case <-ctx.Done():
+			return
+		case e = <-queue:
+		}
 		switch {
 		case strings.HasPrefix(e.Topic, "val:"):
 			var v live.Value
@@ -166,9 +223,6 @@ func (b *Broker) bridge(ctx context.Context, sub *bus.Subscription) {
 		case e.Topic == live.AccessTopic:
 			b.recheck(ctx)
 		}
-	}
-	if err := sub.Err(); err != nil && ctx.Err() == nil {
-		b.opts.Log.Error("mqtt bridge: the bus subscription ended; MQTT clients get no more updates", "err", err)
 	}
 }
 
