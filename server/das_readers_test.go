@@ -2,12 +2,14 @@ package server
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rhizoflex/rhizoflex/internal/dbtest"
 	"github.com/rhizoflex/rhizoflex/streams/verify"
@@ -99,6 +101,14 @@ func TestDasReaderSources(t *testing.T) {
 			if c := decodeDas(t, res.Body); res.Status != http.StatusOK || c.Exc == nil || c.Exc.Type != "NoDataInInterval" {
 				t.Fatalf("empty range: %d %q", res.Status, res.Body)
 			}
+			// A reader writing das3 is served as das2.2 and CSV too.
+			res = anon.get(t, base+"&format.version=2&read.opts=--das3")
+			if c := decodeDas(t, res.Body); res.Status != http.StatusOK || len(c.Times) != 60 || !bytes.HasPrefix(res.Body, []byte("[00]")) {
+				t.Fatalf("das3 reader as das2: %d %q", res.Status, res.Body)
+			}
+			if res := anon.get(t, base+"&format.type=csv&format.headers=true&read.opts=--das3"); res.Status != http.StatusOK || len(decodeCSV(t, res.Body).Times) != 60 {
+				t.Fatalf("das3 reader as csv: %d %s", res.Status, res.Body)
+			}
 			if res := anon.get(t, base+"&follow=1"); res.Status != http.StatusBadRequest {
 				t.Fatalf("follow on a reader source: %d", res.Status)
 			}
@@ -124,5 +134,50 @@ func TestDasReaderSources(t *testing.T) {
 				t.Fatalf("shadow: %s", res.Body)
 			}
 		})
+	}
+}
+
+// Every reader slot busy: 503 with Retry-After, a das exception, and the slot serves the
+// next request once free.
+func TestDasReaderBusy(t *testing.T) {
+	srcDir := readerSourcesDir(t)
+	ts := newTestServer(t, "sqlite", func(c *Config) {
+		c.SourcesDir, c.MaxReaders, c.ReaderQueueWait = srcDir, 1, 200*time.Millisecond
+	})
+	anon := ts.client(t)
+	slow := "/das/source/ex/Waves/flex?read.time.min=2024-01-01&read.time.max=2024-01-01T00:00:10&format.version=2&read.opts=--sleep=3s"
+	done := make(chan dasResponse, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+slow, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- dasResponse{}
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		done <- dasResponse{Status: resp.StatusCode, Body: body}
+	}()
+	// Wait until the slow reader holds the only slot.
+	deadline := time.Now().Add(10 * time.Second)
+	var res dasResponse
+	for {
+		res = anon.get(t, "/das/source/ex/Waves/flex?read.time.min=2024-01-01&read.time.max=2024-01-01T00:00:10&format.version=2")
+		if res.Status == http.StatusServiceUnavailable || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if res.Status != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("busy: %d %v %s", res.Status, res.Header, res.Body)
+	}
+	if c := decodeDas(t, res.Body); c.Exc == nil || c.Exc.Type != "ServerError" {
+		t.Fatalf("busy body %q", res.Body)
+	}
+	if first := <-done; first.Status != http.StatusOK || len(decodeDas(t, first.Body).Times) != 10 {
+		t.Fatalf("slow request: %d %q", first.Status, first.Body)
+	}
+	if res := anon.get(t, "/das/source/ex/Waves/flex?read.time.min=2024-01-01&read.time.max=2024-01-01T00:00:10"); res.Status != http.StatusOK {
+		t.Fatalf("after the slot freed: %d", res.Status)
 	}
 }

@@ -223,7 +223,7 @@ func (c *Catalog) Stream(ctx context.Context, r *http.Request, id string, start,
 			}
 			return hapi.ErrNotFound
 		}
-		return c.StreamReader(ctx, def, readers.Request{Start: readers.ReaderTime(start), End: readers.ReaderTime(stop)}, start, stop, 0, sink)
+		return busy(c.StreamReader(ctx, def, readers.Request{Start: readers.ReaderTime(start), End: readers.ReaderTime(stop)}, start, stop, 0, sink))
 	}
 	src, err := c.Sequences.Resolve(ctx, r, id, c.Authorize)
 	if err != nil {
@@ -241,19 +241,19 @@ func (c *Catalog) Stream(ctx context.Context, r *http.Request, id string, start,
 
 // StreamReader runs a reader source for req into sink: from the cache when a level serves
 // resolution res (0: the reader's own), else from the reader. A reader that writes nothing
-// is no data, not an error.
+// is no data, not an error; a full house is a *readers.BusyError.
 func (c *Catalog) StreamReader(ctx context.Context, def *readers.Definition, req readers.Request, start, stop time.Time, res time.Duration, sink das.Sink) error {
 	if c.Cache != nil {
 		if level, ok := readers.Choose(def, req.Params, res); ok {
 			_, err := c.Cache.Serve(ctx, def, level, start, stop, req.Params, sink)
-			return busy(err)
+			return err
 		}
 	}
 	_, err := readers.Stream(ctx, c.Runner, def, req, sink)
 	if errors.Is(err, readers.ErrNoOutput) {
 		return nil
 	}
-	return busy(err)
+	return err
 }
 
 // busy turns the runner's BusyError into the HAPI one (503 with Retry-After).

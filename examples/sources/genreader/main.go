@@ -7,7 +7,8 @@
 // spectrogram: one 32-channel spectrum per minute, 10 Hz to 320 Hz, in V**2 m**-2 Hz**-1.
 // A record's values depend only on its time, so any range (and any split of a range)
 // yields the same values for the same times. Params: `--fail` exits 3 after writing the
-// headers (to try failure handling); `--scale=N` multiplies every value by N.
+// headers (to try failure handling); `--scale=N` multiplies every value by N; `--das3`
+// writes das3 instead of das2.2; `--sleep=D` waits D (up to 1m) before writing.
 package main
 
 import (

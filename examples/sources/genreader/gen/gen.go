@@ -9,9 +9,11 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rhizoflex/rhizoflex/streams/das"
 	"github.com/rhizoflex/rhizoflex/streams/das2"
+	"github.com/rhizoflex/rhizoflex/streams/das3"
 	"github.com/rhizoflex/rhizoflex/streams/dastime"
 )
 
@@ -36,11 +38,21 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		_, _ = fmt.Fprintf(stderr, "genreader: bad time range %q to %q\n", args[1], args[2])
 		return 2
 	}
-	scale, fail := 1.0, false
+	scale, fail, v3 := 1.0, false, false
+	var pause time.Duration
 	for _, p := range args[3:] {
 		switch {
 		case p == "--fail":
 			fail = true
+		case p == "--das3":
+			v3 = true
+		case strings.HasPrefix(p, "--sleep="):
+			d, err := time.ParseDuration(strings.TrimPrefix(p, "--sleep="))
+			if err != nil || d < 0 || d > time.Minute {
+				_, _ = fmt.Fprintf(stderr, "genreader: bad %s (a duration up to 1m)\n", p)
+				return 2
+			}
+			pause = d
 		case strings.HasPrefix(p, "--scale="):
 			v, err := strconv.ParseFloat(strings.TrimPrefix(p, "--scale="), 64)
 			if err != nil {
@@ -66,8 +78,12 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		_, _ = fmt.Fprintf(stderr, "genreader: unknown product %q\n", mode)
 		return 2
 	}
+	time.Sleep(pause)
 	bw := bufio.NewWriterSize(stdout, 64*1024)
-	w := das2.NewWriter(bw, das2.WriterOptions{})
+	var w das.Sink = das2.NewWriter(bw, das2.WriterOptions{})
+	if v3 {
+		w = das3.NewWriter(bw, das3.WriterOptions{})
+	}
 	title := "genreader " + mode
 	if err := w.Stream(&das.Stream{Version: "2.2", Props: das.Properties{{Name: "title", Value: title}}}); err != nil {
 		return fail2(stderr, err)
