@@ -41,13 +41,13 @@ func Stream(ctx context.Context, r *Runner, def *Definition, req Request, sink d
 		return Result{}, err
 	}
 	counted := &countingReader{r: run.Stdout}
-	track := &tracking{next: sink}
+	track := Track(sink)
 	_, decodeErr := convert.Decode(ctx, counted, track, nil)
 	if decodeErr != nil && !counted.eof {
 		_ = run.Close() // bad output while the reader still writes: stop it
 	}
 	waitErr := run.Wait()
-	res := Result{Records: track.records, Started: track.started}
+	res := Result{Records: track.Records, Started: track.Started}
 	var exitErr *ExitError
 	switch {
 	case ctx.Err() != nil:
@@ -77,25 +77,40 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// tracking forwards to next and notes whether output began and how many records passed.
-type tracking struct {
+// Tracking forwards to a sink and notes whether output began and how many records
+// passed; its Close does nothing (the caller closes the sink it wraps).
+type Tracking struct {
 	next    das.Sink
-	started bool
-	records int64
+	Started bool
+	Records int64
 }
 
-func (t *tracking) Stream(s *das.Stream) error {
-	t.started = true
+// Track wraps next.
+func Track(next das.Sink) *Tracking { return &Tracking{next: next} }
+
+// Stream implements das.Sink.
+func (t *Tracking) Stream(s *das.Stream) error {
+	t.Started = true
 	return t.next.Stream(s)
 }
-func (t *tracking) Dataset(ds *das.Dataset) error { return t.next.Dataset(ds) }
-func (t *tracking) Record(r *das.Record) error {
-	t.records++
+
+// Dataset implements das.Sink.
+func (t *Tracking) Dataset(ds *das.Dataset) error { return t.next.Dataset(ds) }
+
+// Record implements das.Sink.
+func (t *Tracking) Record(r *das.Record) error {
+	t.Records++
 	return t.next.Record(r)
 }
-func (t *tracking) Comment(c *das.Comment) error     { return t.next.Comment(c) }
-func (t *tracking) Exception(e *das.Exception) error { return t.next.Exception(e) }
-func (t *tracking) Close() error                     { return nil }
+
+// Comment implements das.Sink.
+func (t *Tracking) Comment(c *das.Comment) error { return t.next.Comment(c) }
+
+// Exception implements das.Sink.
+func (t *Tracking) Exception(e *das.Exception) error { return t.next.Exception(e) }
+
+// Close implements das.Sink; it leaves the wrapped sink open.
+func (t *Tracking) Close() error { return nil }
 
 // ReaderTime formats t the way readers take their range: ISO 8601 with as many
 // fractional digits as it needs (none for whole seconds).

@@ -376,16 +376,7 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, id string, q quer
 		h.websocket(w, r, src, rd, out, follow)
 		return
 	}
-	ctype, ext, inline := contentType(out, browser(r))
-	lw := &lazyWriter{w: w, rc: http.NewResponseController(w), begin: func(hd http.Header) {
-		disp := "attachment"
-		if inline {
-			disp = "inline"
-		}
-		hd.Set("Content-Type", ctype)
-		hd.Set("Content-Disposition", disp+`; filename="`+filename(src, rd, ext)+`"`)
-		hd.Set("Expires", "now")
-	}, internal: func(err error) { h.internal(w, r, out.version, err) }}
+	lw := h.answer(w, r, out, func(ext string) string { return filename(src, rd, ext) })
 	if follow {
 		// Subscribed before the history is read: nothing stored meanwhile is missed.
 		updates, err := h.Live.SequenceUpdates(r.Context(), access.ViewerFrom(r.Context()), src.Res)
@@ -560,6 +551,21 @@ func (h *handler) internal(w http.ResponseWriter, r *http.Request, version int, 
 		msg = fault.SafeMessage(err)
 	}
 	h.fail(w, r, version, http.StatusInternalServerError, das.ServerError, msg)
+}
+
+// answer is the lazily started response of a data request: its content type and file
+// name (name gets the extension) go out with the first bytes.
+func (h *handler) answer(w http.ResponseWriter, r *http.Request, out output, name func(ext string) string) *lazyWriter {
+	ctype, ext, inline := contentType(out, browser(r))
+	return &lazyWriter{w: w, rc: http.NewResponseController(w), begin: func(hd http.Header) {
+		disp := "attachment"
+		if inline {
+			disp = "inline"
+		}
+		hd.Set("Content-Type", ctype)
+		hd.Set("Content-Disposition", disp+`; filename="`+name(ext)+`"`)
+		hd.Set("Expires", "now")
+	}, internal: func(err error) { h.internal(w, r, out.version, err) }}
 }
 
 // lazyWriter sends the status line and headers with the first bytes of output (spec 2.5

@@ -153,16 +153,7 @@ func (h *handler) readerData(w http.ResponseWriter, r *http.Request, def *reader
 		h.fail(w, r, out.version, http.StatusBadRequest, das.IllegalArgument, err.Error())
 		return
 	}
-	ctype, ext, inline := contentType(out, browser(r))
-	lw := &lazyWriter{w: w, rc: http.NewResponseController(w), begin: func(hd http.Header) {
-		disp := "attachment"
-		if inline {
-			disp = "inline"
-		}
-		hd.Set("Content-Type", ctype)
-		hd.Set("Content-Disposition", disp+`; filename="`+readerFilename(def, start, stop, ext)+`"`)
-		hd.Set("Expires", "now")
-	}, internal: func(err error) { h.internal(w, r, out.version, err) }}
+	lw := h.answer(w, r, out, func(ext string) string { return readerFilename(def, start, stop, ext) })
 	out.opts.FlushEvery = 1000
 	writer, err := convert.NewWriter(lw, out.opts)
 	if err != nil {
@@ -178,12 +169,12 @@ func (h *handler) readerData(w http.ResponseWriter, r *http.Request, def *reader
 			return
 		}
 	}
-	track := &started{next: sink}
+	track := readers.Track(sink)
 	err = h.Readers.StreamReader(r.Context(), def, req, start, stop, res, track)
 	switch {
 	case r.Context().Err() != nil:
 		return // the client went away; the reader was killed
-	case err == nil && track.records == 0 && !track.began:
+	case err == nil && track.Records == 0 && !track.Started:
 		_ = writer.Stream(&das.Stream{Version: "2.2", Props: das.Properties{{Name: "title", Value: def.Description}}})
 		if !out.csv {
 			_ = writer.Exception(&das.Exception{Type: excType(out.version)(das.NoDataInInterval), Message: "no data in the interval " + rangeText(rd.Min, rd.Max)})
@@ -191,12 +182,12 @@ func (h *handler) readerData(w http.ResponseWriter, r *http.Request, def *reader
 		_ = writer.Close()
 		lw.start()
 	case err == nil:
-		if track.records == 0 && !out.csv {
+		if track.Records == 0 && !out.csv {
 			_ = sink.Exception(&das.Exception{Type: excType(out.version)(das.NoDataInInterval), Message: "no data in the interval " + rangeText(rd.Min, rd.Max)})
 		}
 		_ = sink.Close()
 		lw.start()
-	case !track.began && !lw.started:
+	case !track.Started && !lw.started:
 		h.readerFailed(w, r, def, out.version, err)
 	default:
 		h.Log.WarnContext(r.Context(), "reader failed after output began", "source", def.ID, "err", err)
@@ -241,26 +232,6 @@ func readerFilename(def *readers.Definition, start, stop time.Time, ext string) 
 	name := strings.ReplaceAll(def.ID, "/", "_")
 	return name + "_" + start.UTC().Format("20060102T150405") + "_" + stop.UTC().Format("20060102T150405") + "." + ext
 }
-
-// started notes whether output began and counts records.
-type started struct {
-	next    das.Sink
-	began   bool
-	records int64
-}
-
-func (s *started) Stream(st *das.Stream) error {
-	s.began = true
-	return s.next.Stream(st)
-}
-func (s *started) Dataset(ds *das.Dataset) error { return s.next.Dataset(ds) }
-func (s *started) Record(r *das.Record) error {
-	s.records++
-	return s.next.Record(r)
-}
-func (s *started) Comment(c *das.Comment) error     { return s.next.Comment(c) }
-func (s *started) Exception(e *das.Exception) error { return s.next.Exception(e) }
-func (s *started) Close() error                     { return nil }
 
 // readerListLines are server=list lines of the reader sources the viewer may see.
 func (h *handler) readerListLines(ctx context.Context) (map[string]string, error) {
