@@ -118,14 +118,51 @@ func next(t testing.TB, ch <-chan wsFrame) wsFrame {
 	return wsFrame{}
 }
 
+// waitSubscribed sends probe alarms to path until every subscription has delivered the
+// latest one (the server registers a subscription some time after it is sent, and says
+// nothing when it has), leaving no probe unread.
+func waitSubscribed(t *testing.T, c *gqlClient, path string, subs ...<-chan wsFrame) {
+	t.Helper()
+	seen := func(ch <-chan wsFrame, want string) bool {
+		timeout := time.After(500 * time.Millisecond)
+		for {
+			select {
+			case f, ok := <-ch:
+				if !ok {
+					t.Fatal("connection closed")
+				}
+				if strings.Contains(string(f.Payload), want) {
+					return true
+				}
+			case <-timeout:
+				return false
+			}
+		}
+	}
+	for k := 1; k <= 40; k++ {
+		c.do(t, `mutation($p: String, $v: JSON) { sendMessage(path: $p, type: "alarm", parameters: $v) { id } }`,
+			map[string]any{"p": path, "v": map[string]any{"probe": k}}).ok(t)
+		ready := true
+		for _, ch := range subs {
+			if !seen(ch, fmt.Sprintf(`"probe":%d}`, k)) {
+				ready = false
+			}
+		}
+		if ready {
+			return
+		}
+	}
+	t.Fatal("the subscriptions never delivered a probe")
+}
+
 func TestFolderMessagesOverWebsocket(t *testing.T) {
 	eachServer(t, func(t *testing.T, ts *testServer) {
 		member := ts.login(t, "lmember")
 		ws := ts.dialWS(t, member, nil)
 		all := ws.subscribe("all", `subscription { folderMessages(path: "/lab/data") { type parameters senderUser { email } folder { path } } }`, nil)
-		only := ws.subscribe("only", `subscription { folderMessages(path: "/lab/data", types: ["alarm"]) { type } }`, nil)
-		deep := ws.subscribe("deep", `subscription { folderMessages(path: "/lab", includeChildren: true) { type folder { path } } }`, nil)
-		time.Sleep(100 * time.Millisecond) // let the subscriptions register before sending
+		only := ws.subscribe("only", `subscription { folderMessages(path: "/lab/data", types: ["alarm"]) { type parameters } }`, nil)
+		deep := ws.subscribe("deep", `subscription { folderMessages(path: "/lab", includeChildren: true) { type parameters folder { path } } }`, nil)
+		waitSubscribed(t, member, "/lab/data", all, only, deep)
 
 		send := func(c *gqlClient, path, typ string) {
 			t.Helper()
