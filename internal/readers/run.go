@@ -296,7 +296,13 @@ func resolveProgram(def *Definition, prog string) (string, error) {
 	if !filepath.IsAbs(prog) {
 		prog = filepath.Join(filepath.Dir(def.File), prog)
 	}
-	return prog, nil
+	// Absolute: the reader runs in its definition's directory, where a relative path
+	// would be looked up again.
+	abs, err := filepath.Abs(prog)
+	if err != nil {
+		return "", fmt.Errorf("reader of %s: %w", def.ID, err)
+	}
+	return abs, nil
 }
 
 // readerEnv is the environment readers get: enough to run programs, none of the

@@ -35,6 +35,9 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_][
 // Load reads every definition below dir. An unreadable dir is an error; bad files are
 // not (see Errors).
 func Load(dir string) (*Set, error) {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // readers run in their definition's directory: keep paths absolute
+	}
 	s := &Set{dir: dir}
 	if err := s.Reload(); err != nil {
 		return nil, err

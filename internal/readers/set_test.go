@@ -2,8 +2,10 @@ package readers
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,5 +130,36 @@ func TestExampleSourcesLoad(t *testing.T) {
 	}
 	if d, _ := s.Get("Example/Protected"); len(d.ReadAccess) != 2 {
 		t.Errorf("protected example: %+v", d.ReadAccess)
+	}
+}
+
+// A relative sources_dir and a reader path relative to its definition run from any
+// working directory (the reader runs in its definition's directory).
+func TestRelativeSourcesDirAndReaderPath(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	env, err := exec.LookPath("env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll("bin", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(env, filepath.Join("bin", "myenv")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "srcs/x/A.dsdf", strings.Replace(dsdfText("a"), "reader = 'rdr'", "reader = '../../bin/myenv READERS_TEST_READER=1 "+os.Args[0]+" args'", 1))
+	s, err := Load("srcs")
+	if err != nil || len(s.Errors()) > 0 {
+		t.Fatal(err, s.Errors())
+	}
+	def, _ := s.Get("x/A")
+	run, err := (&Runner{}).Start(context.Background(), def, Request{Start: "a", End: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(run.Stdout)
+	if err := run.Wait(); err != nil || !strings.Contains(string(out), `"args":["a","b"]`) {
+		t.Fatalf("%v: %s", err, out)
 	}
 }
