@@ -166,7 +166,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, h.opt.Prefix)
 	if !ok {
-		h.fail(w, r, 1400, "unknown endpoint")
+		unknownEndpoint(w)
 		return
 	}
 	switch rest {
@@ -193,8 +193,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/data":
 		h.data(w, r)
 	default:
-		h.fail(w, r, 1400, "unknown endpoint")
+		unknownEndpoint(w)
 	}
+}
+
+// unknownEndpoint answers a path HAPI does not define: HTTP 404 (nothing is there), with
+// the HAPI status 1400 body clients parse.
+func unknownEndpoint(w http.ResponseWriter) {
+	writeStatus(w, http.StatusNotFound, status{Code: 1400, Message: message(1400) + " (unknown endpoint: use about, capabilities, catalog, info or data)"})
 }
 
 // catalogError maps a Catalog error to a HAPI answer and writes it.

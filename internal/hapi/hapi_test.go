@@ -100,6 +100,19 @@ func TestTrailingSlashRedirects(t *testing.T) {
 	}
 }
 
+// A path HAPI does not define is not there: 404, with a HAPI 1400 status body.
+func TestUnknownEndpointIs404(t *testing.T) {
+	srv, _ := newServer(t)
+	a := get(t, srv.URL, "/hapi/nothing")
+	var got struct {
+		HAPI   string
+		Status struct{ Code int }
+	}
+	if err := json.Unmarshal(a.body, &got); err != nil || a.code != http.StatusNotFound || got.HAPI != "3.3" || got.Status.Code != 1400 {
+		t.Fatalf("%d %s", a.code, a.body)
+	}
+}
+
 func TestAbout(t *testing.T) {
 	srv, _ := newServer(t)
 	a := get(t, srv.URL, "/hapi/about")
@@ -323,7 +336,7 @@ func TestErrorCodes(t *testing.T) {
 	srv, _ := newServer(t)
 	const w = "dataset=wave&"
 	cases := []errorCase{
-		{"/hapi/nowhere", 1400, 400},
+		{"/hapi/nowhere", 1400, 404}, // nothing is there: HTTP 404, HAPI status 1400
 		{"/hapi/info", 1400, 400},
 		{"/hapi/info?dataset=wave&id=wave", 1400, 400},
 		{"/hapi/info?dataset=wave&dataset=wave", 1400, 400},
