@@ -95,6 +95,16 @@ type valueBatch struct {
 	Values []Value `json:"values"`
 }
 
+// DecodeValues reads a value event (topic val:<path>) from the bus: the values of one
+// sequence in the order stored; nil when the payload is not one.
+func DecodeValues(payload []byte) []Value {
+	var b valueBatch
+	if err := json.Unmarshal(payload, &b); err != nil {
+		return nil
+	}
+	return b.Values
+}
+
 // PublishValues announces stored values (call after the commit): one event per sequence,
 // holding its values in the order stored.
 func (l *Live) PublishValues(ctx context.Context, stored []series.Stored) {

@@ -77,14 +77,11 @@ func (l *Live) SequenceUpdates(ctx context.Context, v *access.Viewer, res *ent.R
 		pattern += "/*"
 	}
 	return run(ctx, l, v, res, []string{pattern}, func(topic string, payload []byte) []Value {
-		var b valueBatch
-		if err := json.Unmarshal(payload, &b); err != nil || len(b.Values) == 0 {
-			return nil
+		vs := DecodeValues(payload)
+		if len(vs) == 0 || folder && tree.ParentPath(vs[0].Path) != res.Path {
+			return nil // nothing, or deeper than directly in the folder
 		}
-		if folder && tree.ParentPath(b.Values[0].Path) != res.Path {
-			return nil // deeper than directly in the folder
-		}
-		return b.Values
+		return vs
 	})
 }
 

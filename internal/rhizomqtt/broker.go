@@ -195,16 +195,14 @@ func (b *Broker) deliver(ctx context.Context, queue <-chan bus.Event) {
 		}
 		switch {
 		case strings.HasPrefix(e.Topic, "val:"):
-			var v live.Value
-			if json.Unmarshal(e.Payload, &v) != nil {
-				continue
+			for _, v := range live.DecodeValues(e.Payload) {
+				text, ok := rhizoapi.ValueText(v)
+				if !ok {
+					continue
+				}
+				line := "d," + lastName(v.Path) + "," + rhizoapi.ISOTime(v.Timestamp, " Z") + "," + text
+				b.publish(tree.ParentPath(v.Path), []byte(line))
 			}
-			text, ok := rhizoapi.ValueText(v)
-			if !ok {
-				continue
-			}
-			line := "d," + lastName(v.Path) + "," + rhizoapi.ISOTime(v.Timestamp, " Z") + "," + text
-			b.publish(tree.ParentPath(v.Path), []byte(line))
 		case strings.HasPrefix(e.Topic, "msg:"):
 			var m live.Message
 			if json.Unmarshal(e.Payload, &m) != nil || rhizoapi.HandledTypes[m.Type] {
