@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -394,8 +395,12 @@ func normalise(raw []byte, twinText, aimedText string) string {
 	if twinText != "" {
 		s = strings.ReplaceAll(s, twinText, aimedText)
 	}
+	// The login limiter's wait counts down between the two calls.
+	s = retryAfterText.ReplaceAllString(s, "try again in N seconds")
 	return strings.ReplaceAll(s, zMark, aMark)
 }
+
+var retryAfterText = regexp.MustCompile(`try again in \d+ seconds`)
 
 // mayLearnAccounts: admins adding members or granting by e-mail learn whether the
 // address has an account (documented in docs/ARCHITECTURE.md); the walk does not make
