@@ -129,6 +129,31 @@ func TestDasReaderSources(t *testing.T) {
 					t.Fatalf("lab member: %d %s", res.Status, res.Body)
 				}
 			}
+			// Catalog nodes.
+			if res := anon.get(t, "/das/source/ex/Waves.json"); res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"SourceSet"`) ||
+				!strings.Contains(string(res.Body), "/das/source/ex/Waves/flex.json") {
+				t.Fatalf("source set: %d %s", res.Status, res.Body)
+			}
+			if res := anon.get(t, "/das/source/ex/Waves/flex.json"); res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"HttpStreamSrc"`) ||
+				!strings.Contains(string(res.Body), `"read.opts"`) || !strings.Contains(string(res.Body), `"2024-01-01"`) {
+				t.Fatalf("stream source: %d %s", res.Status, res.Body)
+			}
+			if res := other.get(t, "/das/source/ex/LabOnly/flex.json"); res.Status != http.StatusNotFound {
+				t.Fatalf("hidden reader's flex.json: %d", res.Status)
+			}
+			if res := anon.get(t, "/das/source/ex/LabOnly.json"); res.Status != http.StatusUnauthorized {
+				t.Fatalf("protected reader's source set, anonymous: %d", res.Status)
+			}
+			if res := member.get(t, "/das/source/ex/LabOnly/flex.json"); res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"HTTP/Basic"`) {
+				t.Fatalf("protected reader's flex.json: %d %s", res.Status, res.Body)
+			}
+			cat := string(anon.get(t, "/das/catalog.json").Body)
+			if !strings.Contains(cat, `"ex/Waves"`) || strings.Contains(cat, "LabOnly") {
+				t.Fatalf("anonymous catalog: %s", cat)
+			}
+			if cat := string(member.get(t, "/das/catalog.json").Body); !strings.Contains(cat, `"title": "Shadow"`) || !strings.Contains(cat, `"ex/LabOnly"`) {
+				t.Fatalf("member catalog: %s", cat)
+			}
 			// The shadowing reader answers for the sequence's id.
 			if res := member.get(t, "/das/server?server=dsdf&dataset=lab/data/temperature"); !strings.Contains(string(res.Body), `description="Shadow"`) {
 				t.Fatalf("shadow: %s", res.Body)

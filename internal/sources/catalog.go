@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/streams/das"
@@ -53,6 +54,17 @@ func (h *handler) catalog(w http.ResponseWriter, r *http.Request) {
 			"urls": []string{base + "/source/" + s.ID + ".json"},
 		}
 	}
+	rdrs, err := h.readerListLines(r.Context())
+	if err != nil {
+		h.internal(w, r, 2, err)
+		return
+	}
+	for id, desc := range rdrs {
+		delete(entries, id) // a reader source takes its id from a sequence
+		if desc != "" {
+			entries[id] = map[string]any{"type": "SourceSet", "title": desc, "urls": []string{base + "/source/" + id + ".json"}}
+		}
+	}
 	writeJSON(w, map[string]any{
 		"type": "Catalog", "version": catalogVersion, "label": h.Site, "title": h.Site + " das sources",
 		"catalog": entries,
@@ -61,17 +73,23 @@ func (h *handler) catalog(w http.ResponseWriter, r *http.Request) {
 
 // sourceSet answers source/<id>.json: the ways to read one source.
 func (h *handler) sourceSet(w http.ResponseWriter, r *http.Request, id string) {
-	if _, ok := h.reader(id); ok {
-		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "catalog nodes of reader sources are not served yet: use server=dsdf&dataset="+id)
+	if def, ok := h.reader(id); ok {
+		if h.readerAllowed(w, r, def, 2, time.Time{}) {
+			writeJSON(w, sourceSetNode(h.baseURL(r)+"/source/"+def.ID, lastName(def.ID), def.Description))
+		}
 		return
 	}
 	src, ok := h.source(w, r, id, 2)
 	if !ok {
 		return
 	}
-	base := h.baseURL(r) + "/source/" + src.ID
-	writeJSON(w, map[string]any{
-		"type": "SourceSet", "version": sourceSetVersion, "label": src.Res.Name, "title": src.Description(),
+	writeJSON(w, sourceSetNode(h.baseURL(r)+"/source/"+src.ID, src.Res.Name, src.Description()))
+}
+
+// sourceSetNode is a SourceSet node: the flex API and the das2 DSDF of one source.
+func sourceSetNode(base, label, title string) map[string]any {
+	return map[string]any{
+		"type": "SourceSet", "version": sourceSetVersion, "label": label, "title": title,
 		"catalog": map[string]any{
 			"flex": map[string]any{
 				"type": "HttpStreamSrc", "purpose": "primary-stream", "label": "Primary Source",
@@ -82,15 +100,20 @@ func (h *handler) sourceSet(w http.ResponseWriter, r *http.Request, id string) {
 				"mime": "text/vnd.das2.das2stream", "provides": []string{mimeDas2Binary}, "urls": []string{base + "/das2.d2t"},
 			},
 		},
-	})
+	}
 }
+
+// lastName is the part of an id after its last slash.
+func lastName(id string) string { return id[strings.LastIndexByte(id, '/')+1:] }
 
 // streamSrc answers source/<id>/flex.json: the HttpStreamSrc node describing the flex API
 // of one source. Both the camelCase keys of dasFlex 0.7 and the snake_case ones das2py
 // reads are written.
 func (h *handler) streamSrc(w http.ResponseWriter, r *http.Request, id string) {
-	if _, ok := h.reader(id); ok {
-		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "catalog nodes of reader sources are not served yet: use server=dsdf&dataset="+id)
+	if def, ok := h.reader(id); ok {
+		if h.readerAllowed(w, r, def, 2, time.Time{}) {
+			writeJSON(w, h.readerStreamSrc(r, def))
+		}
 		return
 	}
 	src, ok := h.source(w, r, id, 2)

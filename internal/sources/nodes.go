@@ -115,7 +115,7 @@ func pathEscape(id string) string {
 // day with data in every format.
 func (h *handler) form(w http.ResponseWriter, r *http.Request, id string) {
 	if _, ok := h.reader(id); ok {
-		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "catalog nodes of reader sources are not served yet: use server=dsdf&dataset="+id)
+		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "the HTML form of reader sources is not served yet: use source/"+id+"/flex.json or server=dsdf&dataset="+id)
 		return
 	}
 	src, ok := h.source(w, r, id, 2)

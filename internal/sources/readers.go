@@ -252,3 +252,69 @@ func (h *handler) readerListLines(ctx context.Context) (map[string]string, error
 	}
 	return out, nil
 }
+
+// readerStreamSrc is the HttpStreamSrc node of a reader source: the flex parameters (and
+// read.opts with the flags its definition documents), its valid range and examples.
+func (h *handler) readerStreamSrc(r *http.Request, def *readers.Definition) map[string]any {
+	params := map[string]any{
+		"read.time.min":  map[string]any{"required": true, "type": "isotime", "label": "Min Time", "title": "Start of the range (inclusive)"},
+		"read.time.max":  map[string]any{"required": true, "type": "isotime", "label": "Max Time", "title": "End of the range (exclusive)"},
+		"format.type":    map[string]any{"required": false, "type": "enum", "enum": []string{"das", "csv"}},
+		"format.version": map[string]any{"required": false, "type": "enum", "enum": []string{"2", "3"}},
+		"format.serial":  map[string]any{"required": false, "type": "enum", "enum": []string{"text", "binary"}},
+	}
+	if def.Reducible {
+		params["bin.time.max"] = map[string]any{"required": false, "type": "real", "units": "s", "title": "Largest acceptable bin width"}
+	}
+	if !def.DropParams {
+		var flags []string
+		for _, p := range def.Params {
+			flags = append(flags, p.Flag)
+		}
+		params["read.opts"] = map[string]any{"required": false, "type": "string", "title": "Reader options (space separated)", "flags": flags}
+	}
+	if def.RequiresInterval {
+		params["read.time.interval"] = map[string]any{"required": true, "type": "real", "units": "s"}
+	}
+	url := h.baseURL(r) + "/source/" + def.ID + "/flex"
+	protocol := map[string]any{
+		"method": "GET", "convention": "HTTP/1.1", "baseUrls": []string{url}, "base_urls": []string{url},
+		"authorization": map[string]any{"required": len(def.ReadAccess) > 0}, "httpParams": params, "http_params": params,
+	}
+	if len(def.ReadAccess) > 0 {
+		realm := def.SecurityRealm
+		if realm == "" {
+			realm = h.Realm
+		}
+		protocol["authentications"] = []any{map[string]any{"method": "HTTP/Basic", "realm": realm}}
+	}
+	timeCoord := map[string]any{"label": "Time", "props": map[string]any{
+		"min":   map[string]any{"label": "Minimum", "value": nil, "set": map[string]any{"param": "read.time.min", "required": true}},
+		"max":   map[string]any{"label": "Maximum", "value": nil, "set": map[string]any{"param": "read.time.max", "required": true}},
+		"units": map[string]any{"value": "UTC"},
+	}}
+	if lo, hi, ok := strings.Cut(def.ValidRange, " to "); ok {
+		timeCoord["validRange"] = []string{strings.TrimSpace(lo), strings.TrimSpace(hi)}
+	}
+	var examples []any
+	for _, ex := range def.Examples {
+		lo, hi, ok := strings.Cut(ex.Range, " to ")
+		if !ok {
+			continue
+		}
+		settings := map[string]any{"coords/time/props/min": strings.TrimSpace(lo), "coords/time/props/max": strings.TrimSuffix(strings.TrimSpace(hi), " UTC")}
+		if ex.Params != "" {
+			settings["read.opts"] = ex.Params
+		}
+		examples = append(examples, map[string]any{"label": ex.Label, "settings": settings})
+	}
+	data := map[string]any{}
+	for _, item := range def.Items {
+		data[item] = map[string]any{"label": item}
+	}
+	return map[string]any{
+		"type": "HttpStreamSrc", "version": streamSrcVersion, "label": lastName(def.ID), "title": def.Description,
+		"protocol":  protocol,
+		"interface": map[string]any{"coords": map[string]any{"time": timeCoord}, "data": data, "examples": examples},
+	}
+}
