@@ -3,6 +3,7 @@ package series
 import (
 	"context"
 	"database/sql"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,9 @@ func TestQueriesUseIndex(t *testing.T) {
 			{"series rollups", plan.queries()[0], rollupIndex},
 			{"series edge", plan.queries()[1], revIndex},
 			{"series raw", raw.queries()[0], revIndex},
-			{"read chunk", readChunkSQL(rid, lo, hi, cur, ReadChunk), revIndex},
+			{"read chunk", readChunkSQL(rid, lo, hi, ReadChunk), revIndex},
+			{"read plan", planSQL(rid, lo, hi), rollupIndex},
+			{"read plan unbounded", planSQL(rid, math.MinInt64, math.MaxInt64), rollupIndex},
 			{"range edge", rangeEdgeSQL(rid, lo, hi, true), revIndex},
 			{"delete range", deleteRangeSQL(rid, lo, hi), revIndex},
 			{"trim cut", trimCutSQL(rid, 100), revIndex},
@@ -91,6 +94,9 @@ func TestQueriesUseIndex(t *testing.T) {
 				plan := explain(ctx, t, conn, prefix+st.sql)
 				if !strings.Contains(plan, st.index) {
 					t.Fatalf("plan does not use %s:\n%s\n%s", st.index, st.sql, plan)
+				}
+				if st.name == "read chunk" && (strings.Contains(plan, "Sort") || strings.Contains(plan, "TEMP B-TREE")) {
+					t.Fatalf("the das read sorts instead of following the index:\n%s", plan)
 				}
 				if strings.Contains(plan, "Seq Scan on revisions") || strings.Contains(plan, "SCAN revisions\n") {
 					t.Fatalf("plan scans revisions:\n%s", plan)
