@@ -436,4 +436,3 @@ type Point struct {
 	Micros int64
 	Value  float64
 }
-
