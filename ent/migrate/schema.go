@@ -574,6 +574,11 @@ var (
 				Name:    "revision_resource_id_timestamp",
 				Unique:  true,
 				Columns: []*schema.Column{RevisionsColumns[9], RevisionsColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					IncludeColumns: []string{
+						RevisionsColumns[2].Name,
+					},
+				},
 			},
 		},
 	}

@@ -44,6 +44,9 @@ func (Revision) Edges() []ent.Edge {
 // Indexes of the Revision.
 func (Revision) Indexes() []ent.Index {
 	// Unique: a value written again at the same (sequence, timestamp) replaces the first
-	// (retried writes are idempotent); file revisions get distinct timestamps.
-	return []ent.Index{index.Fields("resource_id", "timestamp").Unique()}
+	// (retried writes are idempotent); file revisions get distinct timestamps. On
+	// PostgreSQL the index also carries num, so reading a sequence's values for a das
+	// stream is an index-only scan (SQLite has no INCLUDE and ignores it).
+	return []ent.Index{index.Fields("resource_id", "timestamp").Unique().
+		Annotations(entsql.IncludeColumns("num"))}
 }
