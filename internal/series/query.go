@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/rhizoflex/rhizoflex/ent"
@@ -440,6 +441,10 @@ type Point struct {
 // ReadChunk is the number of points ReadNumeric hands to its callback at a time.
 const ReadChunk = 8192
 
+// NumericChunkQueries counts the chunk queries ReadNumeric has started (every call, every
+// database): tests assert with it that a read stops when its client goes away.
+var NumericChunkQueries atomic.Int64
+
 func readChunkSQL(rid int, lo, hi int64, after *cursor, limit int) string {
 	w := pageWindow{rid: rid, lo: lo, hi: hi, after: after}
 	return fmt.Sprintf(`SELECT id, "timestamp", num FROM revisions WHERE %s AND num IS NOT NULL ORDER BY "timestamp", id LIMIT %d`,
@@ -460,6 +465,7 @@ func ReadNumeric(ctx context.Context, client *ent.Client, seq *ent.Resource, fro
 	var after *cursor
 	for {
 		buf = buf[:0]
+		NumericChunkQueries.Add(1)
 		last, err := readChunk(ctx, client, readChunkSQL(seq.ID, lo, hi, after, ReadChunk), &buf)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", seq.Path, err)
