@@ -22,7 +22,7 @@ var (
 )
 
 // exampleReader builds examples/sources/genreader once per test run.
-func exampleReader(t *testing.T) string {
+func exampleReader(t testing.TB) string {
 	t.Helper()
 	genreaderOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "rhizoflex-genreader-")
