@@ -34,8 +34,7 @@ func TestDasClientDisconnectStopsQuery(t *testing.T) {
 	const values = 300_000
 	chunks := int64((values + series.ReadChunk - 1) / series.ReadChunk)
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	// An end no other test uses, so the read's SQL text is recognisable in pg_stat_activity.
-	end := time.Date(2024, 1, 5, 0, 0, 0, 987654000, time.UTC)
+	end := time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC)
 	for _, d := range dbtest.Dialects {
 		t.Run(d, func(t *testing.T) {
 			ts := newTestServer(t, d)
@@ -64,8 +63,9 @@ func TestDasClientDisconnectStopsQuery(t *testing.T) {
 				return c, err
 			}}}
 			path := fmt.Sprintf("/das/source/other/pub/pressure/flex?read.time.min=%s&read.time.max=%s&format.version=2",
-				start.Format(time.RFC3339), end.Format("2006-01-02T15:04:05.000000"))
-			// A client that reads it all (normal buffers): every chunk is queried.
+				start.Format(time.RFC3339), end.Format(time.RFC3339))
+			// A client that reads it all (normal buffers): every chunk is queried (at least
+			// one query per ReadChunk values).
 			before := series.NumericChunkQueries.Load()
 			resp, err := http.Get(ts.URL + path)
 			if err != nil {
@@ -75,8 +75,8 @@ func TestDasClientDisconnectStopsQuery(t *testing.T) {
 				t.Fatalf("whole read: %d bytes, %v", n, err)
 			}
 			_ = resp.Body.Close()
-			if n := series.NumericChunkQueries.Load() - before; n != chunks {
-				t.Fatalf("whole read: %d chunk queries, want %d", n, chunks)
+			if n := series.NumericChunkQueries.Load() - before; n < chunks {
+				t.Fatalf("whole read: %d chunk queries, want at least %d", n, chunks)
 			}
 
 			before = series.NumericChunkQueries.Load()
@@ -110,8 +110,8 @@ func TestDasClientDisconnectStopsQuery(t *testing.T) {
 				return
 			}
 			// No query of the read is still running on the server (the text is ReadNumeric's
-			// chunk query: SELECT ... FROM revisions WHERE resource_id = N AND ... < (END) ...).
-			pattern := fmt.Sprintf(`%%FROM revisions WHERE resource_id = %d AND%%"timestamp" < (%d)%%`, seq.ID, end.UnixMicro())
+			// chunk query: SELECT ... FROM revisions WHERE resource_id = N AND "timestamp" >= ...).
+			pattern := fmt.Sprintf(`%%FROM revisions WHERE resource_id = %d AND "timestamp" >= %%`, seq.ID)
 			var active int
 			for deadline := time.Now().Add(10 * time.Second); ; {
 				if err := ts.db.SQL.QueryRowContext(t.Context(),

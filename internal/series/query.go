@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/rhizoflex/rhizoflex/ent"
@@ -440,10 +439,6 @@ type Point struct {
 
 // ReadChunk is the number of points ReadNumeric hands to its callback at a time.
 const ReadChunk = 8192
-
-// NumericChunkQueries counts the chunk queries ReadNumeric has started (every call, every
-// database): tests assert with it that a read stops when its client goes away.
-var NumericChunkQueries atomic.Int64
 
 func readChunkSQL(rid int, lo, hi int64, after *cursor, limit int) string {
 	w := pageWindow{rid: rid, lo: lo, hi: hi, after: after}
