@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +40,7 @@ func TestSelfcheckRunsOncePerCluster(t *testing.T) {
 	}
 	readerRuns := func() int {
 		raw, err := os.ReadFile(runs)
-		if os.IsNotExist(err) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return 0
 		}
 		if err != nil {
