@@ -190,29 +190,33 @@ func TestHAPIReaderTwoPacketTypes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Both.dsdf"), []byte(def), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ts := newTestServer(t, "sqlite", func(c *Config) { c.SourcesDir = dir })
-	anon := ts.client(t)
-	var info struct {
-		Parameters []struct {
-			Name string
-			Size []int
-		}
-	}
-	res := anon.get(t, "/hapi/info?dataset=Both")
-	if err := json.Unmarshal(res.Body, &info); err != nil || res.Status != http.StatusOK || len(info.Parameters) != 3 ||
-		info.Parameters[1].Name != "E" || info.Parameters[2].Name != "spec" || len(info.Parameters[2].Size) != 1 || info.Parameters[2].Size[0] != 32 {
-		t.Fatalf("info: %d %s", res.Status, res.Body)
-	}
-	res = anon.get(t, "/hapi/data?dataset=Both&start=2024-01-01T00:00:59Z&stop=2024-01-01T00:01:02Z")
-	rows := strings.Split(strings.TrimSuffix(string(res.Body), "\n"), "\n")
-	if res.Status != http.StatusOK || len(rows) != 3 {
-		t.Fatalf("data: %d %q", res.Status, res.Body)
-	}
-	for i, row := range rows {
-		f := strings.Split(row, ",")
-		joined := i == 1 // 00:01:00 has a spectrum
-		if len(f) != 34 || strings.HasPrefix(f[0], "2024-01-01T00:01:00") != joined || (f[2] == "-1e+31") == joined || f[1] == "-1e+31" {
-			t.Errorf("row %d: %s", i, row)
-		}
+	for _, d := range dbtest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			ts := newTestServer(t, d, func(c *Config) { c.SourcesDir = dir; c.CacheDir = t.TempDir() })
+			anon := ts.client(t)
+			var info struct {
+				Parameters []struct {
+					Name string
+					Size []int
+				}
+			}
+			res := anon.get(t, "/hapi/info?dataset=Both")
+			if err := json.Unmarshal(res.Body, &info); err != nil || res.Status != http.StatusOK || len(info.Parameters) != 3 ||
+				info.Parameters[1].Name != "E" || info.Parameters[2].Name != "spec" || len(info.Parameters[2].Size) != 1 || info.Parameters[2].Size[0] != 32 {
+				t.Fatalf("info: %d %s", res.Status, res.Body)
+			}
+			res = anon.get(t, "/hapi/data?dataset=Both&start=2024-01-01T00:00:59Z&stop=2024-01-01T00:01:02Z")
+			rows := strings.Split(strings.TrimSuffix(string(res.Body), "\n"), "\n")
+			if res.Status != http.StatusOK || len(rows) != 3 {
+				t.Fatalf("data: %d %q", res.Status, res.Body)
+			}
+			for i, row := range rows {
+				f := strings.Split(row, ",")
+				joined := i == 1 // 00:01:00 has a spectrum
+				if len(f) != 34 || strings.HasPrefix(f[0], "2024-01-01T00:01:00") != joined || (f[2] == "-1e+31") == joined || f[1] == "-1e+31" {
+					t.Errorf("row %d: %s", i, row)
+				}
+			}
+		})
 	}
 }
