@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/csv"
 	"io"
 	"net/http"
 	"net/url"
@@ -204,5 +205,113 @@ func TestDasReaderBusy(t *testing.T) {
 	}
 	if res := anon.get(t, "/das/source/ex/Waves/flex?read.time.min=2024-01-01&read.time.max=2024-01-01T00:00:10"); res.Status != http.StatusOK {
 		t.Fatalf("after the slot freed: %d", res.Status)
+	}
+}
+
+// Reader sources in the HTML forms, the source directory and nodes.csv: each form's links
+// read its examples (with their reader options) in every format; a protected reader is
+// listed and served only to those who may read it.
+func TestDasReaderForms(t *testing.T) {
+	srcDir := readerSourcesDir(t)
+	opts := "description = 'Scaled waves'\nreader = '" + exampleReader(t) + " waveform'\ndas2Stream = 1\ntechContact = 'T <t@x>'\n" +
+		"exampleRange_00 = '2024-01-01T00:00 to 2024-01-01T00:01 UTC | One minute, doubled'\nexampleParams_00 = '--scale=2'\n" +
+		"param_00 = '--scale=N | multiply every value by N'\n"
+	if err := os.WriteFile(filepath.Join(srcDir, "ex", "Opts.dsdf"), []byte(opts), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dbtest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			ts := newTestServer(t, d, func(c *Config) { c.SourcesDir = srcDir; c.CacheDir = t.TempDir() })
+			anon, member, other := ts.client(t), ts.login(t, "lmember"), ts.login(t, "omember")
+
+			form := anon.get(t, "/das/source/ex/Opts.html")
+			if form.Status != http.StatusOK || !strings.Contains(form.Header.Get("Content-Type"), "text/html") {
+				t.Fatalf("form: %d %s", form.Status, form.Body)
+			}
+			body := string(form.Body)
+			rng := "read.time.min=2024-01-01T00%3A00&amp;read.time.max=2024-01-01T00%3A01&amp;read.opts=--scale%3D2"
+			for _, want := range []string{
+				"<p>Scaled waves</p>", "One minute, doubled", "multiply every value by N",
+				`name="read.time.min" value="2024-01-01T00:00"`, `name="read.time.max" value="2024-01-01T00:01"`,
+				`name="read.opts" value="--scale=2"`, `action="/das/source/ex/Opts/flex"`,
+				"/das/source/ex/Opts/flex?" + rng + `"`,
+				"/das/source/ex/Opts/flex?" + rng + "&amp;format.version=2&amp;format.serial=text",
+				"/das/source/ex/Opts/flex?" + rng + "&amp;format.type=csv&amp;format.headers=true",
+			} {
+				if !strings.Contains(body, want) {
+					t.Errorf("form lacks %s:\n%s", want, body)
+				}
+			}
+			// The links answer with the example's records, scaled as the example says.
+			link := "/das/source/ex/Opts/flex?" + strings.ReplaceAll(rng, "&amp;", "&")
+			plain := decodeDas(t, anon.get(t, "/das/source/ex/Waves/flex?read.time.min=2024-01-01T00:00&read.time.max=2024-01-01T00:01").Body)
+			for _, f := range []string{"", "&format.version=2"} {
+				res := anon.get(t, link+f)
+				c := decodeDas(t, res.Body)
+				if res.Status != http.StatusOK || len(c.Times) != 60 || len(plain.Values) != 60 {
+					t.Fatalf("%s: %d, %d records (%d plain)", link+f, res.Status, len(c.Times), len(plain.Values))
+				}
+				for i := range c.Values {
+					if c.Values[i] != 2*plain.Values[i] {
+						t.Fatalf("%s: value %d is %g, want %g", f, i, c.Values[i], 2*plain.Values[i])
+					}
+				}
+			}
+			if res := anon.get(t, link+"&format.type=csv&format.headers=true"); res.Status != http.StatusOK || len(decodeCSV(t, res.Body).Times) != 60 {
+				t.Fatalf("csv link: %d %s", res.Status, res.Body)
+			}
+
+			// A protected reader's form: sign in (anonymous), missing (another organization).
+			if res := anon.get(t, "/das/source/ex/LabOnly.html"); res.Status != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") == "" {
+				t.Errorf("anonymous, protected form: %d", res.Status)
+			}
+			if res := other.get(t, "/das/source/ex/LabOnly.html"); res.Status != http.StatusNotFound {
+				t.Errorf("other organization, protected form: %d", res.Status)
+			}
+			if res := member.get(t, "/das/source/ex/LabOnly.html"); res.Status != http.StatusOK || !strings.Contains(string(res.Body), "<p>Lab waves</p>") ||
+				!strings.Contains(string(res.Body), "/das/source/ex/LabOnly/flex?read.time.min=2024-01-01&amp;read.time.max=2024-01-02&amp;format.version=2") {
+				t.Errorf("member, protected form: %d %s", res.Status, res.Body)
+			}
+
+			// The directory and nodes.csv list what the caller may read.
+			for _, tc := range []struct {
+				c    *gqlClient
+				name string
+				lab  bool
+			}{{anon, "anonymous", false}, {other, "other organization", false}, {member, "member", true}} {
+				dir := string(tc.c.get(t, "/das/source/").Body)
+				if !strings.Contains(dir, `href="/das/source/ex/Waves.html"`) || strings.Contains(dir, "ex/LabOnly") == !tc.lab {
+					t.Errorf("%s directory:\n%s", tc.name, dir)
+				}
+				res := tc.c.get(t, "/das/nodes.csv")
+				r := csv.NewReader(bytes.NewReader(res.Body))
+				r.FieldsPerRecord = -1
+				rows, err := r.ReadAll()
+				if res.Status != http.StatusOK || err != nil {
+					t.Fatalf("%s nodes.csv: %d %v", tc.name, res.Status, err)
+				}
+				found := map[string][]string{}
+				for _, row := range rows[1:] {
+					if _, dup := found[row[0]]; dup {
+						t.Errorf("%s nodes.csv lists %s twice", tc.name, row[0])
+					}
+					found[row[0]] = row
+				}
+				for id, title := range map[string]string{"ex/Waves": "Public waves", "ex/Opts": "Scaled waves", "ex/LabOnly": "Lab waves"} {
+					u := ts.URL + "/das/source/" + id
+					set, flex, dsdf := found[id], found[id+"/flex"], found[id+"/das2"]
+					if id == "ex/LabOnly" && !tc.lab {
+						if set != nil || flex != nil || dsdf != nil {
+							t.Errorf("%s nodes.csv lists the protected reader", tc.name)
+						}
+						continue
+					}
+					if set == nil || flex == nil || dsdf == nil || set[1] != "SourceSet" || set[2] != title || set[3] != u+".json" ||
+						flex[1] != "HttpStreamSrc" || flex[3] != u+"/flex.json" || dsdf[1] != "Das2DSDF" || dsdf[3] != u+"/das2.d2t" {
+						t.Errorf("%s nodes.csv rows of %s: %q %q %q", tc.name, id, set, flex, dsdf)
+					}
+				}
+			}
+		})
 	}
 }

@@ -692,8 +692,8 @@ func startRhizoflexTarget(b *testing.B, bin, dialect, busURL string, instances i
 }
 
 // startRhizoflexProcess runs `rhizoflex serve` on a free loopback port and waits until it
-// is ready; it is stopped (SIGTERM, then SIGKILL) when b ends.
-func startRhizoflexProcess(b *testing.B, bin, dbURL, busURL string) (string, int) {
+// is ready; it is stopped (SIGTERM, then SIGKILL) when b ends. env adds to its environment.
+func startRhizoflexProcess(b *testing.B, bin, dbURL, busURL string, env ...string) (string, int) {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -714,6 +714,7 @@ func startRhizoflexProcess(b *testing.B, bin, dbURL, busURL string) (string, int
 		"RHIZOFLEX_LISTEN=" + addr, "RHIZOFLEX_DATABASE_URL=" + dbURL, "RHIZOFLEX_DATA_DIR=" + dir,
 		"RHIZOFLEX_BUS_URL=" + busURL, "RHIZOFLEX_LOG_LEVEL=warn", "RHIZOFLEX_SHUTDOWN_TIMEOUT=5s",
 	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

@@ -22,7 +22,7 @@ var (
 )
 
 // exampleReader builds examples/sources/genreader once per test run.
-func exampleReader(t *testing.T) string {
+func exampleReader(t testing.TB) string {
 	t.Helper()
 	genreaderOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "rhizoflex-genreader-")
@@ -179,4 +179,44 @@ func basicLogin(ts *testServer, t *testing.T, email string) *gqlClient {
 	c := ts.client(t)
 	c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+fixture.Password))
 	return c
+}
+
+// A reader writing two packet types (genreader both) through the catalog: info is the
+// union of the packets' parameters, data joins a minute's spectrum to its waveform row.
+func TestHAPIReaderTwoPacketTypes(t *testing.T) {
+	dir := t.TempDir()
+	def := "description = 'Waves and spectra'\nreader = '" + exampleReader(t) + " both'\ndas2Stream = 1\n" +
+		"techContact = 'T <t@example.com>'\nexampleRange_00 = '2024-01-01 to 2024-01-02 UTC'\n"
+	if err := os.WriteFile(filepath.Join(dir, "Both.dsdf"), []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dbtest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			ts := newTestServer(t, d, func(c *Config) { c.SourcesDir = dir; c.CacheDir = t.TempDir() })
+			anon := ts.client(t)
+			var info struct {
+				Parameters []struct {
+					Name string
+					Size []int
+				}
+			}
+			res := anon.get(t, "/hapi/info?dataset=Both")
+			if err := json.Unmarshal(res.Body, &info); err != nil || res.Status != http.StatusOK || len(info.Parameters) != 3 ||
+				info.Parameters[1].Name != "E" || info.Parameters[2].Name != "spec" || len(info.Parameters[2].Size) != 1 || info.Parameters[2].Size[0] != 32 {
+				t.Fatalf("info: %d %s", res.Status, res.Body)
+			}
+			res = anon.get(t, "/hapi/data?dataset=Both&start=2024-01-01T00:00:59Z&stop=2024-01-01T00:01:02Z")
+			rows := strings.Split(strings.TrimSuffix(string(res.Body), "\n"), "\n")
+			if res.Status != http.StatusOK || len(rows) != 3 {
+				t.Fatalf("data: %d %q", res.Status, res.Body)
+			}
+			for i, row := range rows {
+				f := strings.Split(row, ",")
+				joined := i == 1 // 00:01:00 has a spectrum
+				if len(f) != 34 || strings.HasPrefix(f[0], "2024-01-01T00:01:00") != joined || (f[2] == "-1e+31") == joined || f[1] == "-1e+31" {
+					t.Errorf("row %d: %s", i, row)
+				}
+			}
+		})
+	}
 }

@@ -36,7 +36,7 @@ type Catalog struct {
 	Cache     *readers.Cache // nil: no cache
 	Now       func() time.Time
 
-	headers sync.Map // *readers.Definition -> *das.Dataset
+	headers sync.Map // *readers.Definition -> []*das.Dataset
 }
 
 var (
@@ -176,19 +176,23 @@ func (c *Catalog) describeReader(ctx context.Context, def *readers.Definition) (
 	if !d.All {
 		ds.Stop = d.PublicBefore
 	}
-	hdr, err := c.readerHeader(ctx, def)
+	hdrs, err := c.readerHeaders(ctx, def)
 	if err != nil {
 		return nil, err
 	}
-	ds.Header = hdr
+	ds.Header, ds.Others = hdrs[0], hdrs[1:]
 	return ds, nil
 }
 
-// readerHeader learns a reader's dataset header from a run over its first example range,
-// once per loaded definition.
-func (c *Catalog) readerHeader(ctx context.Context, def *readers.Definition) (*das.Dataset, error) {
+// headerQuiet is how many records of a header-learning run may follow the last new
+// packet ID before the run is stopped.
+const headerQuiet = 10000
+
+// readerHeaders learns a reader's dataset headers (one per packet ID, in stream order)
+// from a run over its first example range, once per loaded definition.
+func (c *Catalog) readerHeaders(ctx context.Context, def *readers.Definition) ([]*das.Dataset, error) {
 	if h, ok := c.headers.Load(def); ok {
-		return h.(*das.Dataset), nil //nolint:forcetypeassert // only headers are stored
+		return h.([]*das.Dataset), nil //nolint:forcetypeassert // only headers are stored
 	}
 	lo, hi, ok := parseRange(def.Examples[0].Range)
 	if !ok || hi.IsZero() {
@@ -199,15 +203,15 @@ func (c *Catalog) readerHeader(ctx context.Context, def *readers.Definition) (*d
 		hi = lo.Add(time.Hour)
 	}
 	req := readers.Request{Start: readers.ReaderTime(lo), End: readers.ReaderTime(hi), Params: def.Examples[0].Params, RequestID: "header"}
-	hdr, err := hapi.FirstHeader(func(sink das.Sink) error {
+	hdrs, err := hapi.Headers(func(sink das.Sink) error {
 		_, err := readers.Stream(ctx, c.Runner, def, req, sink)
 		return err
-	})
+	}, headerQuiet)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: learning its parameters from the example range: %w", def.ID, busy(err))
 	}
-	c.headers.Store(def, hdr)
-	return hdr, nil
+	c.headers.Store(def, hdrs)
+	return hdrs, nil
 }
 
 // Stream writes the records of [start, stop) of source id to sink.

@@ -73,7 +73,7 @@ func (h *Handler) data(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	digits := timeDigits(ds)
-	cols, good := h.selectColumns(w, r, columns(ds.Header, digits), q["parameters"])
+	cols, good := h.selectColumns(w, r, datasetColumns(ds, digits), q["parameters"])
 	if !good {
 		return
 	}
@@ -90,7 +90,8 @@ func (h *Handler) data(w http.ResponseWriter, r *http.Request) {
 		format: format, header: include == "header" || format == "json",
 		cols: cols, digits: digits, every: h.opt.FlushEvery, interval: h.opt.FlushInterval, flushed: time.Now(),
 		start: ToDas(start), stop: ToDas(stop),
-		info: h.infoOf(ds, cols, nil, format),
+		info:  h.infoOf(ds, cols, nil, format),
+		multi: len(ds.Others) > 0,
 	}
 	if r.Method == http.MethodHead {
 		out.contentType()
@@ -112,6 +113,10 @@ func (h *Handler) data(w http.ResponseWriter, r *http.Request) {
 		// Spec 3.7.5: an error after the data began ends the stream abnormally.
 		h.log.ErrorContext(r.Context(), "hapi: data stream failed", "dataset", id, "records", out.rows, "err", err)
 		panic(http.ErrAbortHandler)
+	}
+	if err := out.flushPending(); err != nil {
+		h.log.WarnContext(r.Context(), "hapi: data write", "dataset", id, "err", err)
+		return
 	}
 	if err := out.finish(); err != nil {
 		h.log.WarnContext(r.Context(), "hapi: data write", "dataset", id, "err", err)
@@ -154,6 +159,15 @@ type rowSink struct {
 	tv   [das.MaxID + 1]*das.Variable
 	srcs [das.MaxID + 1][]source
 	buf  []byte
+	// multi: records of several packet IDs are joined by time: the records of one
+	// instant are held (copies in hold, by ID) until a later one comes, then written as
+	// one row. Set when the dataset declares other headers or a second ID arrives.
+	multi   bool
+	ids     int
+	pending []*das.Record
+	pendT   dastime.Time
+	hold    [das.MaxID + 1]*das.Record
+	one     [1]*das.Record
 }
 
 func (s *rowSink) contentType() {
@@ -255,6 +269,18 @@ func (s *rowSink) Dataset(ds *das.Dataset) error {
 	if ds.ID < 0 || ds.ID > das.MaxID {
 		return fmt.Errorf("hapi: dataset ID %d outside 0..%d", ds.ID, das.MaxID)
 	}
+	for _, p := range s.pending {
+		if p.DS.ID == ds.ID { // redefined while a record of it is held
+			if err := s.flushPending(); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	if s.tv[ds.ID] == nil {
+		s.ids++
+		s.multi = s.multi || s.ids > 1
+	}
 	s.tv[ds.ID] = ds.TimeVar()
 	byName := map[string]*column{}
 	for _, c := range columns(ds, 9)[1:] {
@@ -282,10 +308,63 @@ func (s *rowSink) Record(r *das.Record) error {
 		return nil
 	}
 	t = t.Floor(s.digits)
+	if s.multi {
+		return s.join(r, t)
+	}
 	if s.rows > 0 && t <= s.last {
 		s.dropped++
 		return nil
 	}
+	s.one[0] = r
+	return s.writeRow(s.one[:], t)
+}
+
+// join holds r with the other records of its instant t, writing the held row when t is
+// later.
+func (s *rowSink) join(r *das.Record, t dastime.Time) error {
+	id := r.DS.ID
+	if len(s.pending) > 0 && t == s.pendT {
+		for _, p := range s.pending {
+			if p.DS.ID == id {
+				s.dropped++
+				return nil
+			}
+		}
+	} else {
+		if len(s.pending) > 0 && t < s.pendT || len(s.pending) == 0 && s.rows > 0 && t <= s.last {
+			s.dropped++
+			return nil
+		}
+		if err := s.flushPending(); err != nil {
+			return err
+		}
+		s.pendT = t
+	}
+	h := s.hold[id]
+	if h == nil {
+		h = &das.Record{}
+		s.hold[id] = h
+	}
+	h.Reset(r.DS)
+	copy(h.Floats, r.Floats)
+	copy(h.Ints, r.Ints)
+	s.pending = append(s.pending, h)
+	return nil
+}
+
+// flushPending writes the held row, if any.
+func (s *rowSink) flushPending() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	err := s.writeRow(s.pending, s.pendT)
+	s.pending = s.pending[:0]
+	return err
+}
+
+// writeRow writes one row at t of the records recs (one per packet ID): each column
+// from the first record whose packet has it, fill where none has.
+func (s *rowSink) writeRow(recs []*das.Record, t dastime.Time) error {
 	if !s.started {
 		if err := s.begin(1200); err != nil {
 			return err
@@ -295,11 +374,11 @@ func (s *rowSink) Record(r *das.Record) error {
 	b := s.buf[:0]
 	switch s.format {
 	case "binary":
-		b = s.appendBinary(b, r, t)
+		b = s.appendBinary(b, recs, t)
 	case "json":
-		b = s.appendJSON(b, r, t)
+		b = s.appendJSON(b, recs, t)
 	default:
-		b = s.appendCSV(b, r, t)
+		b = s.appendCSV(b, recs, t)
 	}
 	s.buf = b
 	if _, err := s.bw.Write(b); err != nil {
@@ -349,11 +428,21 @@ func appendTimeItem(b []byte, v *das.Variable, r *das.Record, i int) []byte {
 	return append(b, timeFill...)
 }
 
-func (s *rowSink) appendCSV(b []byte, r *das.Record, t dastime.Time) []byte {
+// pick returns column ci's variable and the record of recs it comes from (a nil
+// variable: no packet of the row has the column).
+func (s *rowSink) pick(recs []*das.Record, ci int) (*das.Variable, *das.Record) {
+	for _, r := range recs {
+		if v := s.srcs[r.DS.ID][ci].v; v != nil {
+			return v, r
+		}
+	}
+	return nil, recs[0]
+}
+
+func (s *rowSink) appendCSV(b []byte, recs []*das.Record, t dastime.Time) []byte {
 	b = appendTime(b, t, s.digits)
-	srcs := s.srcs[r.DS.ID]
 	for ci, c := range s.cols[1:] {
-		v := srcs[ci+1].v
+		v, r := s.pick(recs, ci+1)
 		for i := range c.n {
 			b = append(b, ',')
 			switch c.Type {
@@ -390,11 +479,10 @@ func appendFloat(b []byte, x float64, bits int) []byte {
 	return strconv.AppendFloat(b, x, 'g', -1, bits)
 }
 
-func (s *rowSink) appendBinary(b []byte, r *das.Record, t dastime.Time) []byte {
+func (s *rowSink) appendBinary(b []byte, recs []*das.Record, t dastime.Time) []byte {
 	b = appendTime(b, t, s.digits)
-	srcs := s.srcs[r.DS.ID]
 	for ci, c := range s.cols[1:] {
-		v := srcs[ci+1].v
+		v, r := s.pick(recs, ci+1)
 		for i := range c.n {
 			switch c.Type {
 			case typeTime:
@@ -413,16 +501,15 @@ func (s *rowSink) appendBinary(b []byte, r *das.Record, t dastime.Time) []byte {
 	return b
 }
 
-func (s *rowSink) appendJSON(b []byte, r *das.Record, t dastime.Time) []byte {
+func (s *rowSink) appendJSON(b []byte, recs []*das.Record, t dastime.Time) []byte {
 	if s.rows > 0 {
 		b = append(b, ",\n"...)
 	}
 	b = append(b, `    ["`...)
 	b = appendTime(b, t, s.digits)
 	b = append(b, '"')
-	srcs := s.srcs[r.DS.ID]
 	for ci, c := range s.cols[1:] {
-		v := srcs[ci+1].v
+		v, r := s.pick(recs, ci+1)
 		b = append(b, ',')
 		inner := c.n
 		if len(c.Size) > 1 {

@@ -85,6 +85,10 @@ type Dataset struct {
 	// Header is the das dataset header the parameters are derived from: one
 	// parameter per packet variable other than the time coordinate.
 	Header *das.Dataset
+	// Others are the headers of the stream's further packet IDs (a reader writing
+	// several packet types): their parameters not in Header follow Header's, and a
+	// row carries fill where its packet lacks a parameter.
+	Others []*das.Dataset
 }
 
 // Options configure a Handler.

@@ -40,3 +40,49 @@ func FirstHeader(run func(das.Sink) error) (*das.Dataset, error) {
 	}
 	return nil, ErrNoHeader
 }
+
+// headersSink keeps the first header of every packet ID and stops the stream once
+// quiet records have arrived since the last new one.
+type headersSink struct {
+	hdrs  []*das.Dataset
+	seen  [das.MaxID + 1]bool
+	since int
+	quiet int
+}
+
+func (s *headersSink) Stream(*das.Stream) error { return nil }
+func (s *headersSink) Dataset(ds *das.Dataset) error {
+	if ds.ID >= 0 && ds.ID <= das.MaxID && !s.seen[ds.ID] {
+		s.seen[ds.ID] = true
+		s.hdrs = append(s.hdrs, ds.Clone())
+		s.since = 0
+	}
+	return nil
+}
+func (s *headersSink) Record(*das.Record) error {
+	s.since++
+	if s.since >= s.quiet {
+		return errHeaderFound
+	}
+	return nil
+}
+func (s *headersSink) Comment(*das.Comment) error     { return nil }
+func (s *headersSink) Exception(*das.Exception) error { return nil }
+func (s *headersSink) Close() error                   { return nil }
+
+// Headers runs a stream into a sink that keeps the first header of each packet ID, in
+// the order they come, stopping it once quiet records came after the last new header
+// (or at its end): how a Catalog learns the parameters of a reader that writes several
+// packet types (Dataset.Header and Dataset.Others). run must return the sink's error
+// when a sink call fails.
+func Headers(run func(das.Sink) error, quiet int) ([]*das.Dataset, error) {
+	s := &headersSink{quiet: max(quiet, 1)}
+	err := run(s)
+	if err != nil && !errors.Is(err, errHeaderFound) && len(s.hdrs) == 0 {
+		return nil, fmt.Errorf("hapi: headers: %w", err)
+	}
+	if len(s.hdrs) == 0 {
+		return nil, ErrNoHeader
+	}
+	return s.hdrs, nil
+}

@@ -122,7 +122,7 @@ func (h *Handler) catalog(w http.ResponseWriter, r *http.Request) {
 				h.catalogError(w, r, err)
 				return
 			}
-			cols := columns(ds.Header, timeDigits(ds))
+			cols := datasetColumns(ds, timeDigits(ds))
 			ce.Info = h.infoOf(ds, cols, nil, "")
 		}
 		out = append(out, ce)
@@ -254,7 +254,7 @@ func (h *Handler) info(w http.ResponseWriter, r *http.Request) {
 		h.catalogError(w, r, err)
 		return
 	}
-	cols, good := h.selectColumns(w, r, columns(ds.Header, timeDigits(ds)), q["parameters"])
+	cols, good := h.selectColumns(w, r, datasetColumns(ds, timeDigits(ds)), q["parameters"])
 	if !good {
 		return
 	}

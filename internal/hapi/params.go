@@ -63,6 +63,29 @@ func timeDigits(ds *Dataset) int {
 	return 9
 }
 
+// datasetColumns derives the parameters of ds: those of its Header, then the new ones of
+// each header in Others (a parameter whose name an earlier header already gave is that
+// parameter: filled from whichever packet carries it when its size matches, else fill).
+func datasetColumns(ds *Dataset, digits int) []*column {
+	cols := columns(ds.Header, digits)
+	if len(ds.Others) == 0 {
+		return cols
+	}
+	used := map[string]bool{}
+	for _, c := range cols {
+		used[c.Name] = true
+	}
+	for _, hdr := range ds.Others {
+		for _, c := range columns(hdr, digits)[1:] {
+			if !used[c.Name] {
+				used[c.Name] = true
+				cols = append(cols, c)
+			}
+		}
+	}
+	return cols
+}
+
 // columns derives the parameters of a das dataset header: Time first, then one
 // per packet variable other than the time coordinate, in header order.
 func columns(hdr *das.Dataset, digits int) []*column {

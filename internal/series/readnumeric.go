@@ -162,6 +162,7 @@ func readWindow(ctx context.Context, q queryer, rid int, w *window, pool *sync.P
 	lo := w.lo
 	for {
 		buf := pool.Get().([]Point)[:0]
+		NumericChunkQueries.Add(1)
 		err := readChunk(ctx, q, readChunkSQL(rid, lo, w.hi, ReadChunk), &buf)
 		if err == nil && len(buf) == 0 {
 			return

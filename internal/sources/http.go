@@ -177,7 +177,8 @@ func (h *handler) intro(w http.ResponseWriter) {
 	base := html.EscapeString(h.Prefix)
 	_, _ = fmt.Fprintf(w, `<!doctype html><meta charset="utf-8"><title>%[1]s das server</title>
 <h1>%[1]s das server</h1>
-<p>Every numeric sequence you may read is a das2 / das3 / CSV data source. <a href="%[2]s/server?server=list">List the sources</a>.</p>
+<p>Every numeric sequence you may read, and every reader source of the operator, is a das2 / das3 / CSV data source.
+<a href="%[2]s/source/">Query forms of the sources</a>, <a href="%[2]s/server?server=list">the das2 source list</a>.</p>
 <p>Data: <code>%[2]s/server?server=dataset&amp;dataset=ID&amp;start_time=..&amp;end_time=..</code> or
 <code>%[2]s/source/ID/flex?read.time.min=..&amp;read.time.max=..&amp;format.type=das|csv&amp;format.version=2|3</code>.</p>
 `, html.EscapeString(h.Site), base)

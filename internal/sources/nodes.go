@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/streams/dastime"
@@ -75,12 +76,23 @@ func (h *handler) nodes(w http.ResponseWriter, r *http.Request) {
 		}
 		return fields
 	}
-	for _, s := range srcs {
-		u := base + "/source/" + s.ID
-		row(pad([]string{s.ID, "SourceSet", s.Description(), u + ".json", "application/json"})...)
-		row(append([]string{s.ID + "/flex", "HttpStreamSrc", s.Description(), u + "/flex.json", "application/json"}, provides...)...)
-		row(pad([]string{s.ID + "/das2", "Das2DSDF", s.Description(), u + "/das2.d2t", "text/vnd.das2.das2stream", mimeDas2Binary})...)
+	rdrs, err := h.readerListLines(r.Context())
+	if err != nil {
+		h.internal(w, r, 2, err)
+		return
 	}
+	source := func(id, desc string) {
+		u := base + "/source/" + id
+		row(pad([]string{id, "SourceSet", desc, u + ".json", "application/json"})...)
+		row(append([]string{id + "/flex", "HttpStreamSrc", desc, u + "/flex.json", "application/json"}, provides...)...)
+		row(pad([]string{id + "/das2", "Das2DSDF", desc, u + "/das2.d2t", "text/vnd.das2.das2stream", mimeDas2Binary})...)
+	}
+	for _, s := range srcs {
+		if _, taken := rdrs[s.ID]; !taken {
+			source(s.ID, s.Description())
+		}
+	}
+	h.visibleReaders(rdrs, source)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	_, _ = w.Write([]byte(b.String()))
 }
@@ -94,9 +106,20 @@ func (h *handler) directory(w http.ResponseWriter, r *http.Request) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!doctype html><meta charset=\"utf-8\"><title>%[1]s das sources</title>\n<h1>%[1]s das sources</h1>\n<ul>\n", html.EscapeString(h.Site))
-	for _, s := range srcs {
-		fmt.Fprintf(&b, "<li><a href=\"%s.html\">%s</a> %s</li>\n", html.EscapeString(h.Prefix+"/source/"+pathEscape(s.ID)), html.EscapeString(s.ID), html.EscapeString(s.Description()))
+	rdrs, err := h.readerListLines(r.Context())
+	if err != nil {
+		h.internal(w, r, 2, err)
+		return
 	}
+	item := func(id, desc string) {
+		fmt.Fprintf(&b, "<li><a href=\"%s.html\">%s</a> %s</li>\n", html.EscapeString(h.Prefix+"/source/"+pathEscape(id)), html.EscapeString(id), html.EscapeString(desc))
+	}
+	for _, s := range srcs {
+		if _, taken := rdrs[s.ID]; !taken {
+			item(s.ID, s.Description())
+		}
+	}
+	h.visibleReaders(rdrs, item)
 	b.WriteString("</ul>\n")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(b.String()))
@@ -114,8 +137,10 @@ func pathEscape(id string) string {
 // form answers source/<id>.html: an HTML query form whose example links fill in the last
 // day with data in every format.
 func (h *handler) form(w http.ResponseWriter, r *http.Request, id string) {
-	if _, ok := h.reader(id); ok {
-		h.fail(w, r, 2, http.StatusNotFound, "NoSuchDataSource", "the HTML form of reader sources is not served yet: use source/"+id+"/flex.json or server=dsdf&dataset="+id)
+	if def, ok := h.reader(id); ok {
+		if h.readerAllowed(w, r, def, 2, time.Time{}) {
+			h.readerForm(w, def)
+		}
 		return
 	}
 	src, ok := h.source(w, r, id, 2)

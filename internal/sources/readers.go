@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -298,11 +300,11 @@ func (h *handler) readerStreamSrc(r *http.Request, def *readers.Definition) map[
 	}
 	var examples []any
 	for _, ex := range def.Examples {
-		lo, hi, ok := strings.Cut(ex.Range, " to ")
+		lo, hi, ok := exampleRange(ex)
 		if !ok {
 			continue
 		}
-		settings := map[string]any{"coords/time/props/min": strings.TrimSpace(lo), "coords/time/props/max": strings.TrimSuffix(strings.TrimSpace(hi), " UTC")}
+		settings := map[string]any{"coords/time/props/min": lo, "coords/time/props/max": hi}
 		if ex.Params != "" {
 			settings["read.opts"] = ex.Params
 		}
@@ -317,4 +319,93 @@ func (h *handler) readerStreamSrc(r *http.Request, def *readers.Definition) map[
 		"protocol":  protocol,
 		"interface": map[string]any{"coords": map[string]any{"time": timeCoord}, "data": data, "examples": examples},
 	}
+}
+
+// exampleRange splits an example's "START to END [UTC]" into its times.
+func exampleRange(ex readers.Example) (lo, hi string, ok bool) {
+	lo, hi, ok = strings.Cut(ex.Range, " to ")
+	return strings.TrimSpace(lo), strings.TrimSuffix(strings.TrimSpace(hi), " UTC"), ok
+}
+
+// visibleReaders calls f with every reader source of lines (readerListLines) the viewer
+// may see, in id order.
+func (h *handler) visibleReaders(lines map[string]string, f func(id, desc string)) {
+	if h.Readers == nil {
+		return
+	}
+	for _, def := range h.Readers.ReaderList() {
+		if desc, ok := lines[def.ID]; ok && desc != "" {
+			f(def.ID, desc)
+		}
+	}
+}
+
+// readerForm answers source/<id>.html of a reader source: links that read each example
+// range in every format, and a query form filled in with the first example.
+func (h *handler) readerForm(w http.ResponseWriter, def *readers.Definition) {
+	flex := h.Prefix + "/source/" + pathEscape(def.ID) + "/flex"
+	e := html.EscapeString
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!doctype html><meta charset=\"utf-8\"><title>%[1]s</title>\n<h1>%[1]s</h1>\n<p>%[2]s</p>\n", e(def.ID), e(def.Description))
+	if def.ValidRange != "" {
+		fmt.Fprintf(&b, "<p>Valid range: %s.</p>\n", e(def.ValidRange))
+	}
+	formats := []struct{ label, q string }{
+		{"das3 binary", ""}, {"das3 text", "&format.serial=text"},
+		{"das2 binary", "&format.version=2"}, {"das2 text", "&format.version=2&format.serial=text"},
+		{"CSV", "&format.type=csv&format.headers=true"},
+	}
+	var lo, hi, opts, interval string
+	for i, ex := range def.Examples {
+		a, z, ok := exampleRange(ex)
+		if !ok {
+			continue
+		}
+		if i == 0 {
+			lo, hi, opts, interval = a, z, ex.Params, ex.Interval
+		}
+		label := ex.Label
+		if label == "" {
+			label = a + " to " + z
+		}
+		q := "read.time.min=" + url.QueryEscape(a) + "&read.time.max=" + url.QueryEscape(z)
+		if ex.Params != "" && !def.DropParams {
+			q += "&read.opts=" + url.QueryEscape(ex.Params)
+		}
+		if ex.Interval != "" && def.RequiresInterval {
+			q += "&read.time.interval=" + url.QueryEscape(ex.Interval)
+		}
+		fmt.Fprintf(&b, "<p>Example: %s</p>\n<ul>\n", e(label))
+		for _, f := range formats {
+			fmt.Fprintf(&b, "<li><a href=\"%s\">%s</a></li>\n", e(flex+"?"+q+f.q), e(f.label))
+		}
+		b.WriteString("</ul>\n")
+	}
+	fmt.Fprintf(&b, "<form method=\"get\" action=\"%s\">\n<p><label>From <input name=\"read.time.min\" value=\"%s\" required></label>\n<label>to <input name=\"read.time.max\" value=\"%s\" required></label>\n", e(flex), e(lo), e(hi))
+	if def.Reducible {
+		b.WriteString("<label>bins of at most <input name=\"bin.time.max\" size=\"6\"> s</label>\n")
+	}
+	if def.RequiresInterval {
+		fmt.Fprintf(&b, "<label>interval <input name=\"read.time.interval\" value=\"%s\" size=\"6\" required> s</label>\n", e(interval))
+	}
+	b.WriteString("</p>\n")
+	if !def.DropParams {
+		fmt.Fprintf(&b, "<p><label>Reader options <input name=\"read.opts\" value=\"%s\"></label></p>\n", e(opts))
+		if len(def.Params) > 0 {
+			b.WriteString("<dl>\n")
+			for _, p := range def.Params {
+				fmt.Fprintf(&b, "<dt><code>%s</code></dt><dd>%s</dd>\n", e(p.Flag), e(p.Description))
+			}
+			b.WriteString("</dl>\n")
+		}
+	}
+	b.WriteString(`<p><label>Format <select name="format.type"><option>das</option><option>csv</option></select></label>
+<label>version <select name="format.version"><option>3</option><option>2</option></select></label>
+<label>serialization <select name="format.serial"><option>binary</option><option>text</option></select></label>
+<label>CSV header row <select name="format.headers"><option>false</option><option>true</option></select></label></p>
+<p><button>Get the data</button></p>
+</form>
+`)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(b.String()))
 }

@@ -28,7 +28,7 @@ const (
 // exit status.
 func Run(args []string, stdout, stderr io.Writer) int {
 	if len(args) < 3 {
-		_, _ = fmt.Fprintln(stderr, "usage: genreader waveform|spectrogram START END [params...]")
+		_, _ = fmt.Fprintln(stderr, "usage: genreader waveform|spectrogram|both START END [params...]")
 		return 2
 	}
 	mode := args[0]
@@ -67,6 +67,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	var (
 		ds   *das.Dataset
+		spec *das.Dataset // the second packet type of both
 		step int64
 	)
 	switch mode {
@@ -74,6 +75,9 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		ds, step = dataset(1, "E", "V m**-1", 1), waveStep
 	case "spectrogram":
 		ds, step = dataset(1, "spec", "V**2 m**-2 Hz**-1", channels), specStep
+	case "both":
+		ds, step = dataset(1, "E", "V m**-1", 1), waveStep
+		spec = dataset(2, "spec", "V**2 m**-2 Hz**-1", channels)
 	default:
 		_, _ = fmt.Fprintf(stderr, "genreader: unknown product %q\n", mode)
 		return 2
@@ -91,31 +95,40 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if err := w.Dataset(ds); err != nil {
 		return fail2(stderr, err)
 	}
+	if spec != nil {
+		if err := w.Dataset(spec); err != nil {
+			return fail2(stderr, err)
+		}
+	}
 	if fail {
 		_ = w.Close()
 		_ = bw.Flush()
 		_, _ = fmt.Fprintln(stderr, "genreader: failing as asked (--fail)")
 		return 3
 	}
-	rec := &das.Record{}
+	rec, srec := &das.Record{}, &das.Record{}
 	rec.Reset(ds)
+	if spec != nil {
+		srec.Reset(spec)
+	}
 	first := (int64(start) + step - 1) / step * step // first multiple of step at or after start
 	if int64(start) < 0 {
 		first = int64(start) / step * step
 	}
 	for t := first; t < int64(end); t += step {
-		rec.Floats[0] = float64(t) / 1e3 // us2000
-		sec := float64(t) / 1e9
-		if mode == "waveform" {
-			rec.Floats[1] = scale * (math.Sin(2*math.Pi*sec/3600) + 0.1*math.Sin(2*math.Pi*sec/600))
+		if mode == "spectrogram" {
+			spectrum(rec, t, scale)
 		} else {
-			for k := range channels {
-				f := float64(k+1) * 10
-				rec.Floats[1+k] = scale * 1e-6 / f * (1.5 + math.Sin(2*math.Pi*sec/86400+float64(k)/5))
-			}
+			waveform(rec, t, scale)
 		}
 		if err := w.Record(rec); err != nil {
 			return fail2(stderr, err)
+		}
+		if spec != nil && t%specStep == 0 {
+			spectrum(srec, t, scale)
+			if err := w.Record(srec); err != nil {
+				return fail2(stderr, err)
+			}
 		}
 	}
 	if err := w.Close(); err != nil {
@@ -125,6 +138,23 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		return fail2(stderr, err)
 	}
 	return 0
+}
+
+// waveform fills rec with the waveform value at t (ns since 2000).
+func waveform(rec *das.Record, t int64, scale float64) {
+	rec.Floats[0] = float64(t) / 1e3 // us2000
+	sec := float64(t) / 1e9
+	rec.Floats[1] = scale * (math.Sin(2*math.Pi*sec/3600) + 0.1*math.Sin(2*math.Pi*sec/600))
+}
+
+// spectrum fills rec with the spectrum at t (ns since 2000).
+func spectrum(rec *das.Record, t int64, scale float64) {
+	rec.Floats[0] = float64(t) / 1e3 // us2000
+	sec := float64(t) / 1e9
+	for k := range channels {
+		f := float64(k+1) * 10
+		rec.Floats[1+k] = scale * 1e-6 / f * (1.5 + math.Sin(2*math.Pi*sec/86400+float64(k)/5))
+	}
 }
 
 func fail2(stderr io.Writer, err error) int {
