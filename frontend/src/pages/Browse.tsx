@@ -255,9 +255,10 @@ function FolderPage({ r }: { r: Res }) {
           </button>
         ))}
         {view === 'tiles' && (
-          <label className="inline sort-select">
-            Sort
+          <span className="sort-select">
+            <label htmlFor="tile-sort">Sort</label>
             <select
+              id="tile-sort"
               value={`${sort}-${desc ? 'desc' : 'asc'}`}
               onChange={(e) => {
                 const [k, d] = e.target.value.split('-')
@@ -271,7 +272,7 @@ function FolderPage({ r }: { r: Res }) {
               <option value="updated-desc">Newest first</option>
               <option value="updated-asc">Oldest first</option>
             </select>
-          </label>
+          </span>
         )}
       </div>
       {data && rows.length === 0 && (

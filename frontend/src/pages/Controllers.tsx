@@ -92,7 +92,7 @@ function ControllerRow({ path, onEdit }: { path: string; onEdit: () => void }) {
           aria-label={`Log of ${path}`}
           onClick={() => setOpen(!open)}
         >
-          {open ? 'Hide log' : 'Log'}
+          Log
         </button>
         <Link href={'/messages' + path}>Messages</Link>
         <button type="button" className="ghost" aria-label={`Watchdog settings of ${path}`} onClick={onEdit}>
