@@ -417,7 +417,7 @@ test('home lists the recently changed resources at any depth', async () => {
   await check(page, 'home-recent')
 })
 
-test('lists longer than a page load more: folder contents and messages', async () => {
+test('lists longer than a page load more: folder contents, messages, sequence values', async () => {
   const auth = await signInClient(demo)
   const r = await api('mutation { createFolder(path: "/demo/paging") { id } }', {}, auth)
   assert.ok(r.body.data, JSON.stringify(r.body))
@@ -455,6 +455,22 @@ test('lists longer than a page load more: folder contents and messages', async (
   await page.getByRole('button', { name: 'Load more messages' }).click()
   await page.locator('#messages li', { hasText: '"n": 0' }).waitFor()
   assert.equal(await items.count(), 101)
+
+  // A sequence's table shows the newest 20 values; older ones load on request.
+  await api('mutation { createSequence(input: {path: "/demo/paging/counts", dataType: NUMERIC}) { id } }', {}, auth)
+  const t0 = Date.now() - 3600e3
+  const values = Array.from({ length: 30 }, (_, i) => ({ path: '/demo/paging/counts', value: String(1000 + i), timestamp: new Date(t0 + i * 1000).toISOString() }))
+  const stored = await api('mutation($v: [SequenceValueInput!]!) { updateSequences(values: $v) }', { v: values }, auth)
+  assert.equal(stored.body.data?.updateSequences, 30, JSON.stringify(stored.body))
+  await page.goto(base + '/browse/demo/paging/counts')
+  const valueRows = page.locator('#recent-values tbody tr')
+  await page.locator('#recent-values').getByRole('cell', { name: /^1029(\.0+)?$/ }).waitFor()
+  assert.equal(await valueRows.count(), 20)
+  assert.equal(await page.locator('#recent-values').getByRole('cell', { name: /^1000(\.0+)?$/ }).count(), 0)
+  await page.getByRole('button', { name: 'Load more older values' }).click()
+  await page.locator('#recent-values').getByRole('cell', { name: /^1000(\.0+)?$/ }).waitFor()
+  assert.equal(await valueRows.count(), 30)
+  await check(page, 'sequence-older-values')
 })
 
 test('create a key (secret shown once), use it, revoke it', async () => {

@@ -91,11 +91,14 @@ export const SeriesQuery = graphql(`
 `)
 
 export const RecentValuesQuery = graphql(`
-  query RecentValues($path: String!, $last: Int!) {
+  query RecentValues($path: String!, $last: Int!, $before: String) {
     resource(path: $path) {
       id
       lastValue { timestamp number text contentType }
-      values(last: $last) { edges { node { timestamp number text contentType } } }
+      values(last: $last, before: $before) {
+        pageInfo { hasPreviousPage startCursor }
+        edges { node { timestamp number text contentType } }
+      }
     }
   }
 `)

@@ -63,7 +63,7 @@ export default function SourceHealthPage() {
                   <th scope="col">Result</th>
                   <th scope="col">Latency</th>
                   <th scope="col">Last check</th>
-                  <th scope="col">Formats</th>
+                  <th scope="col" className="hide-narrow">Formats</th>
                   <th scope="col">Problem</th>
                 </tr>
               </thead>
@@ -72,9 +72,9 @@ export default function SourceHealthPage() {
                   <tr key={r.source}>
                     <td>{r.source}</td>
                     <td>{r.ok ? <span className="health-ok">✓ pass</span> : <span className="health-fail">✗ fail</span>}</td>
-                    <td className="num">{r.latencyMs} ms</td>
+                    <td className="num nowrap">{r.latencyMs} ms</td>
                     <td title={fmtTime(r.checkedAt)}>{fmtAgo(r.checkedAt)}</td>
-                    <td>
+                    <td className="hide-narrow">
                       <span className="formats">
                         {r.formats.map((f) => (
                           <span
