@@ -79,6 +79,8 @@ async function check(p, name) {
   const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   assert.deepEqual(bad, [], `${name}: axe-core violations`)
   const size = p.viewportSize()
+  // From the top: a page scrolled by a click would draw the sticky header mid-page.
+  await p.evaluate(() => window.scrollTo(0, 0))
   await p.screenshot({ path: join(shots, `${name}-1280.png`), fullPage: true })
   await p.setViewportSize({ width: 390, height: 844 })
   await p.waitForTimeout(150)
