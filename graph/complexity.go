@@ -53,6 +53,9 @@ func Complexity() generated.ComplexityRoot {
 	}
 	c.Resource.Permissions = func(child int) int { return list(assumedListSize, child) }
 	c.Query.Users = func(child int, first *int, _ *string) int { return list(page(first, 50, 500), child) }
+	c.Query.RecentResources = func(child int, first *int, _ *bool) int {
+		return list(page(first, 20, tree.MaxRecent), child)
+	}
 	c.Query.Keys = func(child int, _ *string) int { return list(assumedListSize, child) }
 	c.Query.Organizations = func(child int) int { return list(assumedListSize, child) }
 	c.Organization.Members = func(child int) int { return list(assumedListSize, child) }

@@ -575,6 +575,23 @@ func (r *queryResolver) SourceHealth(ctx context.Context) ([]*ent.SourceHealth, 
 	return selfcheck.List(ctx, r.Client)
 }
 
+// RecentResources is the resolver for the recentResources field.
+func (r *queryResolver) RecentResources(ctx context.Context, first *int, includePublic *bool) ([]*ent.Resource, error) {
+	n := 20
+	if first != nil {
+		n = *first
+	}
+	scope, err := r.Authz.ReadScope(ctx, viewer(ctx), includePublic != nil && *includePublic)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := tree.Recent(ctx, r.Client, scope, n)
+	if err != nil {
+		return nil, err
+	}
+	return r.readableOnly(ctx, rs)
+}
+
 // Keys is the resolver for the keys field.
 func (r *queryResolver) Keys(ctx context.Context, organization *string) ([]*ent.Key, error) {
 	var orgID *int

@@ -79,6 +79,8 @@ async function check(p, name) {
   const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   assert.deepEqual(bad, [], `${name}: axe-core violations`)
   const size = p.viewportSize()
+  // From the top: a page scrolled by a click would draw the sticky header mid-page.
+  await p.evaluate(() => window.scrollTo(0, 0))
   await p.screenshot({ path: join(shots, `${name}-1280.png`), fullPage: true })
   await p.setViewportSize({ width: 390, height: 844 })
   await p.waitForTimeout(150)
@@ -108,9 +110,13 @@ before(async () => {
     RHIZOFLEX_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
     RHIZOFLEX_DATA_DIR: dir,
     RHIZOFLEX_LOG_LEVEL: 'warn',
+    // The example reader sources (bin/genreader, built by make build): their self-check
+    // fills the source health page.
+    RHIZOFLEX_SOURCES_DIR: join(process.cwd(), 'examples', 'sources'),
   }
   execFileSync(bin, ['demo'], { env })
   execFileSync(bin, ['create-admin', `${admin.login}:${admin.password}`], { env })
+  execFileSync(bin, ['sources', 'selfcheck'], { env })
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
   server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`], { env, stdio: 'inherit' })
@@ -241,6 +247,61 @@ test('create a folder and a sequence; values from a test client appear live in t
   }
 })
 
+test('sequence page: custom window, das2 and das3 downloads carry the values, Autoplot URI and curl line', async () => {
+  await page.goto(base + '/browse/demo/e2e/temp')
+  await page.locator('.plot canvas').waitFor()
+  await page.getByText('Download and links').click()
+  // The window's streams hold the stored value 300.25 (binary: a little-endian double).
+  const value = Buffer.alloc(8)
+  value.writeDoubleLE(300.25)
+  const das2 = await ctx.request.get(await page.locator('a', { hasText: 'das2 stream' }).getAttribute('href'))
+  assert.equal(das2.status(), 200)
+  const das2Body = Buffer.from(await das2.body())
+  assert.equal(das2Body.subarray(0, 4).toString(), '[00]')
+  assert.match(das2Body.toString('latin1'), /yLabel="temp \(K\)"/)
+  assert.ok(das2Body.includes(value), 'the das2 stream carries 300.25')
+  const das3 = await ctx.request.get(await page.locator('a', { hasText: 'das3 stream' }).getAttribute('href'))
+  assert.equal(das3.status(), 200)
+  const das3Body = Buffer.from(await das3.body())
+  assert.equal(das3Body.subarray(0, 4).toString(), '|Sx|')
+  assert.ok(das3Body.includes(value), 'the das3 stream carries 300.25')
+  // The Autoplot URI names the das2 server's dataset for the window; the curl line is the
+  // CSV of the same window, and with the session it answers the values.
+  const autoplot = await page.locator('.links-list code').first().innerText()
+  assert.match(autoplot, new RegExp(`^vap\\+das2server:${base}/das/server\\?dataset=demo/e2e/temp&start_time=\\S+Z&end_time=\\S+Z$`))
+  const curl = await page.locator('.links-list code').nth(1).innerText()
+  const curlURL = curl.match(/^curl -u :\$RHIZOFLEX_KEY '([^']+)'$/)[1]
+  assert.ok(curlURL.startsWith(`${base}/das/source/demo/e2e/temp/flex?`), curl)
+  const csv = await ctx.request.get(curlURL)
+  assert.equal(csv.status(), 200)
+  assert.match(await csv.text(), /,3\.0025000e\+02\r\n$/)
+  await check(page, 'sequence-links')
+
+  // A custom window: from and to typed in; one around the values shows them, one a year
+  // back shows none, and the window is in the URL.
+  await page.getByRole('button', { name: 'Custom' }).click()
+  await page.waitForURL(/from=\d+&to=\d+/)
+  const local = (t) => {
+    const d = new Date(t)
+    d.setMinutes(d.getMinutes() - d.getTimezoneOffset())
+    return d.toISOString().slice(0, 16)
+  }
+  const now = Date.now()
+  await page.getByLabel('From', { exact: true }).fill(local(now - 400 * 86400e3))
+  await page.getByLabel('To', { exact: true }).fill(local(now - 365 * 86400e3))
+  await page.getByRole('button', { name: 'Show' }).click()
+  await page.getByText('No values in this window.').waitFor()
+  const from = Number(new URL(page.url()).searchParams.get('from'))
+  assert.ok(Math.abs(from * 1000 - (now - 400 * 86400e3)) < 120e3, `custom from ${from}`)
+  await check(page, 'sequence-custom')
+  await page.getByLabel('From', { exact: true }).fill(local(now - 2 * 3600e3))
+  await page.getByLabel('To', { exact: true }).fill(local(now + 3600e3))
+  await page.getByRole('button', { name: 'Show' }).click()
+  await page.waitForFunction(() => Number(document.querySelector('.plot')?.getAttribute('data-points')) > 0)
+  const csvHref = await page.locator('a', { hasText: 'CSV' }).getAttribute('href')
+  assert.match(csvHref, /read\.time\.min=\S+Z&read\.time\.max=\S+Z/)
+})
+
 test('upload files (picker and drag and drop) and download one byte-exact', async () => {
   await page.goto(base + '/browse/demo/e2e')
   const bytes = randomBytes(300 * 1024)
@@ -311,6 +372,109 @@ test('rename, move and delete with confirmation', async () => {
   await page.getByText('This folder is empty.').waitFor()
 })
 
+test('folder browser: tile view and sort, in both views', async () => {
+  await page.goto(base + '/browse/demo/e2e')
+  const names = (sel) => page.locator(sel).allInnerTexts()
+  await page.getByRole('link', { name: 'notes.md' }).waitFor()
+  // List view: the Name header sorts; a second click reverses.
+  const asc = await names('table.list tbody td:first-child a')
+  assert.deepEqual(asc, [...asc].sort((a, b) => a.localeCompare(b)))
+  await page.getByRole('button', { name: 'Name', exact: true }).click()
+  await page.locator('th[aria-sort=descending]').waitFor()
+  assert.deepEqual(await names('table.list tbody td:first-child a'), [...asc].reverse())
+  // Tiles: the same items, sorted with the Sort choice.
+  await page.getByRole('button', { name: 'Tiles', exact: true }).click()
+  await page.locator('.tiles').waitFor()
+  await page.getByLabel('Sort', { exact: true }).selectOption('name-asc')
+  assert.deepEqual(await names('.tiles .name'), asc)
+  await page.getByLabel('Sort', { exact: true }).selectOption('name-desc')
+  assert.deepEqual(await names('.tiles .name'), [...asc].reverse())
+  // Newest first: the sequence that just took a value leads.
+  const auth = await signInClient(demo)
+  await api('mutation { updateSequence(path: "/demo/e2e/temp", value: "1") { timestamp } }', {}, auth)
+  await page.reload()
+  await page.locator('.tiles').waitFor()
+  await page.getByLabel('Sort', { exact: true }).selectOption('updated-desc')
+  assert.equal((await names('.tiles .name'))[0], 'temp')
+  await check(page, 'folder-tiles')
+  // The view is remembered; back to the list for the other tests.
+  await page.reload()
+  await page.locator('.tiles').waitFor()
+  await page.getByRole('button', { name: 'List', exact: true }).click()
+  await page.locator('table.list').waitFor()
+})
+
+test('home lists the recently changed resources at any depth', async () => {
+  const auth = await signInClient(demo)
+  const made = await api(
+    'mutation { createSequence(input: {path: "/demo/e2e/a/b/c/deep", dataType: NUMERIC, createParents: true}) { id } }',
+    {},
+    auth,
+  )
+  assert.ok(made.body.data, JSON.stringify(made.body))
+  await api('mutation { updateSequence(path: "/demo/e2e/a/b/c/deep", value: "7") { timestamp } }', {}, auth)
+  await page.goto(base + '/')
+  const first = page.locator('#recent li').first()
+  await first.getByRole('link', { name: '/demo/e2e/a/b/c/deep' }).waitFor()
+  await check(page, 'home-recent')
+})
+
+test('lists longer than a page load more: folder contents, messages, sequence values', async () => {
+  const auth = await signInClient(demo)
+  const r = await api('mutation { createFolder(path: "/demo/paging") { id } }', {}, auth)
+  assert.ok(r.body.data, JSON.stringify(r.body))
+  // 501 folders (one more than a page) and 101 messages (one more than a page), in batches.
+  for (let i = 0; i < 501; i += 50) {
+    const fields = []
+    for (let j = i; j < Math.min(i + 50, 501); j++) fields.push(`f${j}: createFolder(path: "/demo/paging/f${String(j).padStart(3, '0')}") { id }`)
+    const b = await api(`mutation { ${fields.join(' ')} }`, {}, auth)
+    assert.ok(!b.body.errors, JSON.stringify(b.body.errors))
+  }
+  for (let i = 0; i < 101; i += 50) {
+    const fields = []
+    for (let j = i; j < Math.min(i + 50, 101); j++)
+      fields.push(`m${j}: sendMessage(path: "/demo/paging", type: "page_test", parameters: {n: ${j}}) { id }`)
+    const b = await api(`mutation { ${fields.join(' ')} }`, {}, auth)
+    assert.ok(!b.body.errors, JSON.stringify(b.body.errors))
+  }
+  await page.goto(base + '/browse/demo/paging')
+  const rows = page.locator('table.list tbody tr')
+  await page.getByRole('link', { name: 'f499' }).waitFor()
+  assert.equal(await rows.count(), 500)
+  assert.equal(await page.getByRole('link', { name: 'f500' }).count(), 0)
+  await check(page, 'folder-load-more')
+  await page.getByRole('button', { name: 'Load more items' }).click()
+  await page.getByRole('link', { name: 'f500' }).waitFor()
+  assert.equal(await rows.count(), 501)
+  assert.equal(await page.getByRole('button', { name: 'Load more items' }).count(), 0)
+
+  await page.goto(base + '/messages/demo/paging')
+  const items = page.locator('#messages li')
+  await items.nth(99).waitFor()
+  assert.equal(await items.count(), 100)
+  // Newest first: the first message sent is on the second page.
+  assert.equal(await page.locator('#messages li', { hasText: '"n": 0' }).count(), 0)
+  await page.getByRole('button', { name: 'Load more messages' }).click()
+  await page.locator('#messages li', { hasText: '"n": 0' }).waitFor()
+  assert.equal(await items.count(), 101)
+
+  // A sequence's table shows the newest 20 values; older ones load on request.
+  await api('mutation { createSequence(input: {path: "/demo/paging/counts", dataType: NUMERIC}) { id } }', {}, auth)
+  const t0 = Date.now() - 3600e3
+  const values = Array.from({ length: 30 }, (_, i) => ({ path: '/demo/paging/counts', value: String(1000 + i), timestamp: new Date(t0 + i * 1000).toISOString() }))
+  const stored = await api('mutation($v: [SequenceValueInput!]!) { updateSequences(values: $v) }', { v: values }, auth)
+  assert.equal(stored.body.data?.updateSequences, 30, JSON.stringify(stored.body))
+  await page.goto(base + '/browse/demo/paging/counts')
+  const valueRows = page.locator('#recent-values tbody tr')
+  await page.locator('#recent-values').getByRole('cell', { name: /^1029(\.0+)?$/ }).waitFor()
+  assert.equal(await valueRows.count(), 20)
+  assert.equal(await page.locator('#recent-values').getByRole('cell', { name: /^1000(\.0+)?$/ }).count(), 0)
+  await page.getByRole('button', { name: 'Load more older values' }).click()
+  await page.locator('#recent-values').getByRole('cell', { name: /^1000(\.0+)?$/ }).waitFor()
+  assert.equal(await valueRows.count(), 30)
+  await check(page, 'sequence-older-values')
+})
+
 test('create a key (secret shown once), use it, revoke it', async () => {
   await page.goto(base + '/account')
   await page.getByLabel('Name').fill('e2e key')
@@ -374,6 +538,32 @@ test('controllers, organization and permissions pages', async () => {
   await page.goto(base + '/controllers')
   await page.getByRole('link', { name: '/demo/lab-controller' }).waitFor()
   await check(page, 'controllers')
+  // Watchdog settings are saved and shown again.
+  await page.getByRole('button', { name: 'Watchdog settings of /demo/lab-controller' }).click()
+  const dlg = page.getByRole('dialog')
+  await dlg.getByLabel(/Minutes without a watchdog/).fill('15')
+  await dlg.getByLabel('E-mail addresses of users to tell').fill('demo@example.com')
+  await dlg.getByRole('button', { name: 'Save' }).click()
+  const ctlRow = page.locator('tr', { has: page.getByRole('link', { name: '/demo/lab-controller' }) })
+  await ctlRow.getByText('15 min').waitFor()
+  await page.reload()
+  await page.getByRole('button', { name: 'Watchdog settings of /demo/lab-controller' }).click()
+  assert.equal(await dlg.getByLabel(/Minutes without a watchdog/).inputValue(), '15')
+  assert.equal(await dlg.getByLabel('E-mail addresses of users to tell').inputValue(), 'demo@example.com')
+  await dlg.getByRole('button', { name: 'Cancel' }).click()
+  // The log tail opens in the page; entries written by the controller appear live.
+  await page.getByRole('button', { name: 'Log of /demo/lab-controller' }).click()
+  const log = page.getByRole('region', { name: 'Log of /demo/lab-controller' })
+  await log.waitFor()
+  const auth = await signInClient(demo)
+  let seen = false
+  for (let i = 0; i < 40 && !seen; i++) {
+    await api('mutation { updateSequence(path: "/demo/lab-controller/log", value: "e2e: relay 2 closed") { timestamp } }', {}, auth)
+    await page.waitForTimeout(250)
+    seen = (await log.getByText('e2e: relay 2 closed').count()) > 0
+  }
+  assert.ok(seen, 'a log entry shows in the open log tail without a reload')
+  await check(page, 'controllers-log')
   await page.goto(base + '/org/demo')
   await page.locator('#members').getByText(demo.login).waitFor()
   await check(page, 'organization')
@@ -397,6 +587,14 @@ test('system admin creates a user; that non-member is refused the organization',
   await p.getByText('Created stranger@example.com.').waitFor()
   await p.getByRole('cell', { name: 'stranger@example.com' }).waitFor()
   await check(p, 'admin')
+  // Source health: the example sources' self-check (run before the server started).
+  await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Source health' }).click()
+  await p.waitForURL(base + '/admin/sources')
+  const wave = p.locator('#source-health tr', { hasText: 'Example/Waveform' }).first()
+  await wave.getByText('pass').waitFor()
+  assert.match(await wave.innerText(), /\d+ ms/)
+  assert.equal(await p.locator('#source-health tbody tr').count(), 4)
+  await check(p, 'source-health')
   await c.close()
 
   const s = await newSignedInPage({ login: 'stranger@example.com', password: 'stranger-password' })
@@ -407,6 +605,15 @@ test('system admin creates a user; that non-member is refused the organization',
   await s.p.getByText('There is no organization demo, or you are not a member.').waitFor()
   await s.p.goto(base + '/admin')
   await s.p.getByText('Only system admins see this page.').waitFor()
+  await s.p.goto(base + '/admin/sources')
+  await s.p.getByText('Only system admins see this page.').waitFor()
+  assert.equal(await s.p.getByRole('link', { name: 'Source health' }).count(), 0)
+  assert.equal(await s.p.locator('#source-health').count(), 0)
+  // Home lists nothing of an organization the stranger is not in.
+  await s.p.goto(base + '/')
+  await s.p.getByRole('heading', { name: 'Recently changed' }).waitFor()
+  await s.p.getByText('Nothing here yet.').waitFor()
+  assert.equal(await s.p.locator('#recent a[href^="/browse/demo"]').count(), 0)
   // The public grant of the permissions test lets anyone read /demo/notes, not change it.
   await s.p.goto(base + '/browse/demo/notes')
   await s.p.getByText('This folder is empty.').waitFor()

@@ -1,6 +1,6 @@
 // The GraphQL client: urql with the graphcache normalized cache, queries and mutations over
 // HTTP POST (session cookie), subscriptions over graphql-ws on the same /graphql address.
-import { Client, fetchExchange, subscriptionExchange, mapExchange, CombinedError } from 'urql'
+import { Client, fetchExchange, subscriptionExchange, mapExchange, CombinedError, type AnyVariables, type TypedDocumentNode } from 'urql'
 import { cacheExchange } from '@urql/exchange-graphcache'
 import { createClient as createWSClient } from 'graphql-ws'
 
@@ -45,7 +45,11 @@ export const client = new Client({
         Mutation: {
           // Lists the cache cannot extend by itself are fetched again.
           createKey: (_r, _a, cache) => cache.invalidate('Query', 'keys'),
-          createUser: (_r, _a, cache) => cache.invalidate('Query', 'users', { first: 200 }),
+          createUser: (_r, _a, cache) =>
+            cache
+              .inspectFields('Query')
+              .filter((f) => f.fieldName === 'users')
+              .forEach((f) => cache.invalidate('Query', 'users', f.arguments ?? undefined)),
           createOrganization: (_r, _a, cache) => cache.invalidate('Query', 'organizations'),
         },
       },
@@ -115,4 +119,13 @@ export function uploadFile(
     }
     xhr.send(form)
   })
+}
+
+// fetchOnce runs a query outside a component (a further page of a list), from the server;
+// an error comes back as an Error with plain words.
+export async function fetchOnce<D, V extends AnyVariables>(query: TypedDocumentNode<D, V>, variables: V): Promise<D> {
+  const r = await client.query(query, variables, { requestPolicy: 'network-only' }).toPromise()
+  if (r.error) throw new Error(plain(r.error))
+  if (!r.data) throw new Error('The server sent no answer.')
+  return r.data
 }

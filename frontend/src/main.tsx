@@ -17,6 +17,7 @@ const ControllersPage = lazy(() => import('./pages/Controllers'))
 const OrgPage = lazy(() => import('./pages/Org'))
 const PermissionsPage = lazy(() => import('./pages/Permissions'))
 const AdminPage = lazy(() => import('./pages/Admin'))
+const SourceHealthPage = lazy(() => import('./pages/SourceHealth'))
 
 
 function Header({ me, version }: { me: Me | null; version?: string }) {
@@ -34,7 +35,8 @@ function Header({ me, version }: { me: Me | null; version?: string }) {
           <Link href="/" aria-current={loc === '/' ? 'page' : undefined}>Home</Link>
           <Link href="/controllers" aria-current={cur('/controllers')}>Controllers</Link>
           <Link href="/account" aria-current={cur('/account')}>Account</Link>
-          {me.systemAdmin && <Link href="/admin" aria-current={cur('/admin')}>Admin</Link>}
+          {me.systemAdmin && <Link href="/admin" aria-current={loc === '/admin' ? 'page' : undefined}>Admin</Link>}
+          {me.systemAdmin && <Link href="/admin/sources" aria-current={cur('/admin/sources')}>Source health</Link>}
           <a href="/playground">API</a>
         </nav>
       )}
@@ -88,6 +90,7 @@ function Shell() {
             <Route path="/controllers" component={ControllersPage} />
             <Route path="/org/:name" component={OrgPage} />
             <Route path="/admin" component={AdminPage} />
+            <Route path="/admin/sources" component={SourceHealthPage} />
             <Route>
               <h1>Page not found</h1>
               <p>

@@ -52,10 +52,10 @@ export const ResourceQuery = graphql(`
 `)
 
 export const ChildrenQuery = graphql(`
-  query Children($path: String!, $after: String) {
+  query Children($path: String!, $first: Int = 500, $after: String) {
     resource(path: $path) {
       id
-      children(first: 500, after: $after) {
+      children(first: $first, after: $after) {
         pageInfo { hasNextPage endCursor }
         edges {
           node {
@@ -91,11 +91,14 @@ export const SeriesQuery = graphql(`
 `)
 
 export const RecentValuesQuery = graphql(`
-  query RecentValues($path: String!, $last: Int!) {
+  query RecentValues($path: String!, $last: Int!, $before: String) {
     resource(path: $path) {
       id
       lastValue { timestamp number text contentType }
-      values(last: $last) { edges { node { timestamp number text contentType } } }
+      values(last: $last, before: $before) {
+        pageInfo { hasPreviousPage startCursor }
+        edges { node { timestamp number text contentType } }
+      }
     }
   }
 `)
@@ -152,11 +155,12 @@ export const SequenceSettingsMutation = graphql(`
 `)
 
 export const RevisionsQuery = graphql(`
-  query Revisions($path: String!) {
+  query Revisions($path: String!, $first: Int = 50, $after: String) {
     resource(path: $path) {
       id
       url
-      revisions(first: 50) {
+      revisions(first: $first, after: $after) {
+        pageInfo { hasNextPage endCursor }
         edges { node { id timestamp size sha256 contentType url author { id email fullName } } }
       }
     }
@@ -170,10 +174,11 @@ export const WriteFileMutation = graphql(`
 `)
 
 export const MessagesQuery = graphql(`
-  query Messages($path: String!, $types: [String!]) {
+  query Messages($path: String!, $types: [String!], $first: Int = 100, $after: String) {
     resource(path: $path) {
       id
-      messages(types: $types, first: 100) {
+      messages(types: $types, first: $first, after: $after) {
+        pageInfo { hasNextPage endCursor }
         edges { node { id type parameters timestamp senderUser { id email } senderController { id path } } }
       }
     }
@@ -221,6 +226,15 @@ export const ControllersQuery = graphql(`
       id
       # Complexity weighs each field by the descendants cap: only what finds controllers.
       descendants(depth: 6) { id path type }
+    }
+  }
+`)
+
+export const ControllerLogQuery = graphql(`
+  query ControllerLog($path: String!, $last: Int!) {
+    resource(path: $path) {
+      id
+      values(last: $last) { edges { node { timestamp number text } } }
     }
   }
 `)
@@ -297,9 +311,24 @@ export const RevokePermissionMutation = graphql(`
 export const AdminQuery = graphql(`
   query Admin {
     organizations { id name fullName folderPath members { id } }
-    users(first: 200) {
+  }
+
+`)
+
+export const UsersQuery = graphql(`
+  query Users($first: Int = 200, $after: String) {
+    users(first: $first, after: $after) {
       edges { node { id email userName fullName systemAdmin createdAt lastLogin } }
-      pageInfo { hasNextPage }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`)
+
+export const SourceHealthQuery = graphql(`
+  query SourceHealth {
+    sourceHealth {
+      source ok checkedAt latencyMs error
+      formats { format ok records bytes latencyMs error }
     }
   }
 `)
@@ -315,10 +344,7 @@ export const CreateOrganizationMutation = graphql(`
 `)
 
 export const RecentQuery = graphql(`
-  query Recent($path: String!) {
-    resource(path: $path) {
-      id
-      descendants(depth: 3) { id name path type updatedAt lastRevisionAt }
-    }
+  query Recent($first: Int) {
+    recentResources(first: $first) { id name path type updatedAt lastRevisionAt }
   }
 `)

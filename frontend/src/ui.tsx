@@ -1,5 +1,5 @@
 // Small shared pieces: error text, confirmation dialog, breadcrumbs, formatting.
-import { useEffect, useRef, useState, type ReactNode } from 'react'
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import { Link } from 'wouter'
 import type { CombinedError } from 'urql'
 import { plain } from './client'
@@ -169,4 +169,48 @@ export function useTitle(title: string) {
   useEffect(() => {
     document.title = title ? `${title} · rhizoflex` : 'rhizoflex'
   }, [title])
+}
+
+// A page of a connection: its items and where the next page starts.
+export type Page<T> = { items: T[]; hasNext: boolean; end?: string | null }
+
+// useMore extends the first page of a connection (from useQuery) with the pages after it,
+// fetched on request ("Load more"). The extra pages belong to key (the list's identity and
+// the first page's end): a different list or a changed first page starts over.
+export function useMore<T>(first: Page<T> | undefined, key: string, fetchPage: (after: string) => Promise<Page<T>>) {
+  const [state, setState] = useState<(Page<T> & { key: string }) | null>(null)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState('')
+  const k = key + '\u0000' + (first?.end ?? '')
+  const cur = state && state.key === k ? state : null
+  const items = useMemo(() => [...(first?.items ?? []), ...(cur?.items ?? [])], [first, cur])
+  const hasNext = cur ? cur.hasNext : !!first?.hasNext
+  const end = cur ? cur.end : first?.end
+  async function more() {
+    if (!end) return
+    setBusy(true)
+    setError('')
+    try {
+      const p = await fetchPage(end)
+      setState({ key: k, items: [...(cur?.items ?? []), ...p.items], hasNext: p.hasNext, end: p.end })
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e))
+    }
+    setBusy(false)
+  }
+  return { items, hasNext, more, busy, error }
+}
+
+export function LoadMore({ m, what }: { m: { hasNext: boolean; more: () => Promise<void>; busy: boolean; error: string }; what: string }) {
+  if (!m.hasNext && !m.error) return null
+  return (
+    <div className="load-more">
+      {m.hasNext && (
+        <button type="button" onClick={() => void m.more()} disabled={m.busy}>
+          {m.busy ? 'Loading…' : `Load more ${what}`}
+        </button>
+      )}
+      <ErrorText error={m.error} />
+    </div>
+  )
 }

@@ -210,15 +210,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Keys          func(childComplexity int, organization *string) int
-		Me            func(childComplexity int) int
-		Node          func(childComplexity int, id int) int
-		Organization  func(childComplexity int, name string) int
-		Organizations func(childComplexity int) int
-		Resource      func(childComplexity int, path string) int
-		SourceHealth  func(childComplexity int) int
-		Users         func(childComplexity int, first *int, after *string) int
-		Version       func(childComplexity int) int
+		Keys            func(childComplexity int, organization *string) int
+		Me              func(childComplexity int) int
+		Node            func(childComplexity int, id int) int
+		Organization    func(childComplexity int, name string) int
+		Organizations   func(childComplexity int) int
+		RecentResources func(childComplexity int, first *int, includePublic *bool) int
+		Resource        func(childComplexity int, path string) int
+		SourceHealth    func(childComplexity int) int
+		Users           func(childComplexity int, first *int, after *string) int
+		Version         func(childComplexity int) int
 	}
 
 	Resource struct {
@@ -433,6 +434,7 @@ type QueryResolver interface {
 	Organization(ctx context.Context, name string) (*ent.Organization, error)
 	Users(ctx context.Context, first *int, after *string) (*model.UserConnection, error)
 	SourceHealth(ctx context.Context) ([]*ent.SourceHealth, error)
+	RecentResources(ctx context.Context, first *int, includePublic *bool) ([]*ent.Resource, error)
 	Keys(ctx context.Context, organization *string) ([]*ent.Key, error)
 	Resource(ctx context.Context, path string) (*ent.Resource, error)
 	Node(ctx context.Context, id int) (model.Node, error)
@@ -1316,6 +1318,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organizations(childComplexity), true
+	case "Query.recentResources":
+		if e.ComplexityRoot.Query.RecentResources == nil {
+			break
+		}
+
+		args, err := ec.field_Query_recentResources_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RecentResources(childComplexity, args["first"].(*int), args["includePublic"].(*bool)), true
 	case "Query.resource":
 		if e.ComplexityRoot.Query.Resource == nil {
 			break
@@ -2057,6 +2070,13 @@ type Query {
   users(first: Int = 50, after: String): UserConnection!
   "The last self-check of every reader source (docs/READERS.md), failures first; system admins."
   sourceHealth: [SourceHealth!]!
+  """
+  Resources the viewer may read, most recently changed first (by their newest value or
+  revision, else their last change): those of the viewer's organizations and those granted
+  to the viewer or to those organizations; everything for system admins. With
+  includePublic, those granted to the public too.
+  """
+  recentResources(first: Int = 20, includePublic: Boolean = false): [Resource!]!
   "API keys the viewer may manage: all keys of an organization (org admins), else the viewer's own."
   keys(organization: String): [Key!]!
   "The resource at a path, e.g. /lab/sensors/temperature; null when it does not exist or is hidden."
@@ -3888,6 +3908,28 @@ func (ec *executionContext) field_Query_organization_args(ctx context.Context, r
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_recentResources_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "includePublic",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includePublic"] = arg1
 	return args, nil
 }
 
@@ -7670,6 +7712,50 @@ func (ec *executionContext) fieldContext_Query_sourceHealth(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SourceHealth(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_recentResources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_recentResources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RecentResources(ctx, fc.Args["first"].(*int), fc.Args["includePublic"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚕᚖgithubᚗcomᚋrhizoflexᚋrhizoflexᚋentᚐResourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_recentResources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_recentResources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -13640,6 +13726,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_sourceHealth(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "recentResources":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_recentResources(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

@@ -1,14 +1,27 @@
 import { useState } from 'react'
 import { useMutation, useQuery } from 'urql'
 import { Link } from 'wouter'
-import { AdminQuery, CreateOrganizationMutation, CreateUserMutation } from '../ops'
+import { AdminQuery, CreateOrganizationMutation, CreateUserMutation, UsersQuery } from '../ops'
+import { fetchOnce } from '../client'
 import { useMe } from '../me'
-import { ErrorText, fmtAgo, fmtTime, useTitle } from '../ui'
+import { ErrorText, LoadMore, fmtAgo, fmtTime, useMore, useTitle } from '../ui'
+
+const usersPage = 200
 
 export default function AdminPage() {
   useTitle('System admin')
   const me = useMe()!
-  const [{ data, error }] = useQuery({ query: AdminQuery })
+  const [{ data, error }] = useQuery({ query: AdminQuery, pause: !me.systemAdmin })
+  const [u] = useQuery({ query: UsersQuery, variables: { first: usersPage }, pause: !me.systemAdmin })
+  const first = u.data && {
+    items: u.data.users.edges.map((e) => e.node),
+    hasNext: u.data.users.pageInfo.hasNextPage,
+    end: u.data.users.pageInfo.endCursor,
+  }
+  const more = useMore(first, 'users', async (after) => {
+    const d = await fetchOnce(UsersQuery, { first: usersPage, after })
+    return { items: d.users.edges.map((e) => e.node), hasNext: d.users.pageInfo.hasNextPage, end: d.users.pageInfo.endCursor }
+  })
   if (!me.systemAdmin)
     return (
       <>
@@ -16,14 +29,20 @@ export default function AdminPage() {
         <p className="error" role="alert">Only system admins see this page.</p>
       </>
     )
-  const users = data?.users.edges.map((e) => e.node) ?? []
+  const users = more.items
   const orgs = data?.organizations ?? []
   return (
     <>
-      <h1>System admin</h1>
+      <div className="title-row">
+        <h1>System admin</h1>
+        <div className="toolbar">
+          <Link className="button" href="/admin/sources">Source health</Link>
+        </div>
+      </div>
       <ErrorText error={error} />
+      <ErrorText error={u.error} />
       <div className="stats" role="list">
-        <div role="listitem" className="stat"><span className="big">{users.length}{data?.users.pageInfo.hasNextPage ? '+' : ''}</span> users</div>
+        <div role="listitem" className="stat"><span className="big">{users.length}{more.hasNext ? '+' : ''}</span> users</div>
         <div role="listitem" className="stat"><span className="big">{orgs.length}</span> organizations</div>
         <div role="listitem" className="stat"><span className="big">{users.filter((u) => u.systemAdmin).length}</span> system admins</div>
       </div>
@@ -70,6 +89,7 @@ export default function AdminPage() {
             </tbody>
           </table>
         </div>
+        <LoadMore m={more} what="users" />
       </section>
     </>
   )

@@ -13,13 +13,14 @@ import {
   ResourceQuery,
   SequenceUpdatesSubscription,
 } from '../ops'
-import type { ResourceQuery as ResourceData, SequenceDataType } from '../gql/graphql'
-import { plain, uploadFile } from '../client'
+import type { ChildrenQuery as ChildrenData, ResourceQuery as ResourceData, SequenceDataType } from '../gql/graphql'
+import { fetchOnce, plain, uploadFile } from '../client'
 import {
   Breadcrumbs,
   Confirm,
   Dialog,
   ErrorText,
+  LoadMore,
   browseURL,
   fmtAgo,
   fmtBytes,
@@ -27,6 +28,7 @@ import {
   isFolder,
   pathFromParam,
   typeLabel,
+  useMore,
   useTitle,
 } from '../ui'
 
@@ -82,8 +84,20 @@ type Dlg =
 
 const canWrite = (access: string) => access === 'WRITE' || access === 'ADMIN'
 
+function childrenOf(c: ChildrenData['resource'] | undefined) {
+  return c ? { items: c.children.edges.map((e) => e.node), hasNext: c.children.pageInfo.hasNextPage, end: c.children.pageInfo.endCursor } : undefined
+}
+
+// childrenPage is how many children one request lists; "Load more" fetches the next ones.
+const childrenPage = 500
+
 function FolderPage({ r }: { r: Res }) {
-  const [{ data, error }, refetch] = useQuery({ query: ChildrenQuery, variables: { path: r.path } })
+  const [{ data, error }, refetch] = useQuery({ query: ChildrenQuery, variables: { path: r.path, first: childrenPage } })
+  const first = useMemo(() => childrenOf(data?.resource), [data])
+  const more = useMore(first, r.path, async (after) => {
+    const d = await fetchOnce(ChildrenQuery, { path: r.path, first: childrenPage, after })
+    return childrenOf(d.resource) ?? { items: [], hasNext: false }
+  })
   const [live, setLive] = useState<Live>({})
   useSubscription({ query: SequenceUpdatesSubscription, variables: { path: r.path } }, (_prev, d) => {
     const u = d.sequenceUpdates
@@ -101,7 +115,7 @@ function FolderPage({ r }: { r: Res }) {
   const reload = () => refetch({ requestPolicy: 'network-only' })
 
   const rows = useMemo(() => {
-    const items = (data?.resource?.children.edges ?? []).map((e) => e.node)
+    const items = [...more.items]
     const key = (n: (typeof items)[number]) =>
       sort === 'name' ? n.name.toLowerCase() : sort === 'type' ? n.type + n.name : (n.lastRevisionAt ?? n.updatedAt)
     items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
@@ -109,7 +123,7 @@ function FolderPage({ r }: { r: Res }) {
     // Folders first, as in every file manager.
     if (sort !== 'type') items.sort((a, b) => Number(isFolder(b.type)) - Number(isFolder(a.type)))
     return items
-  }, [data, sort, desc])
+  }, [more.items, sort, desc])
 
   async function upload(files: FileList | File[]) {
     const list = Array.from(files)
@@ -240,6 +254,26 @@ function FolderPage({ r }: { r: Res }) {
             {v === 'list' ? 'List' : 'Tiles'}
           </button>
         ))}
+        {view === 'tiles' && (
+          <span className="sort-select">
+            <label htmlFor="tile-sort">Sort</label>
+            <select
+              id="tile-sort"
+              value={`${sort}-${desc ? 'desc' : 'asc'}`}
+              onChange={(e) => {
+                const [k, d] = e.target.value.split('-')
+                setSort(k as SortKey)
+                setDesc(d === 'desc')
+              }}
+            >
+              <option value="name-asc">Name, A to Z</option>
+              <option value="name-desc">Name, Z to A</option>
+              <option value="type-asc">Type</option>
+              <option value="updated-desc">Newest first</option>
+              <option value="updated-asc">Oldest first</option>
+            </select>
+          </span>
+        )}
       </div>
       {data && rows.length === 0 && (
         <p className="empty">This folder is empty.{writable && ' Create something or drop files here.'}</p>
@@ -324,6 +358,7 @@ function FolderPage({ r }: { r: Res }) {
           })}
         </ul>
       )}
+      <LoadMore m={more} what="items" />
       {dlg && (dlg.kind === 'folder' || dlg.kind === 'file' || dlg.kind === 'sequence' || dlg.kind === 'controller') && (
         <CreateDialog kind={dlg.kind} parent={r.path} onClose={() => setDlg(null)} onDone={reload} />
       )}

@@ -1,7 +1,14 @@
 import { useState } from 'react'
-import { useMutation, useQuery } from 'urql'
+import { useMutation, useQuery, useSubscription } from 'urql'
 import { Link } from 'wouter'
-import { ControllerQuery, ControllersQuery, SetWatchdogMutation, WatchdogQuery } from '../ops'
+import {
+  ControllerLogQuery,
+  ControllerQuery,
+  ControllersQuery,
+  SequenceUpdatesSubscription,
+  SetWatchdogMutation,
+  WatchdogQuery,
+} from '../ops'
 import { plain } from '../client'
 import { useMe } from '../me'
 import { Dialog, ErrorText, browseURL, fmtAgo, fmtTime, useTitle } from '../ui'
@@ -64,8 +71,11 @@ function OrgControllers({ path, name }: { path: string; name: string }) {
 
 function ControllerRow({ path, onEdit }: { path: string; onEdit: () => void }) {
   const [{ data }] = useQuery({ query: ControllerQuery, variables: { path }, requestPolicy: 'cache-and-network' })
+  const [open, setOpen] = useState(false)
   const c = data?.resource?.controller
+  const logID = 'log-' + path.replace(/[^A-Za-z0-9_-]/g, '_')
   return (
+    <>
     <tr>
       <td><Link href={browseURL(path)}>{path}</Link></td>
       <td>{c?.online ? <span className="ok">● online</span> : <span className="muted">○ offline</span>}</td>
@@ -74,13 +84,69 @@ function ControllerRow({ path, onEdit }: { path: string; onEdit: () => void }) {
       <td title={fmtTime(c?.lastWatchdogAt)}>{fmtAgo(c?.lastWatchdogAt)}</td>
       <td>{c?.watchdogMinutes ? `${c.watchdogMinutes} min` : 'off'}</td>
       <td className="row-actions">
-        <Link href={browseURL(path + '/log')}>Log</Link>
+        <button
+          type="button"
+          className="ghost"
+          aria-expanded={open}
+          aria-controls={open ? logID : undefined}
+          aria-label={`Log of ${path}`}
+          onClick={() => setOpen(!open)}
+        >
+          Log
+        </button>
         <Link href={'/messages' + path}>Messages</Link>
         <button type="button" className="ghost" aria-label={`Watchdog settings of ${path}`} onClick={onEdit}>
           Watchdog…
         </button>
       </td>
     </tr>
+    {open && (
+      <tr className="log-row">
+        <td colSpan={7} id={logID}>
+          <LogTail path={path + '/log'} />
+        </td>
+      </tr>
+    )}
+    </>
+  )
+}
+
+type LogLine = { timestamp: string; number?: number | null; text?: string | null }
+
+// LogTail shows the newest entries of a controller's log sequence, and new ones as they
+// are stored.
+function LogTail({ path }: { path: string }) {
+  const [{ data, error, fetching }] = useQuery({ query: ControllerLogQuery, variables: { path, last: 20 }, requestPolicy: 'network-only' })
+  const [live, setLive] = useState<LogLine[]>([])
+  const [sub] = useSubscription({ query: SequenceUpdatesSubscription, variables: { path } }, (_p, d) => {
+    setLive((l) => [...l, d.sequenceUpdates].slice(-200))
+    return d
+  })
+  const stored = data?.resource?.values.edges.map((e) => e.node) ?? []
+  const seen = new Set<string>()
+  const lines = [...stored, ...live]
+    .filter((l) => (seen.has(l.timestamp) ? false : (seen.add(l.timestamp), true)))
+    .reverse()
+    .slice(0, 20)
+  return (
+    <div className="log" aria-label={`Log of ${path.slice(0, -4)}`} role="region">
+      <div className="log-head">
+        <strong>Log, newest first</strong>
+        <span className="muted">{sub.error ? 'Live updates stopped.' : 'New entries appear as they are written.'}</span>
+        <Link href={browseURL(path)}>Open the log sequence</Link>
+      </div>
+      <ErrorText error={error} />
+      {data && !data.resource && <p className="muted">This controller has no log sequence.</p>}
+      <ol className="log-tail" aria-live="polite">
+        {lines.map((l) => (
+          <li key={l.timestamp}>
+            <time dateTime={l.timestamp}>{fmtTime(l.timestamp)}</time>
+            <span>{l.text ?? (l.number != null ? String(l.number) : '')}</span>
+          </li>
+        ))}
+      </ol>
+      {data?.resource && lines.length === 0 && !fetching && <p className="muted">No log entries yet.</p>}
+    </div>
   )
 }
 

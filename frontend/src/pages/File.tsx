@@ -3,8 +3,9 @@ import { useQuery } from 'urql'
 import MarkdownIt from 'markdown-it'
 import Papa from 'papaparse'
 import { RevisionsQuery } from '../ops'
-import { uploadFile } from '../client'
-import { Breadcrumbs, ErrorText, fmtBytes, fmtTime, typeLabel } from '../ui'
+import { fetchOnce, uploadFile } from '../client'
+import { Breadcrumbs, ErrorText, LoadMore, fmtBytes, fmtTime, typeLabel, useMore } from '../ui'
+import type { RevisionsQuery as RevisionsData } from '../gql/graphql'
 import type { Res } from './Browse'
 
 // html: false escapes any HTML in the markdown, so a file cannot run script in the page.
@@ -20,9 +21,20 @@ function kindOf(name: string, type: string): 'markdown' | 'csv' | 'image' | 'tex
   return 'binary'
 }
 
+const revisionsPage = 50
+
+function revisionsOf(r: RevisionsData['resource'] | undefined) {
+  return r ? { items: r.revisions.edges.map((e) => e.node), hasNext: r.revisions.pageInfo.hasNextPage, end: r.revisions.pageInfo.endCursor } : undefined
+}
+
 export default function FilePage({ r }: { r: Res }) {
-  const [{ data, error }, refetch] = useQuery({ query: RevisionsQuery, variables: { path: r.path }, requestPolicy: 'cache-and-network' })
-  const revs = data?.resource?.revisions.edges.map((e) => e.node) ?? []
+  const [{ data, error }, refetch] = useQuery({ query: RevisionsQuery, variables: { path: r.path, first: revisionsPage }, requestPolicy: 'cache-and-network' })
+  const first = useMemo(() => revisionsOf(data?.resource), [data])
+  const more = useMore(first, r.path, async (after) => {
+    const d = await fetchOnce(RevisionsQuery, { path: r.path, first: revisionsPage, after })
+    return revisionsOf(d.resource) ?? { items: [], hasNext: false }
+  })
+  const revs = more.items
   const latest = revs[0]
   const kind = kindOf(r.name, latest?.contentType ?? '')
   const [text, setText] = useState<string | null>(null)
@@ -197,6 +209,7 @@ export default function FilePage({ r }: { r: Res }) {
             </tbody>
           </table>
         </div>
+        <LoadMore m={more} what="revisions" />
       </section>
     </>
   )

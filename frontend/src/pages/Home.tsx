@@ -2,27 +2,28 @@ import { useQuery } from 'urql'
 import { Link } from 'wouter'
 import { RecentQuery } from '../ops'
 import { useMe } from '../me'
-import { ErrorText, browseURL, fmtAgo, typeLabel, useTitle } from '../ui'
+import { ErrorText, browseURL, fmtAgo, fmtTime, typeLabel, useTitle } from '../ui'
 
-function Recent({ path }: { path: string }) {
-  const [{ data, error }] = useQuery({ query: RecentQuery, variables: { path } })
-  const items = [...(data?.resource?.descendants ?? [])]
-    .sort((a, b) => (b.lastRevisionAt ?? b.updatedAt).localeCompare(a.lastRevisionAt ?? a.updatedAt))
-    .slice(0, 8)
+// Recent lists the most recently changed resources the viewer may read, in every
+// organization and everything shared with them, at any depth.
+function Recent() {
+  const [{ data, error }] = useQuery({ query: RecentQuery, variables: { first: 15 }, requestPolicy: 'cache-and-network' })
+  const items = data?.recentResources ?? []
   return (
-    <>
+    <section className="card" aria-labelledby="recent-h">
+      <h2 id="recent-h">Recently changed</h2>
       <ErrorText error={error} />
       {items.length === 0 && data && <p className="muted">Nothing here yet.</p>}
-      <ul className="recent">
+      <ul className="recent" id="recent">
         {items.map((r) => (
           <li key={r.id}>
             <span className={`badge t-${r.type}`}>{typeLabel[r.type]}</span>
             <Link href={browseURL(r.path)}>{r.path}</Link>
-            <span className="muted">{fmtAgo(r.lastRevisionAt ?? r.updatedAt)}</span>
+            <span className="muted" title={fmtTime(r.lastRevisionAt ?? r.updatedAt)}>{fmtAgo(r.lastRevisionAt ?? r.updatedAt)}</span>
           </li>
         ))}
       </ul>
-    </>
+    </section>
   )
 }
 
@@ -36,24 +37,25 @@ export function HomePage() {
       {me.memberships.length === 0 && (
         <p className="muted">You do not belong to an organization yet. Ask an organization admin to add you.</p>
       )}
-      <div className="grid">
-        {me.memberships.map((m) => (
-          <section className="card" key={m.id} aria-labelledby={`org-${m.id}`}>
-            <div className="card-head">
-              <h2 id={`org-${m.id}`}>
-                <Link href={browseURL(m.organization.folderPath)}>{m.organization.fullName || m.organization.name}</Link>
-              </h2>
-              {m.isAdmin && <span className="pill">admin</span>}
-            </div>
-            <p className="links">
-              <Link href={browseURL(m.organization.folderPath)}>Browse files and data</Link>
-              <Link href={'/messages' + m.organization.folderPath}>Messages</Link>
-              <Link href={`/org/${encodeURIComponent(m.organization.name)}`}>Members</Link>
-            </p>
-            <h3>Recently changed</h3>
-            <Recent path={m.organization.folderPath} />
-          </section>
-        ))}
+      <div className="two-col wide-left">
+        <Recent />
+        <div className="stack">
+          {me.memberships.map((m) => (
+            <section className="card" key={m.id} aria-labelledby={`org-${m.id}`}>
+              <div className="card-head">
+                <h2 id={`org-${m.id}`}>
+                  <Link href={browseURL(m.organization.folderPath)}>{m.organization.fullName || m.organization.name}</Link>
+                </h2>
+                {m.isAdmin && <span className="pill">admin</span>}
+              </div>
+              <p className="links">
+                <Link href={browseURL(m.organization.folderPath)}>Browse files and data</Link>
+                <Link href={'/messages' + m.organization.folderPath}>Messages</Link>
+                <Link href={`/org/${encodeURIComponent(m.organization.name)}`}>Members</Link>
+              </p>
+            </section>
+          ))}
+        </div>
       </div>
     </>
   )

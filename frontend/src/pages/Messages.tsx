@@ -3,9 +3,16 @@ import { useMutation, useQuery, useSubscription } from 'urql'
 import { useParams } from 'wouter'
 import { FolderMessagesSubscription, MessagesQuery, SendMessageMutation } from '../ops'
 import type { MessagesQuery as MessagesData } from '../gql/graphql'
-import { Breadcrumbs, ErrorText, fmtTime, pathFromParam, useTitle } from '../ui'
+import { fetchOnce } from '../client'
+import { Breadcrumbs, ErrorText, LoadMore, fmtTime, pathFromParam, useMore, useTitle } from '../ui'
 
 type Msg = NonNullable<MessagesData['resource']>['messages']['edges'][number]['node']
+
+const messagesPage = 100
+
+function messagesOf(r: MessagesData['resource'] | undefined) {
+  return r ? { items: r.messages.edges.map((e) => e.node), hasNext: r.messages.pageInfo.hasNextPage, end: r.messages.pageInfo.endCursor } : undefined
+}
 
 export default function MessagesPage() {
   const path = pathFromParam(useParams()['*'])
@@ -15,14 +22,19 @@ export default function MessagesPage() {
     const t = filter.split(/[\s,]+/).filter(Boolean)
     return t.length ? t : null
   }, [filter])
-  const [{ data, error }] = useQuery({ query: MessagesQuery, variables: { path, types }, requestPolicy: 'network-only' })
+  const [{ data, error }] = useQuery({ query: MessagesQuery, variables: { path, types, first: messagesPage }, requestPolicy: 'network-only' })
+  const first = useMemo(() => messagesOf(data?.resource), [data])
+  const more = useMore(first, path + '\u0000' + (types ?? []).join(','), async (after) => {
+    const d = await fetchOnce(MessagesQuery, { path, types, first: messagesPage, after })
+    return messagesOf(d.resource) ?? { items: [], hasNext: false }
+  })
   const [live, setLive] = useState<Msg[]>([])
   const [sub] = useSubscription({ query: FolderMessagesSubscription, variables: { path, types } }, (_p, d) => {
     setLive((l) => [d.folderMessages, ...l].slice(0, 500))
     return d
   })
   const seen = new Set<string>()
-  const list = [...live, ...(data?.resource?.messages.edges.map((e) => e.node) ?? [])].filter((m) => {
+  const list = [...live, ...more.items].filter((m) => {
     if (types && !types.includes(m.type)) return false
     if (seen.has(m.id)) return false
     seen.add(m.id)
@@ -69,6 +81,7 @@ export default function MessagesPage() {
             ))}
             {list.length === 0 && data && <li className="muted">No messages yet.</li>}
           </ol>
+          <LoadMore m={more} what="messages" />
         </section>
         {data?.resource && (data.resource as { id: string }) && (
           <section className="card" aria-labelledby="send-h">

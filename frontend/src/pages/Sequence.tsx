@@ -2,9 +2,10 @@ import { useEffect, useMemo, useState } from 'react'
 import { useMutation, useQuery, useSubscription } from 'urql'
 import { useLocation, useSearch } from 'wouter'
 import { RecentValuesQuery, SequenceSettingsMutation, SequenceUpdatesSubscription, SeriesQuery, UpdateSequenceMutation, ImageValueQuery } from '../ops'
-import { plain } from '../client'
+import { fetchOnce, plain } from '../client'
+import type { RecentValuesQuery as RecentData } from '../gql/graphql'
 import { Plot, benchPlot, type PlotData } from '../plot'
-import { Breadcrumbs, ErrorText, fmtNumber, fmtTime, typeLabel } from '../ui'
+import { Breadcrumbs, ErrorText, LoadMore, fmtNumber, fmtTime, typeLabel, useMore } from '../ui'
 import type { Res } from './Browse'
 
 declare global {
@@ -18,6 +19,13 @@ const windows: Record<string, { label: string; seconds: number }> = {
   '1h': { label: 'Last hour', seconds: 3600 },
   '1d': { label: 'Last day', seconds: 86400 },
   '1w': { label: 'Last week', seconds: 7 * 86400 },
+}
+
+// olderOf is a page of values, newest first, and where the older ones start.
+function olderOf(r: RecentData['resource'] | undefined) {
+  if (!r) return undefined
+  const v = r.values
+  return { items: [...v.edges].reverse().map((e) => e.node), hasNext: v.pageInfo.hasPreviousPage, end: v.pageInfo.startCursor }
 }
 
 type Point = { timestamp: string; number?: number | null; text?: string | null; contentType?: string | null }
@@ -46,6 +54,11 @@ export default function SequencePage({ r }: { r: Res }) {
   )
   const [series] = useQuery({ query: SeriesQuery, variables: vars, pause: !numeric, requestPolicy: 'network-only' })
   const [recent] = useQuery({ query: RecentValuesQuery, variables: { path: r.path, last: 20 }, requestPolicy: 'network-only' })
+  const recentPage = useMemo(() => olderOf(recent.data?.resource), [recent.data])
+  const older = useMore(recentPage, r.path, async (before) => {
+    const d = await fetchOnce(RecentValuesQuery, { path: r.path, last: 50, before })
+    return olderOf(d.resource) ?? { items: [], hasNext: false }
+  })
   const [live, setLive] = useState<Point[]>([])
   useEffect(() => setLive([]), [series.data])
   useSubscription({ query: SequenceUpdatesSubscription, variables: { path: r.path } }, (_p, d) => {
@@ -80,13 +93,18 @@ export default function SequencePage({ r }: { r: Res }) {
   }, [series.data, live, custom])
 
   const last = live.length ? live[live.length - 1] : recent.data?.resource?.lastValue
-  const rows: Point[] = [...live.slice().reverse(), ...[...(recent.data?.resource?.values.edges ?? [])].reverse().map((e) => e.node)].slice(0, 20)
+  // The newest 20 values, live ones included; once older pages are asked for, every value
+  // from the newest down to the oldest loaded, so none is skipped.
+  const seen = new Set<string>()
+  const all = [...live.slice().reverse(), ...older.items].filter((p) => (seen.has(p.timestamp) ? false : (seen.add(p.timestamp), true)))
+  const rows: Point[] = older.items.length > (recentPage?.items.length ?? 0) ? all : all.slice(0, 20)
 
   const setWindow = (p: Record<string, string>) => navigate(`${location.pathname}?${new URLSearchParams(p)}`)
   const id = r.path.slice(1)
   const iso = (t: number) => new Date(t * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
   const q = `read.time.min=${iso(from)}&read.time.max=${iso(to)}`
   const flex = `${location.origin}/das/source/${id}/flex?${q}`
+  const curl = `curl -u :$RHIZOFLEX_KEY '${flex}&format.type=csv'`
   const autoplot = `vap+das2server:${location.origin}/das/server?dataset=${id}&start_time=${iso(from)}&end_time=${iso(to)}`
 
   return (
@@ -160,10 +178,11 @@ export default function SequencePage({ r }: { r: Res }) {
               <li><a href={flex}>das3 stream</a></li>
               <li>
                 Autoplot URI: <code className="copy">{autoplot}</code>{' '}
-                <button type="button" className="ghost" onClick={() => void navigator.clipboard?.writeText(autoplot)}>Copy</button>
+                <button type="button" className="ghost" aria-label="Copy the Autoplot URI" onClick={() => void navigator.clipboard?.writeText(autoplot)}>Copy</button>
               </li>
               <li>
-                curl: <code className="copy">{`curl -u :$RHIZOFLEX_KEY '${flex}&format.type=csv'`}</code>
+                curl: <code className="copy">{curl}</code>{' '}
+                <button type="button" className="ghost" aria-label="Copy the curl line" onClick={() => void navigator.clipboard?.writeText(curl)}>Copy</button>
               </li>
             </ul>
           </details>
@@ -195,6 +214,7 @@ export default function SequencePage({ r }: { r: Res }) {
               )}
             </tbody>
           </table>
+          <LoadMore m={older} what="older values" />
           {(r.access === 'WRITE' || r.access === 'ADMIN') && r.sequence?.dataType !== 'IMAGE' && <RecordValue path={r.path} />}
         </section>
         {r.access === 'ADMIN' || r.access === 'WRITE' ? <Settings r={r} /> : null}
