@@ -61,7 +61,9 @@ func TestSelfcheckRunsOncePerCluster(t *testing.T) {
 			t.Cleanup(func() {
 				cancel()
 				for range dbs {
-					_ = <-done // the runners end with ctx; their error is the cancellation
+					if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+						t.Errorf("runner: %v", err)
+					}
 				}
 			})
 			for i, db := range dbs {
