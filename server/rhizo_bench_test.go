@@ -140,6 +140,7 @@ func BenchmarkRhizoMQTT(b *testing.B) {
 			st := ts.app.mqtt.Stats()
 			b.Logf("undelivered: bridge queue %d, bridge cut-offs %d, client queue %d", st.BridgeDropped, st.BridgeCutOffs, st.ClientDropped)
 			b.ReportMetric(float64(stored), "stored")
+			b.ReportMetric(float64(got), "d_lines")
 			b.ReportMetric(float64(p(0.99).Microseconds())/1000, "p99_ms")
 			if stored < want {
 				b.Errorf("stored %d of %d values", stored, want)

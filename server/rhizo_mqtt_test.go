@@ -370,13 +370,20 @@ func TestRhizoMQTTBatches(t *testing.T) {
 		if writers[0].c.IsConnectionOpen() {
 			t.Fatal("a revoked key's connection stayed open")
 		}
+		// The same check dropped the observer: lab/batch1, one of its subscriptions, names
+		// nothing any more.
+		for observer.c.IsConnectionOpen() && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if observer.c.IsConnectionOpen() {
+			t.Fatal("a subscriber to a renamed folder stayed connected")
+		}
 		if _, err := ts.mqtt(t, "key", created.Secret); err == nil {
 			t.Fatal("a revoked key connected")
 		}
 		writers[0].c.Publish("lab/batch0", 0, false, line(0, 50, "-3")).WaitTimeout(time.Second)
 		writers[2].c.Publish("lab/batch2", 0, false, line(2, 50, "-3")).WaitTimeout(time.Second)
-		// A marker from a valid key, after them. (The access change dropped the observer:
-		// lab/batch1, one of its subscriptions, names nothing any more.)
+		// A marker from a valid key, after them.
 		marker, err := ts.mqtt(t, "key", ts.world.Keys["userkey"])
 		if err != nil {
 			t.Fatal(err)

@@ -370,6 +370,22 @@ func (b *Broker) recheck(ctx context.Context) {
 		clients[cl] = s.secret
 	}
 	b.mu.Unlock()
+	// Every subscribed folder in one look-up.
+	var paths []string
+	for cl := range clients {
+		for filter := range cl.State.Subscriptions.GetAll() {
+			if p, ok := topicPath(filter); ok {
+				paths = append(paths, p)
+			}
+		}
+	}
+	found, err := b.lookup(ctx, paths)
+	if err != nil {
+		// Refuse rather than guess: clients with subscriptions are dropped (and may
+		// connect again).
+		b.opts.Log.WarnContext(ctx, "mqtt: folders not looked up after an access change", "err", err)
+		found = nil
+	}
 	for cl, secret := range clients {
 		fresh, err := b.opts.Authz.AuthenticateKey(ctx, secret)
 		ok := err == nil
@@ -380,7 +396,7 @@ func (b *Broker) recheck(ctx context.Context) {
 			}
 			b.mu.Unlock()
 			for filter := range cl.State.Subscriptions.GetAll() {
-				if !b.allowed(ctx, fresh, filter, access.Read) {
+				if !b.allowedIn(ctx, found, fresh, filter, access.Read) {
 					ok = false
 					break
 				}
@@ -404,19 +420,34 @@ func (b *Broker) viewer(cl *mqtt.Client) *access.Viewer {
 // allowed checks level on the folder a topic names; wildcards and unknown or hidden
 // folders are refused.
 func (b *Broker) allowed(ctx context.Context, v *access.Viewer, topic string, level access.Level) bool {
-	if v == nil || topic == "" || strings.ContainsAny(topic, "#+") || strings.HasPrefix(topic, "$") {
-		return false
-	}
-	path, err := tree.CleanPath("/" + topic)
-	if err != nil {
+	path, ok := topicPath(topic)
+	if v == nil || !ok {
 		return false
 	}
 	found, err := b.lookup(ctx, []string{path})
+	return err == nil && b.allowedIn(ctx, found, v, topic, level)
+}
+
+// allowedIn is allowed with the folders looked up already.
+func (b *Broker) allowedIn(ctx context.Context, found map[string]*ent.Resource, v *access.Viewer, topic string, level access.Level) bool {
+	path, ok := topicPath(topic)
+	if v == nil || !ok {
+		return false
+	}
 	folder := found[path]
-	if err != nil || folder == nil || !tree.IsContainer(folder.Type) {
+	if folder == nil || !tree.IsContainer(folder.Type) {
 		return false
 	}
 	return b.opts.Authz.Require(ctx, v, folder, level) == nil
+}
+
+// topicPath is the folder path an exact topic names; wildcards and system topics name none.
+func topicPath(topic string) (string, bool) {
+	if topic == "" || strings.ContainsAny(topic, "#+") || strings.HasPrefix(topic, "$") {
+		return "", false
+	}
+	path, err := tree.CleanPath("/" + topic)
+	return path, err == nil
 }
 
 // handle acts on a message a client published to topic. It reports whether the broker
