@@ -137,7 +137,10 @@ func BenchmarkRhizoMQTT(b *testing.B) {
 			b.Logf("%s: %d controllers x %d s = %d values in %s; stored %d; d, lines %d; latency p50 %s p99 %s max %s",
 				d, controllers, seconds, want, elapsed.Round(time.Millisecond), stored, got, p(0.5), p(0.99), p(1))
 			mu.Unlock()
+			st := ts.app.mqtt.Stats()
+			b.Logf("undelivered: bridge queue %d, bridge cut-offs %d, client queue %d", st.BridgeDropped, st.BridgeCutOffs, st.ClientDropped)
 			b.ReportMetric(float64(stored), "stored")
+			b.ReportMetric(float64(got), "d_lines")
 			b.ReportMetric(float64(p(0.99).Microseconds())/1000, "p99_ms")
 			if stored < want {
 				b.Errorf("stored %d of %d values", stored, want)

@@ -1,13 +1,17 @@
 package server
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/rhizoflex/rhizoflex/internal/access"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
 
 // mqttClient is a paho client on the rhizo broker over websocket, collecting what it
@@ -242,4 +246,158 @@ func TestRhizoMQTTAcrossInstances(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Values from many connections at once are stored in shared batches: every value its
+// sender may write is stored and shown once, a value that does not fit its sequence is
+// refused alone, a key of another organization stores nothing, and each batch reads the
+// tree and the keys as they are (a renamed folder and a revoked key count at once).
+func TestRhizoMQTTBatches(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		const folders, perClient = 4, 25
+		for i := range folders {
+			path := "/lab/batch" + strconv.Itoa(i)
+			if _, err := tree.CreateController(t.Context(), ts.db.Client, path, true); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tree.Create(t.Context(), ts.db.Client, tree.CreateParams{Path: path + "/v", Type: tree.Sequence,
+				SystemAttributes: map[string]any{"data_type": tree.Numeric}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		member := ts.login(t, "lmember")
+		var created struct {
+			Key    struct{ ID string }
+			Secret string
+		}
+		member.do(t, `mutation { createKey(input: {name: "batch"}) { key { id } secret } }`, nil).ok(t).decode(t, "createKey", &created)
+		observer, err := ts.mqtt(t, "key", ts.world.Keys["userkey"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range folders {
+			if !observer.subscribe("lab/batch" + strconv.Itoa(i)) {
+				t.Fatal("subscription refused")
+			}
+		}
+		writers := make([]*mqttClient, folders)
+		for i := range writers {
+			if writers[i], err = ts.mqtt(t, "key", created.Secret); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, otherSecret := otherKey(t, ts)
+		other, err := ts.mqtt(t, "key", otherSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := func(i, n int, value string) string {
+			return fmt.Sprintf("s,v,2026-03-01T10:%02d:%02d Z,%s", i, n, value)
+		}
+		var wg sync.WaitGroup
+		for i, w := range writers {
+			wg.Go(func() {
+				topic := "lab/batch" + strconv.Itoa(i)
+				for n := range perClient {
+					w.publish(topic, line(i, n, strconv.Itoa(1000*i+n)))
+					if i == 0 && n == perClient/2 {
+						w.publish(topic, line(i, 59, "not a number"))
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			for n := range perClient {
+				other.publish("lab/batch"+strconv.Itoa(n%folders), line(n%folders, 58, "-1"))
+			}
+		})
+		wg.Wait()
+		got := map[string]bool{}
+		for len(got) < folders*perClient {
+			s := observer.next(" d,v,")
+			if got[s] {
+				t.Fatalf("shown twice: %q", s)
+			}
+			got[s] = true
+		}
+		for i := range folders {
+			for n := range perClient {
+				want := fmt.Sprintf("lab/batch%d d,v,2026-03-01T10:%02d:%02d Z,%d", i, i, n, 1000*i+n)
+				if !got[want] {
+					t.Fatalf("not shown: %q", want)
+				}
+			}
+		}
+		rest := ts.rhizo(ts.world.Keys["userkey"])
+		count := func(path string) []any {
+			t.Helper()
+			hist := rest.send(t, "GET", "/api/v1/resources"+path, form("count", "1000")).expect(t, 200).json(t)
+			vs, _ := hist["values"].([]any)
+			return vs
+		}
+		for i := range folders {
+			vs := count("/lab/batch" + strconv.Itoa(i) + "/v")
+			if len(vs) != perClient {
+				t.Fatalf("batch%d stored %d values, want %d: %v", i, len(vs), perClient, vs)
+			}
+			for _, v := range vs {
+				if v == "-1" {
+					t.Fatalf("the other organization's value was stored in batch%d", i)
+				}
+			}
+		}
+
+		// A renamed folder: its old topic names nothing, its new one stores.
+		member.do(t, `mutation { renameResource(path: "/lab/batch1", name: "moved") { path } }`, nil).ok(t)
+		if !observer.subscribe("lab/moved") {
+			t.Fatal("subscription to the renamed folder refused")
+		}
+		writers[1].publish("lab/batch1", line(1, 40, "-2"))
+		writers[1].publish("lab/moved", line(1, 41, "41"))
+		if s := observer.next("Z,41"); s != "lab/moved d,v,2026-03-01T10:01:41 Z,41" {
+			t.Fatalf("after the rename: %q", s)
+		}
+		if vs := count("/lab/moved/v"); len(vs) != perClient+1 || vs[len(vs)-1] != "41" {
+			t.Fatalf("after the rename: %v", vs)
+		}
+
+		// A revoked key: its connections are dropped and it cannot connect again.
+		member.do(t, `mutation($id: ID!) { revokeKey(id: $id) { id } }`, map[string]any{"id": created.Key.ID}).ok(t)
+		deadline := time.Now().Add(10 * time.Second)
+		for writers[0].c.IsConnectionOpen() && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if writers[0].c.IsConnectionOpen() {
+			t.Fatal("a revoked key's connection stayed open")
+		}
+		// The same check dropped the observer: lab/batch1, one of its subscriptions, names
+		// nothing any more.
+		for observer.c.IsConnectionOpen() && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if observer.c.IsConnectionOpen() {
+			t.Fatal("a subscriber to a renamed folder stayed connected")
+		}
+		if _, err := ts.mqtt(t, "key", created.Secret); err == nil {
+			t.Fatal("a revoked key connected")
+		}
+		writers[0].c.Publish("lab/batch0", 0, false, line(0, 50, "-3")).WaitTimeout(time.Second)
+		writers[2].c.Publish("lab/batch2", 0, false, line(2, 50, "-3")).WaitTimeout(time.Second)
+		// A marker from a valid key, after them.
+		marker, err := ts.mqtt(t, "key", ts.world.Keys["userkey"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !marker.subscribe("lab/batch0") {
+			t.Fatal("subscription refused")
+		}
+		marker.publish("lab/batch0", line(0, 51, "51"))
+		marker.next("Z,51")
+		if vs := count("/lab/batch0/v"); len(vs) != perClient+1 || vs[len(vs)-1] != "51" {
+			t.Fatalf("after the revocation: %v", vs)
+		}
+		if vs := count("/lab/batch2/v"); len(vs) != perClient {
+			t.Fatalf("after the revocation: %v", vs)
+		}
+	})
 }

@@ -65,6 +65,17 @@ var (
 	ErrBadTopic = errors.New("bus: bad topic")
 )
 
+// SubscribeBuffer subscribes with a buffer of n events instead of the bus's default, when
+// the transport supports it (all of this package's do); otherwise it is Subscribe.
+func SubscribeBuffer(ctx context.Context, b Bus, n int, patterns ...string) (*Subscription, error) {
+	if bb, ok := b.(interface {
+		SubscribeBuffer(ctx context.Context, n int, patterns ...string) (*Subscription, error)
+	}); ok {
+		return bb.SubscribeBuffer(ctx, n, patterns...)
+	}
+	return b.Subscribe(ctx, patterns...)
+}
+
 // MaxTopicLen bounds a topic in bytes, so a reference to a stored payload always fits in a
 // PostgreSQL notification.
 const MaxTopicLen = 4096

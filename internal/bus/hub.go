@@ -61,10 +61,19 @@ func clone(b []byte) []byte {
 
 // Subscribe starts a subscription; see Bus.Subscribe.
 func (h *Hub) Subscribe(ctx context.Context, patterns ...string) (*Subscription, error) {
+	return h.SubscribeBuffer(ctx, h.buffer, patterns...)
+}
+
+// SubscribeBuffer is Subscribe with its own buffer of n events (the hub's when n <= 0),
+// for a consumer that takes bursts, such as a bridge to another protocol.
+func (h *Hub) SubscribeBuffer(ctx context.Context, n int, patterns ...string) (*Subscription, error) {
 	if len(patterns) == 0 {
 		return nil, ErrBadTopic
 	}
-	s := &Subscription{hub: h, c: make(chan Event, h.buffer)}
+	if n <= 0 {
+		n = h.buffer
+	}
+	s := &Subscription{hub: h, c: make(chan Event, n)}
 	for _, p := range patterns {
 		t, isPrefix, err := parsePattern(p)
 		if err != nil {

@@ -374,3 +374,34 @@ func TestHubConcurrentUse(t *testing.T) {
 	stopPublishing()
 	waitFor(t, &publishers)
 }
+
+// A subscription with its own buffer takes a burst the hub's default buffer would have
+// cut it off for.
+func TestSubscribeBuffer(t *testing.T) {
+	const buffer, burst = 4, 100
+	h := newHub(t, bus.Options{Buffer: buffer})
+	small := subscribe(t, h, "val:*")
+	big, err := bus.SubscribeBuffer(t.Context(), h, burst, "val:*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range burst {
+		publish(t, h, "val:/s"+strconv.Itoa(i), strconv.Itoa(i))
+	}
+	for i := range burst {
+		e, ok := <-big.C()
+		if !ok || string(e.Payload) != strconv.Itoa(i) {
+			t.Fatalf("event %d: %q %v (%v)", i, e.Payload, ok, big.Err())
+		}
+	}
+	if err := big.Err(); err != nil {
+		t.Fatalf("the big buffer's subscription ended: %v", err)
+	}
+	n := 0
+	for range small.C() {
+		n++
+	}
+	if n != buffer || !errors.Is(small.Err(), bus.ErrSlowConsumer) {
+		t.Fatalf("the default buffer's subscription got %d events and %v; want %d and a cut-off", n, small.Err(), buffer)
+	}
+}

@@ -143,6 +143,11 @@ func (n *NATS) Subscribe(ctx context.Context, patterns ...string) (*Subscription
 	return n.hub.Subscribe(ctx, patterns...)
 }
 
+// SubscribeBuffer is Subscribe with its own buffer; see Hub.SubscribeBuffer.
+func (n *NATS) SubscribeBuffer(ctx context.Context, size int, patterns ...string) (*Subscription, error) {
+	return n.hub.SubscribeBuffer(ctx, size, patterns...)
+}
+
 // Publish hands the event to the NATS server, which delivers it to every instance, this
 // one included.
 func (n *NATS) Publish(ctx context.Context, topic string, payload []byte) error {

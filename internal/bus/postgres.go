@@ -139,6 +139,11 @@ func (p *Postgres) Subscribe(ctx context.Context, patterns ...string) (*Subscrip
 	return p.hub.Subscribe(ctx, patterns...)
 }
 
+// SubscribeBuffer is Subscribe with its own buffer; see Hub.SubscribeBuffer.
+func (p *Postgres) SubscribeBuffer(ctx context.Context, n int, patterns ...string) (*Subscription, error) {
+	return p.hub.SubscribeBuffer(ctx, n, patterns...)
+}
+
 // Publish notifies every instance, this one included (through its own listener). An
 // error means no subscriber anywhere got the event (unless the commit succeeded and only
 // its acknowledgement was lost).

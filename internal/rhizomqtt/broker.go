@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -60,11 +61,33 @@ type Options struct {
 type Broker struct {
 	opts      Options
 	server    *mqtt.Server
+	ctx       context.Context //nolint:containedctx // the broker's life, ended by Close
 	cancel    context.CancelFunc
 	closeOnce sync.Once
 
+	lookups    chan *lookupReq
+	ingest     chan *ingestReq
+	delivering atomic.Pointer[delivery] // the batch being delivered, if any
+
 	mu      sync.Mutex
 	clients map[*mqtt.Client]*session
+
+	bridgeDropped atomic.Int64 // bus events the bridge queue had no room for
+	bridgeCutOffs atomic.Int64 // times the bus cut the bridge off
+	clientDropped atomic.Int64 // messages a client's pending writes had no room for
+	lastDropLog   atomic.Int64 // unix seconds of the last client-drop warning
+}
+
+// Stats counts what the broker could not deliver since it started.
+type Stats struct {
+	BridgeDropped int64 // bus events dropped because the bridge queue was full
+	BridgeCutOffs int64 // times the bus cut the bridge off as too slow
+	ClientDropped int64 // messages dropped because a client's pending writes were full
+}
+
+// Stats returns the broker's delivery counts.
+func (b *Broker) Stats() Stats {
+	return Stats{BridgeDropped: b.bridgeDropped.Load(), BridgeCutOffs: b.bridgeCutOffs.Load(), ClientDropped: b.clientDropped.Load()}
 }
 
 // session is a connected client's identity.
@@ -80,8 +103,14 @@ func New(opts Options) (*Broker, error) {
 			return series.Store(ctx, opts.Client, items)
 		}
 	}
-	b := &Broker{opts: opts, clients: map[*mqtt.Client]*session{}}
-	b.server = mqtt.New(&mqtt.Options{InlineClient: true, Logger: opts.Log.With("component", "mqtt")})
+	b := &Broker{opts: opts, clients: map[*mqtt.Client]*session{},
+		lookups: make(chan *lookupReq, queueLen), ingest: make(chan *ingestReq, queueLen)}
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumClientWritesPending = clientWritesPending
+	b.server = mqtt.New(&mqtt.Options{
+		InlineClient: true, Capabilities: caps, ClientNetWriteBufferSize: clientWriteBuffer,
+		Logger: opts.Log.With("component", "mqtt"),
+	})
 	if err := b.server.AddHook(&hook{b: b}, nil); err != nil {
 		return nil, fmt.Errorf("mqtt hook: %w", err)
 	}
@@ -90,66 +119,44 @@ func New(opts Options) (*Broker, error) {
 			return nil, fmt.Errorf("mqtt listener on %s: %w", opts.TCPAddress, err)
 		}
 	}
-	if err := b.server.Serve(); err != nil {
-		return nil, fmt.Errorf("mqtt broker: %w", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	b.cancel = cancel
-	sub, err := b.subscribe(ctx)
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	sub, err := b.subscribe(b.ctx)
 	if err != nil {
-		cancel()
-		_ = b.server.Close()
+		b.cancel()
 		return nil, fmt.Errorf("mqtt bridge: %w", err)
 	}
-	queue := make(chan bus.Event, bridgeQueue)
-	go b.deliver(ctx, queue)
-	go b.follow(ctx, sub, queue)
+	for range lookupWorkers {
+		go b.runLookups(b.ctx)
+	}
+	batches := make(chan []*ingestReq, 1)
+	go b.collect(b.ctx, batches)
+	go b.storeBatches(b.ctx, batches)
+	if err := b.server.Serve(); err != nil {
+		b.cancel()
+		return nil, fmt.Errorf("mqtt broker: %w", err)
+	}
+	go b.deliver(b.ctx, sub)
 	return b, nil
 }
 
-// bridgeQueue absorbs bursts (a group commit announces many values at once) between the
-// bus and the broker, so the bridge is not cut off as a slow consumer.
-const bridgeQueue = 1 << 16
+const (
+	// bridgeBuffer is how many bus events the bridge may fall behind: a group commit
+	// announces each sequence's values as one event, hundreds at once, faster than any
+	// consumer is scheduled on a busy machine (a smaller buffer got the bridge cut off
+	// and the updates in between lost). About 60 bytes an event, allocated once.
+	bridgeBuffer = 1 << 16
+	// deliverMax is the most bus events delivered with one folder look-up.
+	deliverMax = 1000
+	// clientWritesPending is how many messages may wait for one client's connection
+	// (mochi's default); past it, messages to that client are dropped and counted.
+	clientWritesPending = 8 * 1024
+	// clientWriteBuffer gathers the messages waiting for a client into writes of up to
+	// this many bytes instead of one websocket frame each.
+	clientWriteBuffer = 16 * 1024
+)
 
 func (b *Broker) subscribe(ctx context.Context) (*bus.Subscription, error) {
-	return b.opts.Live.Bus().Subscribe(ctx, "val:*", "msg:*", displayTopicPrefix+"*", live.AccessTopic)
-}
-
-// follow moves bus events into the queue; if the bus cuts the subscription off anyway,
-// it says so and subscribes again.
-func (b *Broker) follow(ctx context.Context, sub *bus.Subscription, queue chan<- bus.Event) {
-	for {
-		dropped := 0
-		for e := range sub.C() {
-			select {
-			case queue <- e:
-			default:
-				dropped++
-			}
-		}
-		err := sub.Err()
-		sub.Close()
-		if dropped > 0 {
-			b.opts.Log.Warn("mqtt bridge: updates dropped, MQTT clients too slow", "dropped", dropped)
-		}
-		if ctx.Err() != nil || err == nil || errors.Is(err, bus.ErrClosed) {
-			return
-		}
-		b.opts.Log.Warn("mqtt bridge: cut off by the bus; subscribing again (updates in between are lost)", "err", err)
-		for {
-			if sub, err = b.subscribe(ctx); err == nil {
-				break
-			}
-			if ctx.Err() != nil || errors.Is(err, bus.ErrClosed) {
-				return
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-		}
-	}
+	return bus.SubscribeBuffer(ctx, b.opts.Live.Bus(), bridgeBuffer, "val:*", "msg:*", displayTopicPrefix+"*", live.AccessTopic)
 }
 
 // Close stops the broker and disconnects its clients; later calls do nothing.
@@ -184,15 +191,83 @@ func (b *Broker) Handler() http.Handler {
 // deliver publishes what the bus carries to this instance's MQTT clients: "d," lines for
 // stored values, {"<type>": parameters} for folder messages, display lines as sent. On an
 // access change, every client is checked again and dropped when its key or its
-// subscriptions no longer hold.
-func (b *Broker) deliver(ctx context.Context, queue <-chan bus.Event) {
+// subscriptions no longer hold. If the bus cuts the bridge off anyway, it says so and
+// subscribes again.
+func (b *Broker) deliver(ctx context.Context, sub *bus.Subscription) {
+	for {
+		b.drain(ctx, sub.C())
+		err := sub.Err()
+		sub.Close()
+		if ctx.Err() != nil || err == nil || errors.Is(err, bus.ErrClosed) {
+			return
+		}
+		b.bridgeCutOffs.Add(1)
+		b.opts.Log.Warn("mqtt bridge: cut off by the bus; subscribing again (updates in between are lost)", "err", err)
+		for {
+			if sub, err = b.subscribe(ctx); err == nil {
+				break
+			}
+			if ctx.Err() != nil || errors.Is(err, bus.ErrClosed) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// drain delivers the events of one subscription until it ends, in batches: whatever has
+// arrived (up to deliverMax events, an access change ending a batch) is published with
+// the folders of its topics looked up in one query.
+func (b *Broker) drain(ctx context.Context, events <-chan bus.Event) {
 	for {
 		var e bus.Event
+		var ok bool
 		select {
 		case <-ctx.Done():
 			return
-		case e = <-queue:
+		case e, ok = <-events:
+			if !ok {
+				return
+			}
 		}
+		batch := []bus.Event{e}
+	gather:
+		for len(batch) < deliverMax && e.Topic != live.AccessTopic {
+			select {
+			case e, ok = <-events:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, e)
+			default:
+				break gather
+			}
+		}
+		b.deliverBatch(ctx, batch)
+		if !ok {
+			return
+		}
+	}
+}
+
+type outMessage struct {
+	topic   string
+	payload []byte
+}
+
+func (b *Broker) deliverBatch(ctx context.Context, batch []bus.Event) {
+	var out []outMessage
+	add := func(folderPath string, payload []byte) {
+		if topic := strings.TrimPrefix(folderPath, "/"); topic != "" {
+			out = append(out, outMessage{topic, payload})
+		}
+	}
+	recheck := false
+	for _, e := range batch {
 		switch {
 		case strings.HasPrefix(e.Topic, "val:"):
 			for _, v := range live.DecodeValues(e.Payload) {
@@ -201,7 +276,7 @@ func (b *Broker) deliver(ctx context.Context, queue <-chan bus.Event) {
 					continue
 				}
 				line := "d," + lastName(v.Path) + "," + rhizoapi.ISOTime(v.Timestamp, " Z") + "," + text
-				b.publish(tree.ParentPath(v.Path), []byte(line))
+				add(tree.ParentPath(v.Path), []byte(line))
 			}
 		case strings.HasPrefix(e.Topic, "msg:"):
 			var m live.Message
@@ -214,21 +289,73 @@ func (b *Broker) deliver(ctx context.Context, queue <-chan bus.Event) {
 			}
 			payload, err := json.Marshal(map[string]any{m.Type: p})
 			if err == nil {
-				b.publish(m.FolderPath, payload)
+				add(m.FolderPath, payload)
 			}
 		case strings.HasPrefix(e.Topic, displayTopicPrefix):
-			b.publish(strings.TrimPrefix(e.Topic, displayTopicPrefix), e.Payload)
+			add(strings.TrimPrefix(e.Topic, displayTopicPrefix), e.Payload)
 		case e.Topic == live.AccessTopic:
-			b.recheck(ctx)
+			recheck = true // the last event of its batch
 		}
+	}
+	if len(out) > 0 {
+		// The broker asks the hook whether each subscriber may read each topic: answer
+		// from one query for the batch's folders instead of one query a message.
+		seen := map[string]bool{}
+		var paths []string
+		for _, m := range out {
+			if !seen[m.topic] {
+				seen[m.topic] = true
+				paths = append(paths, "/"+m.topic)
+			}
+		}
+		if found, err := b.lookup(ctx, paths); err == nil {
+			b.delivering.Store(&delivery{folders: found, topics: seen, decided: map[readDecision]bool{}})
+		}
+		for _, m := range out {
+			b.publish(m.topic, m.payload)
+		}
+		b.delivering.Store(nil)
+	}
+	if recheck {
+		b.recheck(ctx)
 	}
 }
 
-func (b *Broker) publish(folderPath string, payload []byte) {
-	topic := strings.TrimPrefix(folderPath, "/")
-	if topic == "" {
-		return
+// delivery holds the folders of the topics being delivered and the read decisions made
+// for them, for the broker's per-subscriber checks during one batch.
+type delivery struct {
+	folders map[string]*ent.Resource // by path; absent: no such folder
+	topics  map[string]bool          // the topics looked up
+
+	mu      sync.Mutex
+	decided map[readDecision]bool
+}
+
+type readDecision struct {
+	cl    *mqtt.Client
+	topic string
+}
+
+// canRead answers whether cl may read topic from the batch's look-up; known is false
+// when the topic is not one of the batch's.
+func (d *delivery) canRead(ctx context.Context, b *Broker, cl *mqtt.Client, topic string) (ok, known bool) {
+	if !d.topics[topic] {
+		return false, false
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := readDecision{cl, topic}
+	if ok, known := d.decided[k]; known {
+		return ok, true
+	}
+	folder := d.folders["/"+topic]
+	v := b.viewer(cl)
+	ok = v != nil && folder != nil && tree.IsContainer(folder.Type) && b.opts.Authz.Require(ctx, v, folder, access.Read) == nil
+	d.decided[k] = ok
+	return ok, true
+}
+
+func (b *Broker) publish(topic string, payload []byte) {
 	if err := b.server.Publish(topic, payload, false, 0); err != nil {
 		b.opts.Log.Warn("mqtt publish", "topic", topic, "err", err)
 	}
@@ -243,6 +370,22 @@ func (b *Broker) recheck(ctx context.Context) {
 		clients[cl] = s.secret
 	}
 	b.mu.Unlock()
+	// Every subscribed folder in one look-up.
+	var paths []string
+	for cl := range clients {
+		for filter := range cl.State.Subscriptions.GetAll() {
+			if p, ok := topicPath(filter); ok {
+				paths = append(paths, p)
+			}
+		}
+	}
+	found, err := b.lookup(ctx, paths)
+	if err != nil {
+		// Refuse rather than guess: clients with subscriptions are dropped (and may
+		// connect again).
+		b.opts.Log.WarnContext(ctx, "mqtt: folders not looked up after an access change", "err", err)
+		found = nil
+	}
 	for cl, secret := range clients {
 		fresh, err := b.opts.Authz.AuthenticateKey(ctx, secret)
 		ok := err == nil
@@ -253,7 +396,7 @@ func (b *Broker) recheck(ctx context.Context) {
 			}
 			b.mu.Unlock()
 			for filter := range cl.State.Subscriptions.GetAll() {
-				if !b.allowed(ctx, fresh, filter, access.Read) {
+				if !b.allowedIn(ctx, found, fresh, filter, access.Read) {
 					ok = false
 					break
 				}
@@ -277,14 +420,34 @@ func (b *Broker) viewer(cl *mqtt.Client) *access.Viewer {
 // allowed checks level on the folder a topic names; wildcards and unknown or hidden
 // folders are refused.
 func (b *Broker) allowed(ctx context.Context, v *access.Viewer, topic string, level access.Level) bool {
-	if v == nil || topic == "" || strings.ContainsAny(topic, "#+") || strings.HasPrefix(topic, "$") {
+	path, ok := topicPath(topic)
+	if v == nil || !ok {
 		return false
 	}
-	folder, err := tree.ByPath(ctx, b.opts.Client, "/"+topic)
-	if err != nil || !tree.IsContainer(folder.Type) {
+	found, err := b.lookup(ctx, []string{path})
+	return err == nil && b.allowedIn(ctx, found, v, topic, level)
+}
+
+// allowedIn is allowed with the folders looked up already.
+func (b *Broker) allowedIn(ctx context.Context, found map[string]*ent.Resource, v *access.Viewer, topic string, level access.Level) bool {
+	path, ok := topicPath(topic)
+	if v == nil || !ok {
+		return false
+	}
+	folder := found[path]
+	if folder == nil || !tree.IsContainer(folder.Type) {
 		return false
 	}
 	return b.opts.Authz.Require(ctx, v, folder, level) == nil
+}
+
+// topicPath is the folder path an exact topic names; wildcards and system topics name none.
+func topicPath(topic string) (string, bool) {
+	if topic == "" || strings.ContainsAny(topic, "#+") || strings.HasPrefix(topic, "$") {
+		return "", false
+	}
+	path, err := tree.CleanPath("/" + topic)
+	return path, err == nil
 }
 
 // handle acts on a message a client published to topic. It reports whether the broker
@@ -302,7 +465,7 @@ func (b *Broker) handle(ctx context.Context, v *access.Viewer, topic string, pay
 		}
 		for typ, raw := range msg {
 			if typ == "update" {
-				b.update(ctx, v, folder, raw)
+				b.update(ctx, v, topic, raw)
 				continue
 			}
 			var p map[string]any
@@ -322,7 +485,7 @@ func (b *Broker) handle(ctx context.Context, v *access.Viewer, topic string, pay
 		if err != nil {
 			return
 		}
-		b.store(ctx, v, []series.Item{{Path: folder + "/" + parts[1], Value: parts[3], Time: &at}})
+		b.store(ctx, v, topic, []series.Item{{Path: folder + "/" + parts[1], Value: parts[3], Time: &at}})
 	default: // "d," lines and anything else: shown, not stored
 		if err := b.opts.Live.Bus().Publish(context.WithoutCancel(ctx), displayTopicPrefix+folder, payload); err != nil {
 			b.opts.Log.WarnContext(ctx, "mqtt: display line", "topic", topic, "err", err)
@@ -331,7 +494,8 @@ func (b *Broker) handle(ctx context.Context, v *access.Viewer, topic string, pay
 }
 
 // update stores {"$t": time, "<name>": value, ...} in the sequences of folder.
-func (b *Broker) update(ctx context.Context, v *access.Viewer, folder string, raw json.RawMessage) {
+func (b *Broker) update(ctx context.Context, v *access.Viewer, topic string, raw json.RawMessage) {
+	folder := "/" + topic
 	var p map[string]any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -361,29 +525,7 @@ func (b *Broker) update(ctx context.Context, v *access.Viewer, folder string, ra
 		}
 		items = append(items, series.Item{Path: folder + "/" + name, Value: value, Time: at})
 	}
-	b.store(ctx, v, items)
-}
-
-// store stores the items the viewer may write (others are skipped, as the original did).
-func (b *Broker) store(ctx context.Context, v *access.Viewer, items []series.Item) {
-	kept := items[:0]
-	for _, it := range items {
-		seq, err := tree.ByPath(ctx, b.opts.Client, it.Path)
-		if err != nil || seq.Type != tree.Sequence || b.opts.Authz.Require(ctx, v, seq, access.Write) != nil {
-			continue
-		}
-		it.Resource = seq
-		kept = append(kept, it)
-	}
-	if len(kept) == 0 {
-		return
-	}
-	stored, itemErrs, err := b.opts.Store(ctx, kept)
-	if err != nil {
-		b.opts.Log.InfoContext(ctx, "mqtt: values refused", "errors", len(itemErrs), "err", err)
-		return
-	}
-	b.opts.Live.PublishValues(ctx, stored)
+	b.store(ctx, v, topic, items)
 }
 
 // hook connects mochi to the authorizer and the domain.
@@ -395,7 +537,17 @@ type hook struct {
 func (h *hook) ID() string { return "rhizoflex" }
 
 func (h *hook) Provides(x byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnDisconnect}, []byte{x})
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnDisconnect, mqtt.OnPublishDropped}, []byte{x})
+}
+
+// OnPublishDropped counts a message a client's full pending-write queue had no room for,
+// and says so in the log (at most every ten seconds, with the total so far).
+func (h *hook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+	n := h.b.clientDropped.Add(1)
+	now := time.Now().Unix()
+	if last := h.b.lastDropLog.Load(); now-last >= 10 && h.b.lastDropLog.CompareAndSwap(last, now) {
+		h.b.opts.Log.Warn("mqtt: message dropped, client too slow", "client", cl.ID, "topic", pk.TopicName, "dropped_total", n)
+	}
 }
 
 // OnConnectAuthenticate accepts user name "key" with a valid API key as password.
@@ -415,11 +567,18 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 
 // OnACLCheck: subscribing needs read on the topic's folder, publishing write.
 func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	if !write {
+		if d := h.b.delivering.Load(); d != nil {
+			if ok, known := d.canRead(h.b.ctx, h.b, cl, topic); known {
+				return ok
+			}
+		}
+	}
 	level := access.Read
 	if write {
 		level = access.Write
 	}
-	return h.b.allowed(context.Background(), h.b.viewer(cl), topic, level)
+	return h.b.allowed(h.b.ctx, h.b.viewer(cl), topic, level)
 }
 
 // OnPublish hands the message to the domain and keeps the broker from delivering it
@@ -432,7 +591,7 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 	if v == nil {
 		return pk, packets.ErrRejectPacket
 	}
-	h.b.handle(context.Background(), v, pk.TopicName, pk.Payload)
+	h.b.handle(h.b.ctx, v, pk.TopicName, pk.Payload)
 	return pk, packets.CodeSuccessIgnore
 }
 
