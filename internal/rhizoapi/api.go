@@ -26,6 +26,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/messages"
 	"github.com/rhizoflex/rhizoflex/internal/series"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
 
 // Prefix is where the API is mounted.
@@ -47,14 +48,16 @@ type Presence interface {
 
 // Options are the API's dependencies.
 type Options struct {
-	Client         *ent.Client
-	Authz          *access.Authorizer
-	Blobs          blob.Store
-	Live           *live.Live
-	Messages       *messages.Service
-	Controllers    *controller.Service
-	Presence       Presence
-	Store          StoreFunc
+	Client      *ent.Client
+	Authz       *access.Authorizer
+	Blobs       blob.Store
+	Live        *live.Live
+	Messages    *messages.Service
+	Controllers *controller.Service
+	Presence    Presence
+	Store       StoreFunc
+	// Paths caches the lookups by path of values written (PUT /resources); nil: none.
+	Paths          *tree.PathCache
 	Log            *slog.Logger
 	BulkThreshold  int64
 	MaxUploadBytes int64
