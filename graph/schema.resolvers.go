@@ -385,7 +385,7 @@ func (r *mutationResolver) UpdateSequence(ctx context.Context, path string, valu
 	if timestamp != nil {
 		at = *timestamp
 	}
-	if err := r.storeValues(ctx, []series.Item{{Resource: res, Value: value, Time: &at}}, true); err != nil {
+	if err := r.storeValues(ctx, []series.Item{{Resource: res, Value: value, Time: &at, ServerTime: timestamp == nil}}, true); err != nil {
 		return nil, err
 	}
 	return storedValue(res, value, at), nil
