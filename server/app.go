@@ -59,7 +59,7 @@ type App struct {
 	notifier    *notify.Notifier
 	controllers *controller.Service
 	group       *series.Group
-	paths       *tree.PathCache // the write path's lookups by path (nil: off)
+	paths       *tree.PathCache   // the write path's lookups by path (nil: off)
 	mqtt        *rhizomqtt.Broker // the rhizo MQTT face, started with the handler
 	readers     *readers.Set      // reader sources of sources_dir (nil: none)
 	runner      *readers.Runner

@@ -137,7 +137,11 @@ func TestRhizoUpdateManyFollowsResourceChanges(t *testing.T) {
 		}
 		count := func(path string) int {
 			t.Helper()
-			var res struct{ Values struct{ Edges []struct{ Node struct{ Text *string } } } }
+			var res struct {
+				Values struct {
+					Edges []struct{ Node struct{ Text *string } }
+				}
+			}
 			admin.do(t, `query($p: String!) { resource(path: $p) { values(first: 100) { edges { node { text } } } } }`,
 				map[string]any{"p": path}).ok(t).decode(t, "resource", &res)
 			return len(res.Values.Edges)

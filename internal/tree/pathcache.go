@@ -126,20 +126,19 @@ func ChangeHook(changed func(ctx context.Context)) ent.Hook {
 				changed(ctx)
 				return v, nil
 			}
-			tx, txErr := rm.Tx()
-			if txErr != nil {
-				changed(ctx) // not in a transaction: already committed
+			if tx, inTx := rm.Tx(); inTx == nil {
+				tx.OnCommit(func(next ent.Committer) ent.Committer {
+					return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+						if err := next.Commit(ctx, tx); err != nil {
+							return err
+						}
+						changed(ctx)
+						return nil
+					})
+				})
 				return v, nil
 			}
-			tx.OnCommit(func(next ent.Committer) ent.Committer {
-				return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-					if err := next.Commit(ctx, tx); err != nil {
-						return err
-					}
-					changed(ctx)
-					return nil
-				})
-			})
+			changed(ctx) // not in a transaction: already committed
 			return v, nil
 		})
 	}
