@@ -48,16 +48,14 @@ type Presence interface {
 
 // Options are the API's dependencies.
 type Options struct {
-	Client      *ent.Client
-	Authz       *access.Authorizer
-	Blobs       blob.Store
-	Live        *live.Live
-	Messages    *messages.Service
-	Controllers *controller.Service
-	Presence    Presence
-	Store       StoreFunc
-	// Paths caches the lookups by path of values written (PUT /resources); nil: none.
-	Paths          *tree.PathCache
+	Client         *ent.Client
+	Authz          *access.Authorizer
+	Blobs          blob.Store
+	Live           *live.Live
+	Messages       *messages.Service
+	Controllers    *controller.Service
+	Presence       Presence
+	Store          StoreFunc
 	Log            *slog.Logger
 	BulkThreshold  int64
 	MaxUploadBytes int64
@@ -66,6 +64,8 @@ type Options struct {
 	OriginPatterns []string
 	// Extra routes below Prefix (the MQTT websocket listener).
 	Extra map[string]http.Handler
+	// Paths caches the lookups by path of values written (PUT /resources); nil: none.
+	Paths *tree.PathCache
 }
 
 type api struct{ Options }

@@ -801,7 +801,7 @@ func (a *api) updateMany(_ http.ResponseWriter, r *req) (any, error) {
 			v = string(b)
 		}
 		t := at
-		items = append(items, series.Item{Resource: seq, Value: v, Time: &t})
+		items = append(items, series.Item{Resource: seq, Value: v, Time: &t, ServerTime: r.get("timestamp") == ""})
 	}
 	return nil, a.storeSkipping(r.ctx, items)
 }
