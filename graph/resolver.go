@@ -17,6 +17,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/messages"
 	"github.com/rhizoflex/rhizoflex/internal/series"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
 
 // Sessions is what resolvers need of the session manager (scs).
@@ -51,6 +52,8 @@ type Resolver struct {
 	Controllers    Controllers
 	// Group commits single-value writes together; nil stores each on its own.
 	Group *series.Group
+	// Paths caches the write path's lookups by path; nil reads the database every time.
+	Paths *tree.PathCache
 }
 
 func viewer(ctx context.Context) *access.Viewer { return access.ViewerFrom(ctx) }

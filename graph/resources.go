@@ -36,6 +36,20 @@ func (r *Resolver) authorized(ctx context.Context, path string, level access.Lev
 	return res, nil
 }
 
+// writable resolves the sequence a value is written to through the path cache and
+// requires write access on it. Only for writing values: the resource's LastRevisionAt is
+// not the stored one (tree.PathCache).
+func (r *Resolver) writable(ctx context.Context, path string) (*ent.Resource, error) {
+	res, err := r.Paths.ByPath(ctx, r.Client, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Authz.Require(ctx, viewer(ctx), res, access.Write); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
 // requireParent requires level on the nearest existing folder above path (creating a
 // resource needs write access where it goes; missing parents are created below it).
 func (r *Resolver) requireParent(ctx context.Context, path string, level access.Level) error {
@@ -346,7 +360,7 @@ func (r *Resolver) sequenceItems(ctx context.Context, in []*model.SequenceValueI
 		res, seen := resolved[v.Path]
 		err := failed[v.Path]
 		if !seen && err == nil {
-			res, err = r.authorized(ctx, v.Path, access.Write)
+			res, err = r.writable(ctx, v.Path)
 			if err != nil {
 				failed[v.Path] = err
 			} else {

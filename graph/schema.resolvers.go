@@ -377,7 +377,7 @@ func (r *mutationResolver) UpdateResourceAttributes(ctx context.Context, path st
 
 // UpdateSequence is the resolver for the updateSequence field.
 func (r *mutationResolver) UpdateSequence(ctx context.Context, path string, value string, timestamp *time.Time) (*model.SequenceValue, error) {
-	res, err := r.authorized(ctx, path, access.Write)
+	res, err := r.writable(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +385,7 @@ func (r *mutationResolver) UpdateSequence(ctx context.Context, path string, valu
 	if timestamp != nil {
 		at = *timestamp
 	}
-	if err := r.storeValues(ctx, []series.Item{{Resource: res, Value: value, Time: &at}}, true); err != nil {
+	if err := r.storeValues(ctx, []series.Item{{Resource: res, Value: value, Time: &at, ServerTime: timestamp == nil}}, true); err != nil {
 		return nil, err
 	}
 	return storedValue(res, value, at), nil

@@ -38,6 +38,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/selfcheck"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/sources"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
 
 // App is one running rhizoflex instance: configuration, database and HTTP routes.
@@ -58,6 +59,7 @@ type App struct {
 	notifier    *notify.Notifier
 	controllers *controller.Service
 	group       *series.Group
+	paths       *tree.PathCache   // the write path's lookups by path (nil: off)
 	mqtt        *rhizomqtt.Broker // the rhizo MQTT face, started with the handler
 	readers     *readers.Set      // reader sources of sources_dir (nil: none)
 	runner      *readers.Runner
@@ -87,6 +89,8 @@ func NewApp(cfg Config, db *database.DB, blobs blob.Store, log *slog.Logger) *Ap
 	if cfg.SMTP.Configured() {
 		a.mailer = a.notifier // password resets go out by e-mail (recorded without their token)
 	}
+	// Every committed resource change reaches every instance's path cache (UseBus).
+	db.Client.Resource.Use(tree.ChangeHook(a.resourceChanged))
 	a.controllers = controller.New(db.Client, controller.Options{
 		OnlineTTL: cfg.ControllerOnline, Notifier: a.notifier, BaseURL: cfg.BaseURL, Logger: log,
 	})
@@ -146,12 +150,20 @@ func (a *App) UseBus(b bus.Bus) {
 	// Identities are cached per instance only while every access change reaches this
 	// instance through the bus to invalidate them. A new authorizer: a watch on a bus
 	// being replaced ends and turns its authorizer's cache off.
+	// The same holds for the write path's cache of lookups by path: resource changes are
+	// announced as access changes (resourceChanged).
 	a.authz = access.NewAuthorizer(a.db.Client)
 	a.live = live.New(b, a.db.Client, a.authz, a.log)
-	if err := a.live.WatchAccess(context.Background(), a.authz.InvalidateCache, a.authz.DisableCache); err != nil {
-		a.log.Error("identity cache off: cannot watch access changes", "err", err)
+	paths := tree.NewPathCache()
+	authz := a.authz
+	invalidate := func() { authz.InvalidateCache(); paths.Invalidate() }
+	disable := func() { authz.DisableCache(); paths.Disable() }
+	if err := a.live.WatchAccess(context.Background(), invalidate, disable); err != nil {
+		a.log.Error("identity and path caches off: cannot watch access changes", "err", err)
+		a.paths = nil
 	} else {
 		a.authz.EnableCache()
+		a.paths = paths
 	}
 	a.messages = &messages.Service{
 		Client: a.db.Client, Authz: a.authz, Live: a.live, MaxParameterBytes: int(a.cfg.MaxMessageBytes),
@@ -164,6 +176,15 @@ func (a *App) UseBus(b bus.Bus) {
 				return a.notifier.SendText(ctx, controllerSender(ctrl), numbers, text)
 			},
 		},
+	}
+}
+
+// resourceChanged announces a committed resource change (rename, move, settings, delete)
+// to every instance, so their caches of lookups by path forget it before the change's
+// request is answered.
+func (a *App) resourceChanged(ctx context.Context) {
+	if a.live != nil {
+		a.live.AccessChanged(ctx, "resource changed")
 	}
 }
 

@@ -35,6 +35,7 @@ func (a *App) graphqlHandler() http.Handler {
 			Limiter: a.limiter, Mailer: a.mailer, PasswordParams: a.cfg.Password, BaseURL: a.cfg.BaseURL,
 			Blobs: a.blobs, BulkThreshold: a.cfg.BulkThreshold, MaxUploadBytes: a.cfg.MaxUploadBytes,
 			Live: a.live, Messages: a.messages, Controllers: a.controllers, Group: a.group,
+			Paths: a.paths,
 		},
 		Complexity: graph.Complexity(),
 	}))

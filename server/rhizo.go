@@ -29,7 +29,7 @@ func (a *App) rhizoHandler() http.Handler {
 	return rhizoapi.Handler(rhizoapi.Options{
 		Extra:  extra,
 		Client: a.db.Client, Authz: a.authz, Blobs: a.blobs, Live: a.live, Messages: a.messages,
-		Controllers: a.controllers, Presence: rhizoPresence{a.presence}, Store: a.group.Store, Log: a.log,
+		Controllers: a.controllers, Presence: rhizoPresence{a.presence}, Store: a.group.Store, Paths: a.paths, Log: a.log,
 		BulkThreshold: a.cfg.BulkThreshold, MaxUploadBytes: a.cfg.MaxUploadBytes, MaxBodyBytes: a.cfg.MaxBodyBytes,
 		OriginPatterns: originHosts(a.cfg.CORSOrigins),
 	})

@@ -26,6 +26,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/internal/live"
 	"github.com/rhizoflex/rhizoflex/internal/messages"
 	"github.com/rhizoflex/rhizoflex/internal/series"
+	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
 
 // Prefix is where the API is mounted.
@@ -63,6 +64,8 @@ type Options struct {
 	OriginPatterns []string
 	// Extra routes below Prefix (the MQTT websocket listener).
 	Extra map[string]http.Handler
+	// Paths caches the lookups by path of values written (PUT /resources); nil: none.
+	Paths *tree.PathCache
 }
 
 type api struct{ Options }

@@ -789,7 +789,7 @@ func (a *api) updateMany(_ http.ResponseWriter, r *req) (any, error) {
 	sort.Strings(paths)
 	var items []series.Item
 	for _, p := range paths {
-		seq, err := tree.ByPath(r.ctx, a.Client, p)
+		seq, err := a.Paths.ByPath(r.ctx, a.Client, p)
 		if err != nil || seq.Type != tree.Sequence || a.Authz.Require(r.ctx, r.v, seq, access.Write) != nil {
 			continue
 		}
@@ -801,7 +801,7 @@ func (a *api) updateMany(_ http.ResponseWriter, r *req) (any, error) {
 			v = string(b)
 		}
 		t := at
-		items = append(items, series.Item{Resource: seq, Value: v, Time: &t})
+		items = append(items, series.Item{Resource: seq, Value: v, Time: &t, ServerTime: r.get("timestamp") == ""})
 	}
 	return nil, a.storeSkipping(r.ctx, items)
 }

@@ -32,6 +32,9 @@ type Item struct {
 	// Time is when the value was measured (µs precision, years 1 to 9999), used as given;
 	// nil means the server's time (see ServerTime).
 	Time *time.Time
+	// ServerTime says Time was just taken from ServerTime (the caller needs the time
+	// before storing): like a nil Time, it is not looked up for a value to replace.
+	ServerTime bool
 }
 
 // ItemError says why one item of a batch was refused.
@@ -338,7 +341,7 @@ func convert(seq *ent.Resource, a Attributes, it Item) (row, error) {
 		if it.Time.Before(minTime) || !it.Time.Before(maxTime) {
 			return r, fault.New(fault.BadInput, "time %s of %s is outside years 1 to 9999", it.Time.UTC().Format(time.RFC3339Nano), seq.Path)
 		}
-		r.ts, r.given = Micros(*it.Time), true
+		r.ts, r.given = Micros(*it.Time), !it.ServerTime
 	} else {
 		r.ts = serverClock.next()
 	}

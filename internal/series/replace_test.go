@@ -6,6 +6,7 @@ import (
 
 	"github.com/rhizoflex/rhizoflex/internal/database"
 	"github.com/rhizoflex/rhizoflex/internal/dbtest"
+	"github.com/rhizoflex/rhizoflex/internal/fault"
 	"github.com/rhizoflex/rhizoflex/internal/series"
 	"github.com/rhizoflex/rhizoflex/internal/tree"
 )
@@ -117,6 +118,30 @@ func TestGivenTimesAtTheEdges(t *testing.T) {
 		page, err = series.Values(t.Context(), c, seq, series.PageQuery{From: &year1})
 		if err != nil || len(page.Values) != 2 {
 			t.Fatalf("values from year 1: %d (%v)", len(page.Values), err)
+		}
+	})
+}
+
+// A sequence read through the write path's cache does not know its newest value
+// (tree.UnknownLastRevision), so a value at a given time is looked up and replaces the
+// stored one; a time marked ServerTime is not looked up, as if none had been given.
+func TestUnknownLastRevisionLooksUpAndServerTimeDoesNot(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		c := db.Client
+		newOrg(t, c)
+		seq := newSeq(t, c, "num", tree.Numeric, nil)
+		mustUpdate(t, c, []series.Item{{Resource: seq, Value: 1.0, Time: new(base)}})
+		// seq as read before that write (last_revision_at nil) would skip the lookup; the
+		// cache's copy says "unknown" instead.
+		cached := *seq
+		cached.LastRevisionAt = new(tree.UnknownLastRevision)
+		mustUpdate(t, c, []series.Item{{Resource: &cached, Value: 2.0, Time: new(base)}})
+		if rs := revisions(t, c, seq.ID); len(rs) != 1 || *rs[0].Num != 2 {
+			t.Fatalf("after a replacement through a cached sequence: %d values", len(rs))
+		}
+		_, err := series.UpdateMany(t.Context(), c, []series.Item{{Resource: &cached, Value: 3.0, Time: new(base), ServerTime: true}})
+		if !fault.Is(err, fault.Conflict) {
+			t.Fatalf("a server time that is already stored: %v, want CONFLICT (not looked up, not replaced)", err)
 		}
 	})
 }
