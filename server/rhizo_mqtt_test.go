@@ -347,14 +347,27 @@ func TestRhizoMQTTBatches(t *testing.T) {
 			}
 		}
 
-		// A renamed folder: its old topic names nothing, its new one stores.
+		// A renamed folder: its old topic names nothing, its new one stores. The rename is
+		// a resource change, announced like an access change: the check that follows drops
+		// the observer, as lab/batch1, one of its subscriptions, names nothing any more.
 		member.do(t, `mutation { renameResource(path: "/lab/batch1", name: "moved") { path } }`, nil).ok(t)
-		if !observer.subscribe("lab/moved") {
+		deadline := time.Now().Add(10 * time.Second)
+		for observer.c.IsConnectionOpen() && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if observer.c.IsConnectionOpen() {
+			t.Fatal("a subscriber to a renamed folder stayed connected")
+		}
+		moved, err := ts.mqtt(t, "key", ts.world.Keys["userkey"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !moved.subscribe("lab/moved") {
 			t.Fatal("subscription to the renamed folder refused")
 		}
 		writers[1].publish("lab/batch1", line(1, 40, "-2"))
 		writers[1].publish("lab/moved", line(1, 41, "41"))
-		if s := observer.next("Z,41"); s != "lab/moved d,v,2026-03-01T10:01:41 Z,41" {
+		if s := moved.next("Z,41"); s != "lab/moved d,v,2026-03-01T10:01:41 Z,41" {
 			t.Fatalf("after the rename: %q", s)
 		}
 		if vs := count("/lab/moved/v"); len(vs) != perClient+1 || vs[len(vs)-1] != "41" {
@@ -363,20 +376,15 @@ func TestRhizoMQTTBatches(t *testing.T) {
 
 		// A revoked key: its connections are dropped and it cannot connect again.
 		member.do(t, `mutation($id: ID!) { revokeKey(id: $id) { id } }`, map[string]any{"id": created.Key.ID}).ok(t)
-		deadline := time.Now().Add(10 * time.Second)
+		deadline = time.Now().Add(10 * time.Second)
 		for writers[0].c.IsConnectionOpen() && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if writers[0].c.IsConnectionOpen() {
 			t.Fatal("a revoked key's connection stayed open")
 		}
-		// The same check dropped the observer: lab/batch1, one of its subscriptions, names
-		// nothing any more.
-		for observer.c.IsConnectionOpen() && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if observer.c.IsConnectionOpen() {
-			t.Fatal("a subscriber to a renamed folder stayed connected")
+		if !moved.c.IsConnectionOpen() {
+			t.Fatal("the revocation dropped a subscriber whose key and folders are valid")
 		}
 		if _, err := ts.mqtt(t, "key", created.Secret); err == nil {
 			t.Fatal("a revoked key connected")

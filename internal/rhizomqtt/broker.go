@@ -270,6 +270,9 @@ func (b *Broker) deliverBatch(ctx context.Context, batch []bus.Event) {
 	for _, e := range batch {
 		switch {
 		case strings.HasPrefix(e.Topic, "val:"):
+			if !b.anyClient() {
+				continue // no MQTT client is connected: do not decode and format the values
+			}
 			for _, v := range live.DecodeValues(e.Payload) {
 				text, ok := rhizoapi.ValueText(v)
 				if !ok {
@@ -353,6 +356,13 @@ func (d *delivery) canRead(ctx context.Context, b *Broker, cl *mqtt.Client, topi
 	ok = v != nil && folder != nil && tree.IsContainer(folder.Type) && b.opts.Authz.Require(ctx, v, folder, access.Read) == nil
 	d.decided[k] = ok
 	return ok, true
+}
+
+// anyClient reports whether any MQTT client is connected to this instance's broker.
+func (b *Broker) anyClient() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.clients) > 0
 }
 
 func (b *Broker) publish(topic string, payload []byte) {

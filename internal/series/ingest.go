@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -242,6 +243,10 @@ func commitRows(ctx context.Context, tx *ent.Tx, rows []row, attrs map[int]Attri
 		return nil, err
 	}
 	rows = lastWins(rows)
+	seqs, err = freshLastRevisions(ctx, tx, rows, seqs)
+	if err != nil {
+		return nil, err
+	}
 	replaced, err := deleteReplaced(ctx, tx, rows, seqs, pg)
 	if err != nil {
 		return nil, err
@@ -253,6 +258,39 @@ func commitRows(ctx context.Context, tx *ent.Tx, rows []row, attrs map[int]Attri
 		return nil, err
 	}
 	return rows, nil
+}
+
+// freshLastRevisions reads, in tx, last_revision_at of the sequences that rows with a
+// given time go to and whose copy does not know it (tree.UnknownLastRevision: sequences
+// from the write path's cache), in one query, so appending to them stays free of
+// per-value look-ups (deleteReplaced). It returns seqs with those entries replaced by
+// copies (cached resources are shared and never changed); a nil seqs stays nil.
+func freshLastRevisions(ctx context.Context, tx *ent.Tx, rows []row, seqs map[int]*ent.Resource) (map[int]*ent.Resource, error) {
+	var ids []int
+	seen := map[int]bool{}
+	for _, r := range rows {
+		s := seqs[r.rid]
+		if !r.given || s == nil || seen[r.rid] || s.LastRevisionAt == nil || !s.LastRevisionAt.Equal(tree.UnknownLastRevision) {
+			continue
+		}
+		seen[r.rid] = true
+		ids = append(ids, r.rid)
+	}
+	if len(ids) == 0 {
+		return seqs, nil
+	}
+	fresh, err := tx.Resource.Query().Where(resource.IDIn(ids...)).
+		Select(resource.FieldID, resource.FieldLastRevisionAt).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read last_revision_at: %w", err)
+	}
+	out := maps.Clone(seqs)
+	for _, f := range fresh {
+		cp := *out[f.ID]
+		cp.LastRevisionAt = f.LastRevisionAt
+		out[f.ID] = &cp
+	}
+	return out, nil
 }
 
 func storedOf(rows []row, seqs map[int]*ent.Resource) []Stored {
