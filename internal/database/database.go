@@ -27,6 +27,8 @@ type DB struct {
 	SQL     *sql.DB
 	Dialect string // dialect.SQLite or dialect.Postgres
 	Client  *ent.Client
+
+	checkpoints *checkpointer // SQLite: the background WAL checkpointer
 }
 
 // ErrBadURL reports a database URL rhizoflex cannot use.
@@ -35,7 +37,8 @@ var ErrBadURL = errors.New("bad database URL")
 // sqlitePragmas are set on every SQLite connection: WAL for concurrent readers, foreign
 // keys on, a generous busy timeout, and IMMEDIATE transactions so that two writers queue on
 // the busy timeout instead of failing on a read-to-write lock upgrade.
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate" +
+	"&_pragma=wal_autocheckpoint(10000)" // see checkpoint.go
 
 // Open connects to the database named by rawURL:
 //
@@ -76,11 +79,16 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s database %s: %w", dialectName, Redact(rawURL), err)
 	}
 	drv := entsql.OpenDB(dialectName, pool)
-	return &DB{SQL: pool, Dialect: dialectName, Client: ent.NewClient(ent.Driver(drv))}, nil
+	db := &DB{SQL: pool, Dialect: dialectName, Client: ent.NewClient(ent.Driver(drv))}
+	if dialectName == dialect.SQLite {
+		db.checkpoints = startCheckpointer(pool)
+	}
+	return db, nil
 }
 
 // Close closes the ent client and the pool.
 func (db *DB) Close() error {
+	db.checkpoints.Stop()
 	if err := db.Client.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
