@@ -1,11 +1,9 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -50,7 +48,7 @@ func (a *App) graphqlHandler() http.Handler {
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(decodedPOST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: a.cfg.MaxUploadBytes, MaxMemory: 8 << 20})
 	// Parsed and validated documents are cached, and clients may send a query's hash
 	// instead of its text (automatic persisted queries), so a controller's repeated
@@ -88,13 +86,12 @@ func (a *App) graphqlHandler() http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost && !multipart {
-			body, status, msg := checkGraphQLBody(r, w, limit)
+			params, status, msg := checkGraphQLBody(r, w, limit)
 			if status != 0 {
 				writeGraphQLError(w, status, msg)
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			r.ContentLength = int64(len(body))
+			r = r.WithContext(withDecoded(r.Context(), params))
 		}
 		if ctx.Err() != nil {
 			// gqlgen answers a context that is already over with a bare null.

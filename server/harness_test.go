@@ -156,6 +156,12 @@ func (r gqlResult) decode(t testing.TB, field string, into any) {
 func (c *gqlClient) do(t testing.TB, query string, vars map[string]any) gqlResult {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return c.doBody(t, body)
+}
+
+// doBody posts an encoded GraphQL request body.
+func (c *gqlClient) doBody(t testing.TB, body []byte) gqlResult {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, c.ts.URL+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

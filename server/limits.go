@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/rhizoflex/rhizoflex/internal/fault"
 )
 
@@ -50,20 +52,11 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// graphqlRequest is the body of a GraphQL POST, checked before gqlgen sees it.
-type graphqlRequest struct {
-	Query         string `json:"query"`
-	OperationName string `json:"operationName"`
-	// Variables are only checked to be an object (or null) here, not decoded: a batch of
-	// thousands of values is decoded once, by gqlgen.
-	Variables  json.RawMessage `json:"variables"`
-	Extensions map[string]any  `json:"extensions"`
-}
-
-// checkGraphQLBody reads a JSON GraphQL body up to limit bytes and says what is wrong with
-// it, in words a client can act on, without echoing it (it may hold a password). It
-// returns the body to hand on, or the HTTP status and message of the refusal.
-func checkGraphQLBody(r *http.Request, w http.ResponseWriter, limit int64) ([]byte, int, string) {
+// checkGraphQLBody reads a JSON GraphQL body up to limit bytes and decodes it, once: the
+// decoded request goes to gqlgen through decodedPOST. It says what is wrong with a body
+// in words a client can act on, without echoing it (it may hold a password). It returns
+// the request, or the HTTP status and message of the refusal.
+func checkGraphQLBody(r *http.Request, w http.ResponseWriter, limit int64) (*graphql.RawParams, int, string) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -79,26 +72,34 @@ func checkGraphQLBody(r *http.Request, w http.ResponseWriter, limit int64) ([]by
 	if trimmed[0] == '[' {
 		return nil, http.StatusBadRequest, "batched requests (a JSON array) are not supported; send one operation per request"
 	}
-	var req graphqlRequest
-	if err := json.Unmarshal(trimmed, &req); err != nil {
+	req := &graphql.RawParams{}
+	// Numbers stay json.Number, as gqlgen's own transport decodes them: its scalars
+	// expect that.
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	err = dec.Decode(req)
+	if err == nil && dec.InputOffset() != int64(len(trimmed)) {
+		return nil, http.StatusBadRequest, fmt.Sprintf("the request body has more after its JSON object (at byte %d)", dec.InputOffset())
+	}
+	if err != nil {
 		var syntax *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syntax):
 			return nil, http.StatusBadRequest, fmt.Sprintf("the request body is not valid JSON (error at byte %d)", syntax.Offset)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, http.StatusBadRequest, fmt.Sprintf("the request body is not valid JSON (error at byte %d)", len(trimmed))
 		case errors.As(err, &typ) && typ.Field != "":
-			return nil, http.StatusBadRequest, fmt.Sprintf("%q must be a JSON %s, not %s", typ.Field, expectedJSON(typ.Field), typ.Value)
+			field, _, _ := strings.Cut(typ.Field, ".")
+			return nil, http.StatusBadRequest, fmt.Sprintf("%q must be a JSON %s, not %s", field, expectedJSON(field), typ.Value)
 		default:
 			return nil, http.StatusBadRequest, `the request body must be a JSON object such as {"query": "...", "variables": {...}}`
 		}
 	}
-	if v := bytes.TrimSpace(req.Variables); len(v) > 0 && v[0] != '{' && !bytes.Equal(v, []byte("null")) {
-		return nil, http.StatusBadRequest, `"variables" must be a JSON object`
-	}
 	if strings.TrimSpace(req.Query) == "" && req.Extensions["persistedQuery"] == nil {
 		return nil, http.StatusBadRequest, `the request has no "query"`
 	}
-	return body, 0, ""
+	return req, 0, ""
 }
 
 func expectedJSON(field string) string {

@@ -284,6 +284,11 @@ func TestBadRequestsAreClientErrors(t *testing.T) {
 		{"batched", `[{"query": "{ version }"}]`, 400, "batched requests"},
 		{"empty", ``, 400, "empty"},
 		{"no query", `{"variables": {}}`, 400, `no "query"`},
+		{"variables a list", `{"query": "{ version }", "variables": [1]}`, 400, `"variables" must be a JSON object`},
+		{"variables a string", `{"query": "{ version }", "variables": "x"}`, 400, `"variables" must be a JSON object`},
+		{"two objects", `{"query": "{ version }"} {"query": "{ version }"}`, 400, "more after its JSON object"},
+		{"stray brace", `{"query": "{ version }"}}`, 400, "more after its JSON object"},
+		{"cut short", `{"query": "{ version }", "variables": {"a": [1, 2`, 400, "not valid JSON"},
 	} {
 		status, code, msg := raw(strings.NewReader(tc.body), false)
 		if status != tc.status || code != "BAD_USER_INPUT" || !strings.Contains(msg, tc.msg) {
@@ -556,5 +561,55 @@ func TestSlowClients(t *testing.T) {
 		}
 	} else if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 		t.Fatal("a connection with unfinished headers stayed open for 10 s")
+	}
+}
+
+// The POST transport answers like gqlgen's own: application/json unless the client asks
+// for application/graphql-response+json first; a query that does not parse is 422 under
+// application/json and 400 under graphql-response+json; numbers in variables arrive as
+// numbers.
+func TestGraphQLPostResponseTypes(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	post := func(body, accept string) (int, string, string) {
+		req, err := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	const good, broken = `{"query": "{ version }"}`, `{"query": "{ version "}`
+	for _, tc := range []struct {
+		name, body, accept string
+		status             int
+		ctype, contains    string
+	}{
+		{"no Accept", good, "", 200, "application/json", `"version"`},
+		{"anything", good, "*/*", 200, "application/json", `"version"`},
+		{"graphql-response first", good, "application/graphql-response+json, application/json", 200, "application/graphql-response+json", `"version"`},
+		{"json first", good, "application/json, application/graphql-response+json", 200, "application/json", `"version"`},
+		{"parse error, json", broken, "", 422, "application/json", `"errors"`},
+		{"parse error, graphql-response", broken, "application/graphql-response+json", 400, "application/graphql-response+json", `"errors"`},
+		{"number variable", `{"query": "query($n: Int!) { recentResources(first: $n) { id } }", "variables": {"n": 3}}`, "", 200, "application/json", `"recentResources"`},
+	} {
+		status, ctype, body := post(tc.body, tc.accept)
+		if status != tc.status || ctype != tc.ctype || !strings.Contains(body, tc.contains) {
+			t.Errorf("%s: %d %s %s", tc.name, status, ctype, body)
+		}
+	}
+	// A fraction is not an Int: the number reaches the scalar as written (json.Number), not
+	// rounded through a float64.
+	_, _, body := post(`{"query": "query($n: Int!) { recentResources(first: $n) { id } }", "variables": {"n": 2.5}}`, "")
+	if !strings.Contains(body, `"errors"`) || strings.Contains(body, `"recentResources"`) {
+		t.Errorf("Int variable 2.5: %s", body)
 	}
 }

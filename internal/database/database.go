@@ -58,7 +58,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	}
 	drvOf := probe.Driver()
 	_ = probe.Close() // it never connected: only its driver is wanted
-	connector, err := newCachingConnector(drvOf, dsn)
+	var gate *writeGate
+	if dialectName == dialect.SQLite {
+		gate = newWriteGate()
+	}
+	connector, err := newCachingConnector(drvOf, dsn, gate)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialectName, err)
 	}

@@ -27,10 +27,11 @@ type cachingConnector struct {
 	drv  driver.Driver
 	dsn  string
 	conn driver.Connector // drv's own connector, when it has one
+	gate *writeGate       // SQLite: transactions queue here (writegate.go)
 }
 
-func newCachingConnector(drv driver.Driver, dsn string) (*cachingConnector, error) {
-	c := &cachingConnector{drv: drv, dsn: dsn}
+func newCachingConnector(drv driver.Driver, dsn string, gate *writeGate) (*cachingConnector, error) {
+	c := &cachingConnector{drv: drv, dsn: dsn, gate: gate}
 	if dc, ok := drv.(driver.DriverContext); ok {
 		conn, err := dc.OpenConnector(dsn)
 		if err != nil {
@@ -52,7 +53,7 @@ func (c *cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err //nolint:wrapcheck // database/sql reports it as the driver's
 	}
-	return &cachingConn{Conn: conn, stmts: map[string]*cachedStmt{}}, nil
+	return &cachingConn{Conn: conn, stmts: map[string]*cachedStmt{}, gate: c.gate}, nil
 }
 
 func (c *cachingConnector) Driver() driver.Driver { return c.drv }
@@ -62,6 +63,7 @@ func (c *cachingConnector) Driver() driver.Driver { return c.drv }
 type cachingConn struct {
 	driver.Conn
 	stmts map[string]*cachedStmt
+	gate  *writeGate
 }
 
 type cachedStmt struct {
@@ -166,6 +168,25 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 }
 
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if c.gate == nil || opts.ReadOnly { // a read-only one begins DEFERRED: no write lock
+		return c.begin(ctx, opts)
+	}
+	entered, err := c.gate.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := c.begin(ctx, opts)
+	if !entered {
+		return tx, err
+	}
+	if err != nil {
+		c.gate.leave()
+		return nil, err
+	}
+	return &gatedTx{Tx: tx, leave: c.gate.leave}, nil
+}
+
+func (c *cachingConn) begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
 		return b.BeginTx(ctx, opts) //nolint:wrapcheck // the driver's error
 	}

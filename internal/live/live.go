@@ -123,8 +123,10 @@ func (l *Live) PublishValues(ctx context.Context, stored []series.Stored) {
 			Num: s.Num, Text: s.Text, ContentType: s.ContentType,
 		})
 	}
+	var buf []byte
 	for _, seq := range order {
-		l.publish(ctx, valueTopic(seq.Path), valueBatch{Values: bySeq[seq.ID]})
+		buf = appendValueBatch(buf[:0], bySeq[seq.ID])
+		l.publishBytes(ctx, valueTopic(seq.Path), buf)
 	}
 }
 
@@ -297,10 +299,17 @@ func (l *Live) forgetAcks(nonce string) {
 
 func (l *Live) publish(ctx context.Context, topic string, v any) {
 	b, err := json.Marshal(v)
-	if err == nil {
-		err = l.bus.Publish(context.WithoutCancel(ctx), topic, b)
-	}
 	if err != nil {
+		l.log.WarnContext(ctx, "live: publish", "topic", topic, "err", err)
+		return
+	}
+	l.publishBytes(ctx, topic, b)
+}
+
+// publishBytes publishes an encoded event; the bus does not keep payload after Publish
+// returns.
+func (l *Live) publishBytes(ctx context.Context, topic string, payload []byte) {
+	if err := l.bus.Publish(context.WithoutCancel(ctx), topic, payload); err != nil {
 		l.log.WarnContext(ctx, "live: publish", "topic", topic, "err", err)
 	}
 }
