@@ -2513,22 +2513,6 @@ func (c *ResourceClient) QueryOrganization(_m *Resource) *OrganizationQuery {
 	return query
 }
 
-// QueryRevisions queries the revisions edge of a Resource.
-func (c *ResourceClient) QueryRevisions(_m *Resource) *RevisionQuery {
-	query := (&RevisionClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(resource.Table, resource.FieldID, id),
-			sqlgraph.To(revision.Table, revision.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, resource.RevisionsTable, resource.RevisionsColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
 // QueryPermissions queries the permissions edge of a Resource.
 func (c *ResourceClient) QueryPermissions(_m *Resource) *PermissionQuery {
 	query := (&PermissionClient{config: c.config}).Query()
@@ -2692,22 +2676,6 @@ func (c *RevisionClient) GetX(ctx context.Context, id int) *Revision {
 		panic(err)
 	}
 	return obj
-}
-
-// QueryResource queries the resource edge of a Revision.
-func (c *RevisionClient) QueryResource(_m *Revision) *ResourceQuery {
-	query := (&ResourceClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(revision.Table, revision.FieldID, id),
-			sqlgraph.To(resource.Table, resource.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, revision.ResourceTable, revision.ResourceColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
 }
 
 // QueryAuthorUser queries the author_user edge of a Revision.

@@ -9530,9 +9530,6 @@ type ResourceMutation struct {
 	clearedchildren     bool
 	organization        *int
 	clearedorganization bool
-	revisions           map[int]struct{}
-	removedrevisions    map[int]struct{}
-	clearedrevisions    bool
 	permissions         map[int]struct{}
 	removedpermissions  map[int]struct{}
 	clearedpermissions  bool
@@ -10260,60 +10257,6 @@ func (m *ResourceMutation) ResetOrganization() {
 	m.clearedorganization = false
 }
 
-// AddRevisionIDs adds the "revisions" edge to the Revision entity by ids.
-func (m *ResourceMutation) AddRevisionIDs(ids ...int) {
-	if m.revisions == nil {
-		m.revisions = make(map[int]struct{})
-	}
-	for i := range ids {
-		m.revisions[ids[i]] = struct{}{}
-	}
-}
-
-// ClearRevisions clears the "revisions" edge to the Revision entity.
-func (m *ResourceMutation) ClearRevisions() {
-	m.clearedrevisions = true
-}
-
-// RevisionsCleared reports if the "revisions" edge to the Revision entity was cleared.
-func (m *ResourceMutation) RevisionsCleared() bool {
-	return m.clearedrevisions
-}
-
-// RemoveRevisionIDs removes the "revisions" edge to the Revision entity by IDs.
-func (m *ResourceMutation) RemoveRevisionIDs(ids ...int) {
-	if m.removedrevisions == nil {
-		m.removedrevisions = make(map[int]struct{})
-	}
-	for i := range ids {
-		delete(m.revisions, ids[i])
-		m.removedrevisions[ids[i]] = struct{}{}
-	}
-}
-
-// RemovedRevisions returns the removed IDs of the "revisions" edge to the Revision entity.
-func (m *ResourceMutation) RemovedRevisionsIDs() (ids []int) {
-	for id := range m.removedrevisions {
-		ids = append(ids, id)
-	}
-	return
-}
-
-// RevisionsIDs returns the "revisions" edge IDs in the mutation.
-func (m *ResourceMutation) RevisionsIDs() (ids []int) {
-	for id := range m.revisions {
-		ids = append(ids, id)
-	}
-	return
-}
-
-// ResetRevisions resets all changes to the "revisions" edge.
-func (m *ResourceMutation) ResetRevisions() {
-	m.revisions = nil
-	m.clearedrevisions = false
-	m.removedrevisions = nil
-}
-
 // AddPermissionIDs adds the "permissions" edge to the Permission entity by ids.
 func (m *ResourceMutation) AddPermissionIDs(ids ...int) {
 	if m.permissions == nil {
@@ -10784,7 +10727,7 @@ func (m *ResourceMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ResourceMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 5)
 	if m.parent != nil {
 		edges = append(edges, resource.EdgeParent)
 	}
@@ -10793,9 +10736,6 @@ func (m *ResourceMutation) AddedEdges() []string {
 	}
 	if m.organization != nil {
 		edges = append(edges, resource.EdgeOrganization)
-	}
-	if m.revisions != nil {
-		edges = append(edges, resource.EdgeRevisions)
 	}
 	if m.permissions != nil {
 		edges = append(edges, resource.EdgePermissions)
@@ -10824,12 +10764,6 @@ func (m *ResourceMutation) AddedIDs(name string) []ent.Value {
 		if id := m.organization; id != nil {
 			return []ent.Value{*id}
 		}
-	case resource.EdgeRevisions:
-		ids := make([]ent.Value, 0, len(m.revisions))
-		for id := range m.revisions {
-			ids = append(ids, id)
-		}
-		return ids
 	case resource.EdgePermissions:
 		ids := make([]ent.Value, 0, len(m.permissions))
 		for id := range m.permissions {
@@ -10848,12 +10782,9 @@ func (m *ResourceMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ResourceMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 5)
 	if m.removedchildren != nil {
 		edges = append(edges, resource.EdgeChildren)
-	}
-	if m.removedrevisions != nil {
-		edges = append(edges, resource.EdgeRevisions)
 	}
 	if m.removedpermissions != nil {
 		edges = append(edges, resource.EdgePermissions)
@@ -10871,12 +10802,6 @@ func (m *ResourceMutation) RemovedIDs(name string) []ent.Value {
 	case resource.EdgeChildren:
 		ids := make([]ent.Value, 0, len(m.removedchildren))
 		for id := range m.removedchildren {
-			ids = append(ids, id)
-		}
-		return ids
-	case resource.EdgeRevisions:
-		ids := make([]ent.Value, 0, len(m.removedrevisions))
-		for id := range m.removedrevisions {
 			ids = append(ids, id)
 		}
 		return ids
@@ -10898,7 +10823,7 @@ func (m *ResourceMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ResourceMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 5)
 	if m.clearedparent {
 		edges = append(edges, resource.EdgeParent)
 	}
@@ -10907,9 +10832,6 @@ func (m *ResourceMutation) ClearedEdges() []string {
 	}
 	if m.clearedorganization {
 		edges = append(edges, resource.EdgeOrganization)
-	}
-	if m.clearedrevisions {
-		edges = append(edges, resource.EdgeRevisions)
 	}
 	if m.clearedpermissions {
 		edges = append(edges, resource.EdgePermissions)
@@ -10930,8 +10852,6 @@ func (m *ResourceMutation) EdgeCleared(name string) bool {
 		return m.clearedchildren
 	case resource.EdgeOrganization:
 		return m.clearedorganization
-	case resource.EdgeRevisions:
-		return m.clearedrevisions
 	case resource.EdgePermissions:
 		return m.clearedpermissions
 	case resource.EdgeMessages:
@@ -10967,9 +10887,6 @@ func (m *ResourceMutation) ResetEdge(name string) error {
 	case resource.EdgeOrganization:
 		m.ResetOrganization()
 		return nil
-	case resource.EdgeRevisions:
-		m.ResetRevisions()
-		return nil
 	case resource.EdgePermissions:
 		m.ResetPermissions()
 		return nil
@@ -10986,6 +10903,8 @@ type RevisionMutation struct {
 	op                       Op
 	typ                      string
 	id                       *int
+	resource_id              *int
+	addresource_id           *int
 	timestamp                *int64
 	addtimestamp             *int64
 	num                      *float64
@@ -10998,8 +10917,6 @@ type RevisionMutation struct {
 	sha256                   *string
 	content_type             *string
 	clearedFields            map[string]struct{}
-	resource                 *int
-	clearedresource          bool
 	author_user              *int
 	clearedauthor_user       bool
 	author_controller        *int
@@ -11109,12 +11026,13 @@ func (m *RevisionMutation) IDs(ctx context.Context) ([]int, error) {
 
 // SetResourceID sets the "resource_id" field.
 func (m *RevisionMutation) SetResourceID(i int) {
-	m.resource = &i
+	m.resource_id = &i
+	m.addresource_id = nil
 }
 
 // ResourceID returns the value of the "resource_id" field in the mutation.
 func (m *RevisionMutation) ResourceID() (r int, exists bool) {
-	v := m.resource
+	v := m.resource_id
 	if v == nil {
 		return
 	}
@@ -11138,9 +11056,28 @@ func (m *RevisionMutation) OldResourceID(ctx context.Context) (v int, err error)
 	return oldValue.ResourceID, nil
 }
 
+// AddResourceID adds i to the "resource_id" field.
+func (m *RevisionMutation) AddResourceID(i int) {
+	if m.addresource_id != nil {
+		*m.addresource_id += i
+	} else {
+		m.addresource_id = &i
+	}
+}
+
+// AddedResourceID returns the value that was added to the "resource_id" field in this mutation.
+func (m *RevisionMutation) AddedResourceID() (r int, exists bool) {
+	v := m.addresource_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
 // ResetResourceID resets all changes to the "resource_id" field.
 func (m *RevisionMutation) ResetResourceID() {
-	m.resource = nil
+	m.resource_id = nil
+	m.addresource_id = nil
 }
 
 // SetTimestamp sets the "timestamp" field.
@@ -11668,33 +11605,6 @@ func (m *RevisionMutation) ResetAuthorControllerID() {
 	delete(m.clearedFields, revision.FieldAuthorControllerID)
 }
 
-// ClearResource clears the "resource" edge to the Resource entity.
-func (m *RevisionMutation) ClearResource() {
-	m.clearedresource = true
-	m.clearedFields[revision.FieldResourceID] = struct{}{}
-}
-
-// ResourceCleared reports if the "resource" edge to the Resource entity was cleared.
-func (m *RevisionMutation) ResourceCleared() bool {
-	return m.clearedresource
-}
-
-// ResourceIDs returns the "resource" edge IDs in the mutation.
-// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
-// ResourceID instead. It exists only for internal usage by the builders.
-func (m *RevisionMutation) ResourceIDs() (ids []int) {
-	if id := m.resource; id != nil {
-		ids = append(ids, *id)
-	}
-	return
-}
-
-// ResetResource resets all changes to the "resource" edge.
-func (m *RevisionMutation) ResetResource() {
-	m.resource = nil
-	m.clearedresource = false
-}
-
 // ClearAuthorUser clears the "author_user" edge to the User entity.
 func (m *RevisionMutation) ClearAuthorUser() {
 	m.clearedauthor_user = true
@@ -11784,7 +11694,7 @@ func (m *RevisionMutation) Type() string {
 // AddedFields().
 func (m *RevisionMutation) Fields() []string {
 	fields := make([]string, 0, 11)
-	if m.resource != nil {
+	if m.resource_id != nil {
 		fields = append(fields, revision.FieldResourceID)
 	}
 	if m.timestamp != nil {
@@ -11972,6 +11882,9 @@ func (m *RevisionMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *RevisionMutation) AddedFields() []string {
 	var fields []string
+	if m.addresource_id != nil {
+		fields = append(fields, revision.FieldResourceID)
+	}
 	if m.addtimestamp != nil {
 		fields = append(fields, revision.FieldTimestamp)
 	}
@@ -11989,6 +11902,8 @@ func (m *RevisionMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *RevisionMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case revision.FieldResourceID:
+		return m.AddedResourceID()
 	case revision.FieldTimestamp:
 		return m.AddedTimestamp()
 	case revision.FieldNum:
@@ -12004,6 +11919,13 @@ func (m *RevisionMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *RevisionMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case revision.FieldResourceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResourceID(v)
+		return nil
 	case revision.FieldTimestamp:
 		v, ok := value.(int64)
 		if !ok {
@@ -12142,10 +12064,7 @@ func (m *RevisionMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *RevisionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
-	if m.resource != nil {
-		edges = append(edges, revision.EdgeResource)
-	}
+	edges := make([]string, 0, 2)
 	if m.author_user != nil {
 		edges = append(edges, revision.EdgeAuthorUser)
 	}
@@ -12159,10 +12078,6 @@ func (m *RevisionMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *RevisionMutation) AddedIDs(name string) []ent.Value {
 	switch name {
-	case revision.EdgeResource:
-		if id := m.resource; id != nil {
-			return []ent.Value{*id}
-		}
 	case revision.EdgeAuthorUser:
 		if id := m.author_user; id != nil {
 			return []ent.Value{*id}
@@ -12177,7 +12092,7 @@ func (m *RevisionMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *RevisionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -12189,10 +12104,7 @@ func (m *RevisionMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *RevisionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
-	if m.clearedresource {
-		edges = append(edges, revision.EdgeResource)
-	}
+	edges := make([]string, 0, 2)
 	if m.clearedauthor_user {
 		edges = append(edges, revision.EdgeAuthorUser)
 	}
@@ -12206,8 +12118,6 @@ func (m *RevisionMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *RevisionMutation) EdgeCleared(name string) bool {
 	switch name {
-	case revision.EdgeResource:
-		return m.clearedresource
 	case revision.EdgeAuthorUser:
 		return m.clearedauthor_user
 	case revision.EdgeAuthorController:
@@ -12220,9 +12130,6 @@ func (m *RevisionMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *RevisionMutation) ClearEdge(name string) error {
 	switch name {
-	case revision.EdgeResource:
-		m.ClearResource()
-		return nil
 	case revision.EdgeAuthorUser:
 		m.ClearAuthorUser()
 		return nil
@@ -12237,9 +12144,6 @@ func (m *RevisionMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *RevisionMutation) ResetEdge(name string) error {
 	switch name {
-	case revision.EdgeResource:
-		m.ResetResource()
-		return nil
 	case revision.EdgeAuthorUser:
 		m.ResetAuthorUser()
 		return nil

@@ -57,15 +57,13 @@ type ResourceEdges struct {
 	Children []*Resource `json:"children,omitempty"`
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// Revisions holds the value of the revisions edge.
-	Revisions []*Revision `json:"revisions,omitempty"`
 	// Permissions holds the value of the permissions edge.
 	Permissions []*Permission `json:"permissions,omitempty"`
 	// Messages holds the value of the messages edge.
 	Messages []*Message `json:"messages,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [5]bool
 }
 
 // ParentOrErr returns the Parent value or an error if the edge
@@ -99,19 +97,10 @@ func (e ResourceEdges) OrganizationOrErr() (*Organization, error) {
 	return nil, &NotLoadedError{edge: "organization"}
 }
 
-// RevisionsOrErr returns the Revisions value or an error if the edge
-// was not loaded in eager-loading.
-func (e ResourceEdges) RevisionsOrErr() ([]*Revision, error) {
-	if e.loadedTypes[3] {
-		return e.Revisions, nil
-	}
-	return nil, &NotLoadedError{edge: "revisions"}
-}
-
 // PermissionsOrErr returns the Permissions value or an error if the edge
 // was not loaded in eager-loading.
 func (e ResourceEdges) PermissionsOrErr() ([]*Permission, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[3] {
 		return e.Permissions, nil
 	}
 	return nil, &NotLoadedError{edge: "permissions"}
@@ -120,7 +109,7 @@ func (e ResourceEdges) PermissionsOrErr() ([]*Permission, error) {
 // MessagesOrErr returns the Messages value or an error if the edge
 // was not loaded in eager-loading.
 func (e ResourceEdges) MessagesOrErr() ([]*Message, error) {
-	if e.loadedTypes[5] {
+	if e.loadedTypes[4] {
 		return e.Messages, nil
 	}
 	return nil, &NotLoadedError{edge: "messages"}
@@ -268,11 +257,6 @@ func (_m *Resource) QueryChildren() *ResourceQuery {
 // QueryOrganization queries the "organization" edge of the Resource entity.
 func (_m *Resource) QueryOrganization() *OrganizationQuery {
 	return NewResourceClient(_m.config).QueryOrganization(_m)
-}
-
-// QueryRevisions queries the "revisions" edge of the Resource entity.
-func (_m *Resource) QueryRevisions() *RevisionQuery {
-	return NewResourceClient(_m.config).QueryRevisions(_m)
 }
 
 // QueryPermissions queries the "permissions" edge of the Resource entity.

@@ -15,7 +15,6 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/organization"
 	"github.com/rhizoflex/rhizoflex/ent/permission"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
-	"github.com/rhizoflex/rhizoflex/ent/revision"
 )
 
 // ResourceCreate is the builder for creating a Resource entity.
@@ -177,21 +176,6 @@ func (_c *ResourceCreate) AddChildren(v ...*Resource) *ResourceCreate {
 // SetOrganization sets the "organization" edge to the Organization entity.
 func (_c *ResourceCreate) SetOrganization(v *Organization) *ResourceCreate {
 	return _c.SetOrganizationID(v.ID)
-}
-
-// AddRevisionIDs adds the "revisions" edge to the Revision entity by IDs.
-func (_c *ResourceCreate) AddRevisionIDs(ids ...int) *ResourceCreate {
-	_c.mutation.AddRevisionIDs(ids...)
-	return _c
-}
-
-// AddRevisions adds the "revisions" edges to the Revision entity.
-func (_c *ResourceCreate) AddRevisions(v ...*Revision) *ResourceCreate {
-	ids := make([]int, len(v))
-	for i := range v {
-		ids[i] = v[i].ID
-	}
-	return _c.AddRevisionIDs(ids...)
 }
 
 // AddPermissionIDs adds the "permissions" edge to the Permission entity by IDs.
@@ -423,22 +407,6 @@ func (_c *ResourceCreate) createSpec() (*Resource, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.OrganizationID = &nodes[0]
-		_spec.Edges = append(_spec.Edges, edge)
-	}
-	if nodes := _c.mutation.RevisionsIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   resource.RevisionsTable,
-			Columns: []string{resource.RevisionsColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(revision.FieldID, field.TypeInt),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.PermissionsIDs(); len(nodes) > 0 {

@@ -18,7 +18,6 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/permission"
 	"github.com/rhizoflex/rhizoflex/ent/predicate"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
-	"github.com/rhizoflex/rhizoflex/ent/revision"
 )
 
 // ResourceQuery is the builder for querying Resource entities.
@@ -31,7 +30,6 @@ type ResourceQuery struct {
 	withParent       *ResourceQuery
 	withChildren     *ResourceQuery
 	withOrganization *OrganizationQuery
-	withRevisions    *RevisionQuery
 	withPermissions  *PermissionQuery
 	withMessages     *MessageQuery
 	modifiers        []func(*sql.Selector)
@@ -130,28 +128,6 @@ func (_q *ResourceQuery) QueryOrganization() *OrganizationQuery {
 			sqlgraph.From(resource.Table, resource.FieldID, selector),
 			sqlgraph.To(organization.Table, organization.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, resource.OrganizationTable, resource.OrganizationColumn),
-		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
-		return fromU, nil
-	}
-	return query
-}
-
-// QueryRevisions chains the current query on the "revisions" edge.
-func (_q *ResourceQuery) QueryRevisions() *RevisionQuery {
-	query := (&RevisionClient{config: _q.config}).Query()
-	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
-		if err := _q.prepareQuery(ctx); err != nil {
-			return nil, err
-		}
-		selector := _q.sqlQuery(ctx)
-		if err := selector.Err(); err != nil {
-			return nil, err
-		}
-		step := sqlgraph.NewStep(
-			sqlgraph.From(resource.Table, resource.FieldID, selector),
-			sqlgraph.To(revision.Table, revision.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, resource.RevisionsTable, resource.RevisionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -398,7 +374,6 @@ func (_q *ResourceQuery) Clone() *ResourceQuery {
 		withParent:       _q.withParent.Clone(),
 		withChildren:     _q.withChildren.Clone(),
 		withOrganization: _q.withOrganization.Clone(),
-		withRevisions:    _q.withRevisions.Clone(),
 		withPermissions:  _q.withPermissions.Clone(),
 		withMessages:     _q.withMessages.Clone(),
 		// clone intermediate query.
@@ -438,17 +413,6 @@ func (_q *ResourceQuery) WithOrganization(opts ...func(*OrganizationQuery)) *Res
 		opt(query)
 	}
 	_q.withOrganization = query
-	return _q
-}
-
-// WithRevisions tells the query-builder to eager-load the nodes that are connected to
-// the "revisions" edge. The optional arguments are used to configure the query builder of the edge.
-func (_q *ResourceQuery) WithRevisions(opts ...func(*RevisionQuery)) *ResourceQuery {
-	query := (&RevisionClient{config: _q.config}).Query()
-	for _, opt := range opts {
-		opt(query)
-	}
-	_q.withRevisions = query
 	return _q
 }
 
@@ -552,11 +516,10 @@ func (_q *ResourceQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Res
 	var (
 		nodes       = []*Resource{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [5]bool{
 			_q.withParent != nil,
 			_q.withChildren != nil,
 			_q.withOrganization != nil,
-			_q.withRevisions != nil,
 			_q.withPermissions != nil,
 			_q.withMessages != nil,
 		}
@@ -598,13 +561,6 @@ func (_q *ResourceQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Res
 	if query := _q.withOrganization; query != nil {
 		if err := _q.loadOrganization(ctx, query, nodes, nil,
 			func(n *Resource, e *Organization) { n.Edges.Organization = e }); err != nil {
-			return nil, err
-		}
-	}
-	if query := _q.withRevisions; query != nil {
-		if err := _q.loadRevisions(ctx, query, nodes,
-			func(n *Resource) { n.Edges.Revisions = []*Revision{} },
-			func(n *Resource, e *Revision) { n.Edges.Revisions = append(n.Edges.Revisions, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -719,36 +675,6 @@ func (_q *ResourceQuery) loadOrganization(ctx context.Context, query *Organizati
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
-	}
-	return nil
-}
-func (_q *ResourceQuery) loadRevisions(ctx context.Context, query *RevisionQuery, nodes []*Resource, init func(*Resource), assign func(*Resource, *Revision)) error {
-	fks := make([]driver.Value, 0, len(nodes))
-	nodeids := make(map[int]*Resource)
-	for i := range nodes {
-		fks = append(fks, nodes[i].ID)
-		nodeids[nodes[i].ID] = nodes[i]
-		if init != nil {
-			init(nodes[i])
-		}
-	}
-	if len(query.ctx.Fields) > 0 {
-		query.ctx.AppendFieldOnce(revision.FieldResourceID)
-	}
-	query.Where(predicate.Revision(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(resource.RevisionsColumn), fks...))
-	}))
-	neighbors, err := query.All(ctx)
-	if err != nil {
-		return err
-	}
-	for _, n := range neighbors {
-		fk := n.ResourceID
-		node, ok := nodeids[fk]
-		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "resource_id" returned %v for node %v`, fk, n.ID)
-		}
-		assign(node, n)
 	}
 	return nil
 }

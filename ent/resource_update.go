@@ -16,7 +16,6 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/permission"
 	"github.com/rhizoflex/rhizoflex/ent/predicate"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
-	"github.com/rhizoflex/rhizoflex/ent/revision"
 )
 
 // ResourceUpdate is the builder for updating Resource entities.
@@ -224,21 +223,6 @@ func (_u *ResourceUpdate) SetOrganization(v *Organization) *ResourceUpdate {
 	return _u.SetOrganizationID(v.ID)
 }
 
-// AddRevisionIDs adds the "revisions" edge to the Revision entity by IDs.
-func (_u *ResourceUpdate) AddRevisionIDs(ids ...int) *ResourceUpdate {
-	_u.mutation.AddRevisionIDs(ids...)
-	return _u
-}
-
-// AddRevisions adds the "revisions" edges to the Revision entity.
-func (_u *ResourceUpdate) AddRevisions(v ...*Revision) *ResourceUpdate {
-	ids := make([]int, len(v))
-	for i := range v {
-		ids[i] = v[i].ID
-	}
-	return _u.AddRevisionIDs(ids...)
-}
-
 // AddPermissionIDs adds the "permissions" edge to the Permission entity by IDs.
 func (_u *ResourceUpdate) AddPermissionIDs(ids ...int) *ResourceUpdate {
 	_u.mutation.AddPermissionIDs(ids...)
@@ -305,27 +289,6 @@ func (_u *ResourceUpdate) RemoveChildren(v ...*Resource) *ResourceUpdate {
 func (_u *ResourceUpdate) ClearOrganization() *ResourceUpdate {
 	_u.mutation.ClearOrganization()
 	return _u
-}
-
-// ClearRevisions clears all "revisions" edges to the Revision entity.
-func (_u *ResourceUpdate) ClearRevisions() *ResourceUpdate {
-	_u.mutation.ClearRevisions()
-	return _u
-}
-
-// RemoveRevisionIDs removes the "revisions" edge to Revision entities by IDs.
-func (_u *ResourceUpdate) RemoveRevisionIDs(ids ...int) *ResourceUpdate {
-	_u.mutation.RemoveRevisionIDs(ids...)
-	return _u
-}
-
-// RemoveRevisions removes "revisions" edges to Revision entities.
-func (_u *ResourceUpdate) RemoveRevisions(v ...*Revision) *ResourceUpdate {
-	ids := make([]int, len(v))
-	for i := range v {
-		ids[i] = v[i].ID
-	}
-	return _u.RemoveRevisionIDs(ids...)
 }
 
 // ClearPermissions clears all "permissions" edges to the Permission entity.
@@ -579,51 +542,6 @@ func (_u *ResourceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeInt),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
-	}
-	if _u.mutation.RevisionsCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   resource.RevisionsTable,
-			Columns: []string{resource.RevisionsColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(revision.FieldID, field.TypeInt),
-			},
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.RemovedRevisionsIDs(); len(nodes) > 0 && !_u.mutation.RevisionsCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   resource.RevisionsTable,
-			Columns: []string{resource.RevisionsColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(revision.FieldID, field.TypeInt),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.RevisionsIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   resource.RevisionsTable,
-			Columns: []string{resource.RevisionsColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(revision.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -934,21 +852,6 @@ func (_u *ResourceUpdateOne) SetOrganization(v *Organization) *ResourceUpdateOne
 	return _u.SetOrganizationID(v.ID)
 }
 
-// AddRevisionIDs adds the "revisions" edge to the Revision entity by IDs.
-func (_u *ResourceUpdateOne) AddRevisionIDs(ids ...int) *ResourceUpdateOne {
-	_u.mutation.AddRevisionIDs(ids...)
-	return _u
-}
-
-// AddRevisions adds the "revisions" edges to the Revision entity.
-func (_u *ResourceUpdateOne) AddRevisions(v ...*Revision) *ResourceUpdateOne {
-	ids := make([]int, len(v))
-	for i := range v {
-		ids[i] = v[i].ID
-	}
-	return _u.AddRevisionIDs(ids...)
-}
-
 // AddPermissionIDs adds the "permissions" edge to the Permission entity by IDs.
 func (_u *ResourceUpdateOne) AddPermissionIDs(ids ...int) *ResourceUpdateOne {
 	_u.mutation.AddPermissionIDs(ids...)
@@ -1015,27 +918,6 @@ func (_u *ResourceUpdateOne) RemoveChildren(v ...*Resource) *ResourceUpdateOne {
 func (_u *ResourceUpdateOne) ClearOrganization() *ResourceUpdateOne {
 	_u.mutation.ClearOrganization()
 	return _u
-}
-
-// ClearRevisions clears all "revisions" edges to the Revision entity.
-func (_u *ResourceUpdateOne) ClearRevisions() *ResourceUpdateOne {
-	_u.mutation.ClearRevisions()
-	return _u
-}
-
-// RemoveRevisionIDs removes the "revisions" edge to Revision entities by IDs.
-func (_u *ResourceUpdateOne) RemoveRevisionIDs(ids ...int) *ResourceUpdateOne {
-	_u.mutation.RemoveRevisionIDs(ids...)
-	return _u
-}
-
-// RemoveRevisions removes "revisions" edges to Revision entities.
-func (_u *ResourceUpdateOne) RemoveRevisions(v ...*Revision) *ResourceUpdateOne {
-	ids := make([]int, len(v))
-	for i := range v {
-		ids[i] = v[i].ID
-	}
-	return _u.RemoveRevisionIDs(ids...)
 }
 
 // ClearPermissions clears all "permissions" edges to the Permission entity.
@@ -1319,51 +1201,6 @@ func (_u *ResourceUpdateOne) sqlSave(ctx context.Context) (_node *Resource, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeInt),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
-	}
-	if _u.mutation.RevisionsCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   resource.RevisionsTable,
-			Columns: []string{resource.RevisionsColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(revision.FieldID, field.TypeInt),
-			},
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.RemovedRevisionsIDs(); len(nodes) > 0 && !_u.mutation.RevisionsCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   resource.RevisionsTable,
-			Columns: []string{resource.RevisionsColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(revision.FieldID, field.TypeInt),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.RevisionsIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   resource.RevisionsTable,
-			Columns: []string{resource.RevisionsColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(revision.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

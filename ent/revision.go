@@ -48,26 +48,13 @@ type Revision struct {
 
 // RevisionEdges holds the relations/edges for other nodes in the graph.
 type RevisionEdges struct {
-	// Resource holds the value of the resource edge.
-	Resource *Resource `json:"resource,omitempty"`
 	// AuthorUser holds the value of the author_user edge.
 	AuthorUser *User `json:"author_user,omitempty"`
 	// AuthorController holds the value of the author_controller edge.
 	AuthorController *Resource `json:"author_controller,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
-}
-
-// ResourceOrErr returns the Resource value or an error if the edge
-// was not loaded in eager-loading, or loaded but was not found.
-func (e RevisionEdges) ResourceOrErr() (*Resource, error) {
-	if e.Resource != nil {
-		return e.Resource, nil
-	} else if e.loadedTypes[0] {
-		return nil, &NotFoundError{label: resource.Label}
-	}
-	return nil, &NotLoadedError{edge: "resource"}
+	loadedTypes [2]bool
 }
 
 // AuthorUserOrErr returns the AuthorUser value or an error if the edge
@@ -75,7 +62,7 @@ func (e RevisionEdges) ResourceOrErr() (*Resource, error) {
 func (e RevisionEdges) AuthorUserOrErr() (*User, error) {
 	if e.AuthorUser != nil {
 		return e.AuthorUser, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[0] {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "author_user"}
@@ -86,7 +73,7 @@ func (e RevisionEdges) AuthorUserOrErr() (*User, error) {
 func (e RevisionEdges) AuthorControllerOrErr() (*Resource, error) {
 	if e.AuthorController != nil {
 		return e.AuthorController, nil
-	} else if e.loadedTypes[2] {
+	} else if e.loadedTypes[1] {
 		return nil, &NotFoundError{label: resource.Label}
 	}
 	return nil, &NotLoadedError{edge: "author_controller"}
@@ -210,11 +197,6 @@ func (_m *Revision) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Revision) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
-}
-
-// QueryResource queries the "resource" edge of the Revision entity.
-func (_m *Revision) QueryResource() *ResourceQuery {
-	return NewRevisionClient(_m.config).QueryResource(_m)
 }
 
 // QueryAuthorUser queries the "author_user" edge of the Revision entity.

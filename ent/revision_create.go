@@ -153,11 +153,6 @@ func (_c *RevisionCreate) SetNillableAuthorControllerID(v *int) *RevisionCreate 
 	return _c
 }
 
-// SetResource sets the "resource" edge to the Resource entity.
-func (_c *RevisionCreate) SetResource(v *Resource) *RevisionCreate {
-	return _c.SetResourceID(v.ID)
-}
-
 // SetAuthorUser sets the "author_user" edge to the User entity.
 func (_c *RevisionCreate) SetAuthorUser(v *User) *RevisionCreate {
 	return _c.SetAuthorUserID(v.ID)
@@ -240,9 +235,6 @@ func (_c *RevisionCreate) check() error {
 			return &ValidationError{Name: "content_type", err: fmt.Errorf(`ent: validator failed for field "Revision.content_type": %w`, err)}
 		}
 	}
-	if len(_c.mutation.ResourceIDs()) == 0 {
-		return &ValidationError{Name: "resource", err: errors.New(`ent: missing required edge "Revision.resource"`)}
-	}
 	return nil
 }
 
@@ -270,6 +262,10 @@ func (_c *RevisionCreate) createSpec() (*Revision, *sqlgraph.CreateSpec) {
 		_spec = sqlgraph.NewCreateSpec(revision.Table, sqlgraph.NewFieldSpec(revision.FieldID, field.TypeInt))
 	)
 	_spec.OnConflict = _c.conflict
+	if value, ok := _c.mutation.ResourceID(); ok {
+		_spec.SetField(revision.FieldResourceID, field.TypeInt, value)
+		_node.ResourceID = value
+	}
 	if value, ok := _c.mutation.Timestamp(); ok {
 		_spec.SetField(revision.FieldTimestamp, field.TypeInt64, value)
 		_node.Timestamp = value
@@ -301,23 +297,6 @@ func (_c *RevisionCreate) createSpec() (*Revision, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ContentType(); ok {
 		_spec.SetField(revision.FieldContentType, field.TypeString, value)
 		_node.ContentType = &value
-	}
-	if nodes := _c.mutation.ResourceIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: true,
-			Table:   revision.ResourceTable,
-			Columns: []string{revision.ResourceColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(resource.FieldID, field.TypeInt),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_node.ResourceID = nodes[0]
-		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.AuthorUserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -414,6 +393,12 @@ func (u *RevisionUpsert) SetResourceID(v int) *RevisionUpsert {
 // UpdateResourceID sets the "resource_id" field to the value that was provided on create.
 func (u *RevisionUpsert) UpdateResourceID() *RevisionUpsert {
 	u.SetExcluded(revision.FieldResourceID)
+	return u
+}
+
+// AddResourceID adds v to the "resource_id" field.
+func (u *RevisionUpsert) AddResourceID(v int) *RevisionUpsert {
+	u.Add(revision.FieldResourceID, v)
 	return u
 }
 
@@ -647,6 +632,13 @@ func (u *RevisionUpsertOne) Update(set func(*RevisionUpsert)) *RevisionUpsertOne
 func (u *RevisionUpsertOne) SetResourceID(v int) *RevisionUpsertOne {
 	return u.Update(func(s *RevisionUpsert) {
 		s.SetResourceID(v)
+	})
+}
+
+// AddResourceID adds v to the "resource_id" field.
+func (u *RevisionUpsertOne) AddResourceID(v int) *RevisionUpsertOne {
+	return u.Update(func(s *RevisionUpsert) {
+		s.AddResourceID(v)
 	})
 }
 
@@ -1082,6 +1074,13 @@ func (u *RevisionUpsertBulk) Update(set func(*RevisionUpsert)) *RevisionUpsertBu
 func (u *RevisionUpsertBulk) SetResourceID(v int) *RevisionUpsertBulk {
 	return u.Update(func(s *RevisionUpsert) {
 		s.SetResourceID(v)
+	})
+}
+
+// AddResourceID adds v to the "resource_id" field.
+func (u *RevisionUpsertBulk) AddResourceID(v int) *RevisionUpsertBulk {
+	return u.Update(func(s *RevisionUpsert) {
+		s.AddResourceID(v)
 	})
 }
 

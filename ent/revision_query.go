@@ -25,7 +25,6 @@ type RevisionQuery struct {
 	order                []revision.OrderOption
 	inters               []Interceptor
 	predicates           []predicate.Revision
-	withResource         *ResourceQuery
 	withAuthorUser       *UserQuery
 	withAuthorController *ResourceQuery
 	modifiers            []func(*sql.Selector)
@@ -63,28 +62,6 @@ func (_q *RevisionQuery) Unique(unique bool) *RevisionQuery {
 func (_q *RevisionQuery) Order(o ...revision.OrderOption) *RevisionQuery {
 	_q.order = append(_q.order, o...)
 	return _q
-}
-
-// QueryResource chains the current query on the "resource" edge.
-func (_q *RevisionQuery) QueryResource() *ResourceQuery {
-	query := (&ResourceClient{config: _q.config}).Query()
-	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
-		if err := _q.prepareQuery(ctx); err != nil {
-			return nil, err
-		}
-		selector := _q.sqlQuery(ctx)
-		if err := selector.Err(); err != nil {
-			return nil, err
-		}
-		step := sqlgraph.NewStep(
-			sqlgraph.From(revision.Table, revision.FieldID, selector),
-			sqlgraph.To(resource.Table, resource.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, revision.ResourceTable, revision.ResourceColumn),
-		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
-		return fromU, nil
-	}
-	return query
 }
 
 // QueryAuthorUser chains the current query on the "author_user" edge.
@@ -323,7 +300,6 @@ func (_q *RevisionQuery) Clone() *RevisionQuery {
 		order:                append([]revision.OrderOption{}, _q.order...),
 		inters:               append([]Interceptor{}, _q.inters...),
 		predicates:           append([]predicate.Revision{}, _q.predicates...),
-		withResource:         _q.withResource.Clone(),
 		withAuthorUser:       _q.withAuthorUser.Clone(),
 		withAuthorController: _q.withAuthorController.Clone(),
 		// clone intermediate query.
@@ -331,17 +307,6 @@ func (_q *RevisionQuery) Clone() *RevisionQuery {
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
-}
-
-// WithResource tells the query-builder to eager-load the nodes that are connected to
-// the "resource" edge. The optional arguments are used to configure the query builder of the edge.
-func (_q *RevisionQuery) WithResource(opts ...func(*ResourceQuery)) *RevisionQuery {
-	query := (&ResourceClient{config: _q.config}).Query()
-	for _, opt := range opts {
-		opt(query)
-	}
-	_q.withResource = query
-	return _q
 }
 
 // WithAuthorUser tells the query-builder to eager-load the nodes that are connected to
@@ -444,8 +409,7 @@ func (_q *RevisionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Rev
 	var (
 		nodes       = []*Revision{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
-			_q.withResource != nil,
+		loadedTypes = [2]bool{
 			_q.withAuthorUser != nil,
 			_q.withAuthorController != nil,
 		}
@@ -471,12 +435,6 @@ func (_q *RevisionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Rev
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
-	if query := _q.withResource; query != nil {
-		if err := _q.loadResource(ctx, query, nodes, nil,
-			func(n *Revision, e *Resource) { n.Edges.Resource = e }); err != nil {
-			return nil, err
-		}
-	}
 	if query := _q.withAuthorUser; query != nil {
 		if err := _q.loadAuthorUser(ctx, query, nodes, nil,
 			func(n *Revision, e *User) { n.Edges.AuthorUser = e }); err != nil {
@@ -492,35 +450,6 @@ func (_q *RevisionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Rev
 	return nodes, nil
 }
 
-func (_q *RevisionQuery) loadResource(ctx context.Context, query *ResourceQuery, nodes []*Revision, init func(*Revision), assign func(*Revision, *Resource)) error {
-	ids := make([]int, 0, len(nodes))
-	nodeids := make(map[int][]*Revision)
-	for i := range nodes {
-		fk := nodes[i].ResourceID
-		if _, ok := nodeids[fk]; !ok {
-			ids = append(ids, fk)
-		}
-		nodeids[fk] = append(nodeids[fk], nodes[i])
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	query.Where(resource.IDIn(ids...))
-	neighbors, err := query.All(ctx)
-	if err != nil {
-		return err
-	}
-	for _, n := range neighbors {
-		nodes, ok := nodeids[n.ID]
-		if !ok {
-			return fmt.Errorf(`unexpected foreign-key "resource_id" returned %v`, n.ID)
-		}
-		for i := range nodes {
-			assign(nodes[i], n)
-		}
-	}
-	return nil
-}
 func (_q *RevisionQuery) loadAuthorUser(ctx context.Context, query *UserQuery, nodes []*Revision, init func(*Revision), assign func(*Revision, *User)) error {
 	ids := make([]int, 0, len(nodes))
 	nodeids := make(map[int][]*Revision)
@@ -613,9 +542,6 @@ func (_q *RevisionQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != revision.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
-		}
-		if _q.withResource != nil {
-			_spec.Node.AddColumnOnce(revision.FieldResourceID)
 		}
 		if _q.withAuthorUser != nil {
 			_spec.Node.AddColumnOnce(revision.FieldAuthorUserID)

@@ -32,6 +32,7 @@ func (_u *RevisionUpdate) Where(ps ...predicate.Revision) *RevisionUpdate {
 
 // SetResourceID sets the "resource_id" field.
 func (_u *RevisionUpdate) SetResourceID(v int) *RevisionUpdate {
+	_u.mutation.ResetResourceID()
 	_u.mutation.SetResourceID(v)
 	return _u
 }
@@ -41,6 +42,12 @@ func (_u *RevisionUpdate) SetNillableResourceID(v *int) *RevisionUpdate {
 	if v != nil {
 		_u.SetResourceID(*v)
 	}
+	return _u
+}
+
+// AddResourceID adds value to the "resource_id" field.
+func (_u *RevisionUpdate) AddResourceID(v int) *RevisionUpdate {
+	_u.mutation.AddResourceID(v)
 	return _u
 }
 
@@ -245,11 +252,6 @@ func (_u *RevisionUpdate) ClearAuthorControllerID() *RevisionUpdate {
 	return _u
 }
 
-// SetResource sets the "resource" edge to the Resource entity.
-func (_u *RevisionUpdate) SetResource(v *Resource) *RevisionUpdate {
-	return _u.SetResourceID(v.ID)
-}
-
 // SetAuthorUser sets the "author_user" edge to the User entity.
 func (_u *RevisionUpdate) SetAuthorUser(v *User) *RevisionUpdate {
 	return _u.SetAuthorUserID(v.ID)
@@ -263,12 +265,6 @@ func (_u *RevisionUpdate) SetAuthorController(v *Resource) *RevisionUpdate {
 // Mutation returns the RevisionMutation object of the builder.
 func (_u *RevisionUpdate) Mutation() *RevisionMutation {
 	return _u.mutation
-}
-
-// ClearResource clears the "resource" edge to the Resource entity.
-func (_u *RevisionUpdate) ClearResource() *RevisionUpdate {
-	_u.mutation.ClearResource()
-	return _u
 }
 
 // ClearAuthorUser clears the "author_user" edge to the User entity.
@@ -332,9 +328,6 @@ func (_u *RevisionUpdate) check() error {
 			return &ValidationError{Name: "content_type", err: fmt.Errorf(`ent: validator failed for field "Revision.content_type": %w`, err)}
 		}
 	}
-	if _u.mutation.ResourceCleared() && len(_u.mutation.ResourceIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "Revision.resource"`)
-	}
 	return nil
 }
 
@@ -355,6 +348,12 @@ func (_u *RevisionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.ResourceID(); ok {
+		_spec.SetField(revision.FieldResourceID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedResourceID(); ok {
+		_spec.AddField(revision.FieldResourceID, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Timestamp(); ok {
 		_spec.SetField(revision.FieldTimestamp, field.TypeInt64, value)
@@ -406,35 +405,6 @@ func (_u *RevisionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ContentTypeCleared() {
 		_spec.ClearField(revision.FieldContentType, field.TypeString)
-	}
-	if _u.mutation.ResourceCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: true,
-			Table:   revision.ResourceTable,
-			Columns: []string{revision.ResourceColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(resource.FieldID, field.TypeInt),
-			},
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.ResourceIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: true,
-			Table:   revision.ResourceTable,
-			Columns: []string{revision.ResourceColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(resource.FieldID, field.TypeInt),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.AuthorUserCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -518,6 +488,7 @@ type RevisionUpdateOne struct {
 
 // SetResourceID sets the "resource_id" field.
 func (_u *RevisionUpdateOne) SetResourceID(v int) *RevisionUpdateOne {
+	_u.mutation.ResetResourceID()
 	_u.mutation.SetResourceID(v)
 	return _u
 }
@@ -527,6 +498,12 @@ func (_u *RevisionUpdateOne) SetNillableResourceID(v *int) *RevisionUpdateOne {
 	if v != nil {
 		_u.SetResourceID(*v)
 	}
+	return _u
+}
+
+// AddResourceID adds value to the "resource_id" field.
+func (_u *RevisionUpdateOne) AddResourceID(v int) *RevisionUpdateOne {
+	_u.mutation.AddResourceID(v)
 	return _u
 }
 
@@ -731,11 +708,6 @@ func (_u *RevisionUpdateOne) ClearAuthorControllerID() *RevisionUpdateOne {
 	return _u
 }
 
-// SetResource sets the "resource" edge to the Resource entity.
-func (_u *RevisionUpdateOne) SetResource(v *Resource) *RevisionUpdateOne {
-	return _u.SetResourceID(v.ID)
-}
-
 // SetAuthorUser sets the "author_user" edge to the User entity.
 func (_u *RevisionUpdateOne) SetAuthorUser(v *User) *RevisionUpdateOne {
 	return _u.SetAuthorUserID(v.ID)
@@ -749,12 +721,6 @@ func (_u *RevisionUpdateOne) SetAuthorController(v *Resource) *RevisionUpdateOne
 // Mutation returns the RevisionMutation object of the builder.
 func (_u *RevisionUpdateOne) Mutation() *RevisionMutation {
 	return _u.mutation
-}
-
-// ClearResource clears the "resource" edge to the Resource entity.
-func (_u *RevisionUpdateOne) ClearResource() *RevisionUpdateOne {
-	_u.mutation.ClearResource()
-	return _u
 }
 
 // ClearAuthorUser clears the "author_user" edge to the User entity.
@@ -831,9 +797,6 @@ func (_u *RevisionUpdateOne) check() error {
 			return &ValidationError{Name: "content_type", err: fmt.Errorf(`ent: validator failed for field "Revision.content_type": %w`, err)}
 		}
 	}
-	if _u.mutation.ResourceCleared() && len(_u.mutation.ResourceIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "Revision.resource"`)
-	}
 	return nil
 }
 
@@ -871,6 +834,12 @@ func (_u *RevisionUpdateOne) sqlSave(ctx context.Context) (_node *Revision, err 
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.ResourceID(); ok {
+		_spec.SetField(revision.FieldResourceID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedResourceID(); ok {
+		_spec.AddField(revision.FieldResourceID, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Timestamp(); ok {
 		_spec.SetField(revision.FieldTimestamp, field.TypeInt64, value)
@@ -922,35 +891,6 @@ func (_u *RevisionUpdateOne) sqlSave(ctx context.Context) (_node *Revision, err 
 	}
 	if _u.mutation.ContentTypeCleared() {
 		_spec.ClearField(revision.FieldContentType, field.TypeString)
-	}
-	if _u.mutation.ResourceCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: true,
-			Table:   revision.ResourceTable,
-			Columns: []string{revision.ResourceColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(resource.FieldID, field.TypeInt),
-			},
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.ResourceIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: true,
-			Table:   revision.ResourceTable,
-			Columns: []string{revision.ResourceColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(resource.FieldID, field.TypeInt),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.AuthorUserCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -121,7 +121,11 @@ func BenchmarkRhizoMQTT(b *testing.B) {
 			}
 			elapsed := time.Since(start)
 			b.StopTimer()
-			stored, err := ts.db.Client.Revision.Query().Where(revision.HasResourceWith(resource.Name("v"))).Count(ctx)
+			seqIDs, err := ts.db.Client.Resource.Query().Where(resource.Name("v")).IDs(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			stored, err := ts.db.Client.Revision.Query().Where(revision.ResourceIDIn(seqIDs...)).Count(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}

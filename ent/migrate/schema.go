@@ -532,6 +532,7 @@ var (
 	// RevisionsColumns holds the columns for the "revisions" table.
 	RevisionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "resource_id", Type: field.TypeInt},
 		{Name: "timestamp", Type: field.TypeInt64},
 		{Name: "num", Type: field.TypeFloat64, Nullable: true},
 		{Name: "text", Type: field.TypeString, Nullable: true, Size: 2147483647},
@@ -540,7 +541,6 @@ var (
 		{Name: "size", Type: field.TypeInt64, Default: 0},
 		{Name: "sha256", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "content_type", Type: field.TypeString, Nullable: true, Size: 200},
-		{Name: "resource_id", Type: field.TypeInt},
 		{Name: "author_user_id", Type: field.TypeInt, Nullable: true},
 		{Name: "author_controller_id", Type: field.TypeInt, Nullable: true},
 	}
@@ -550,12 +550,6 @@ var (
 		Columns:    RevisionsColumns,
 		PrimaryKey: []*schema.Column{RevisionsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "revisions_resources_revisions",
-				Columns:    []*schema.Column{RevisionsColumns[9]},
-				RefColumns: []*schema.Column{ResourcesColumns[0]},
-				OnDelete:   schema.Cascade,
-			},
 			{
 				Symbol:     "revisions_users_author_user",
 				Columns:    []*schema.Column{RevisionsColumns[10]},
@@ -573,10 +567,10 @@ var (
 			{
 				Name:    "revision_resource_id_timestamp",
 				Unique:  true,
-				Columns: []*schema.Column{RevisionsColumns[9], RevisionsColumns[1]},
+				Columns: []*schema.Column{RevisionsColumns[1], RevisionsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
 					IncludeColumns: []string{
-						RevisionsColumns[2].Name,
+						RevisionsColumns[3].Name,
 					},
 				},
 			},
@@ -760,9 +754,8 @@ func init() {
 	PinsTable.ForeignKeys[1].RefTable = ResourcesTable
 	ResourcesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ResourcesTable.ForeignKeys[1].RefTable = ResourcesTable
-	RevisionsTable.ForeignKeys[0].RefTable = ResourcesTable
-	RevisionsTable.ForeignKeys[1].RefTable = UsersTable
-	RevisionsTable.ForeignKeys[2].RefTable = ResourcesTable
+	RevisionsTable.ForeignKeys[0].RefTable = UsersTable
+	RevisionsTable.ForeignKeys[1].RefTable = ResourcesTable
 	RollupsTable.ForeignKeys[0].RefTable = ResourcesTable
 	ControllerStatusWatchersTable.ForeignKeys[0].RefTable = ControllerStatusTable
 	ControllerStatusWatchersTable.ForeignKeys[1].RefTable = UsersTable

@@ -45,8 +45,6 @@ const (
 	EdgeChildren = "children"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
-	// EdgeRevisions holds the string denoting the revisions edge name in mutations.
-	EdgeRevisions = "revisions"
 	// EdgePermissions holds the string denoting the permissions edge name in mutations.
 	EdgePermissions = "permissions"
 	// EdgeMessages holds the string denoting the messages edge name in mutations.
@@ -68,13 +66,6 @@ const (
 	OrganizationInverseTable = "organizations"
 	// OrganizationColumn is the table column denoting the organization relation/edge.
 	OrganizationColumn = "organization_id"
-	// RevisionsTable is the table that holds the revisions relation/edge.
-	RevisionsTable = "revisions"
-	// RevisionsInverseTable is the table name for the Revision entity.
-	// It exists in this package in order to avoid circular dependency with the "revision" package.
-	RevisionsInverseTable = "revisions"
-	// RevisionsColumn is the table column denoting the revisions relation/edge.
-	RevisionsColumn = "resource_id"
 	// PermissionsTable is the table that holds the permissions relation/edge.
 	PermissionsTable = "permissions"
 	// PermissionsInverseTable is the table name for the Permission entity.
@@ -246,20 +237,6 @@ func ByOrganizationField(field string, opts ...sql.OrderTermOption) OrderOption 
 	}
 }
 
-// ByRevisionsCount orders the results by revisions count.
-func ByRevisionsCount(opts ...sql.OrderTermOption) OrderOption {
-	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newRevisionsStep(), opts...)
-	}
-}
-
-// ByRevisions orders the results by revisions terms.
-func ByRevisions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
-	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newRevisionsStep(), append([]sql.OrderTerm{term}, terms...)...)
-	}
-}
-
 // ByPermissionsCount orders the results by permissions count.
 func ByPermissionsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -306,13 +283,6 @@ func newOrganizationStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(OrganizationInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, OrganizationTable, OrganizationColumn),
-	)
-}
-func newRevisionsStep() *sqlgraph.Step {
-	return sqlgraph.NewStep(
-		sqlgraph.From(Table, FieldID),
-		sqlgraph.To(RevisionsInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, RevisionsTable, RevisionsColumn),
 	)
 }
 func newPermissionsStep() *sqlgraph.Step {

@@ -589,29 +589,6 @@ func HasOrganizationWith(preds ...predicate.Organization) predicate.Resource {
 	})
 }
 
-// HasRevisions applies the HasEdge predicate on the "revisions" edge.
-func HasRevisions() predicate.Resource {
-	return predicate.Resource(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, RevisionsTable, RevisionsColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
-}
-
-// HasRevisionsWith applies the HasEdge predicate on the "revisions" edge with a given conditions (other predicates).
-func HasRevisionsWith(preds ...predicate.Revision) predicate.Resource {
-	return predicate.Resource(func(s *sql.Selector) {
-		step := newRevisionsStep()
-		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
-			for _, p := range preds {
-				p(s)
-			}
-		})
-	})
-}
-
 // HasPermissions applies the HasEdge predicate on the "permissions" edge.
 func HasPermissions() predicate.Resource {
 	return predicate.Resource(func(s *sql.Selector) {

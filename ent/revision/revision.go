@@ -34,21 +34,12 @@ const (
 	FieldAuthorUserID = "author_user_id"
 	// FieldAuthorControllerID holds the string denoting the author_controller_id field in the database.
 	FieldAuthorControllerID = "author_controller_id"
-	// EdgeResource holds the string denoting the resource edge name in mutations.
-	EdgeResource = "resource"
 	// EdgeAuthorUser holds the string denoting the author_user edge name in mutations.
 	EdgeAuthorUser = "author_user"
 	// EdgeAuthorController holds the string denoting the author_controller edge name in mutations.
 	EdgeAuthorController = "author_controller"
 	// Table holds the table name of the revision in the database.
 	Table = "revisions"
-	// ResourceTable is the table that holds the resource relation/edge.
-	ResourceTable = "revisions"
-	// ResourceInverseTable is the table name for the Resource entity.
-	// It exists in this package in order to avoid circular dependency with the "resource" package.
-	ResourceInverseTable = "resources"
-	// ResourceColumn is the table column denoting the resource relation/edge.
-	ResourceColumn = "resource_id"
 	// AuthorUserTable is the table that holds the author_user relation/edge.
 	AuthorUserTable = "revisions"
 	// AuthorUserInverseTable is the table name for the User entity.
@@ -162,13 +153,6 @@ func ByAuthorControllerID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAuthorControllerID, opts...).ToFunc()
 }
 
-// ByResourceField orders the results by resource field.
-func ByResourceField(field string, opts ...sql.OrderTermOption) OrderOption {
-	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newResourceStep(), sql.OrderByField(field, opts...))
-	}
-}
-
 // ByAuthorUserField orders the results by author_user field.
 func ByAuthorUserField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -181,13 +165,6 @@ func ByAuthorControllerField(field string, opts ...sql.OrderTermOption) OrderOpt
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newAuthorControllerStep(), sql.OrderByField(field, opts...))
 	}
-}
-func newResourceStep() *sqlgraph.Step {
-	return sqlgraph.NewStep(
-		sqlgraph.From(Table, FieldID),
-		sqlgraph.To(ResourceInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.M2O, true, ResourceTable, ResourceColumn),
-	)
 }
 func newAuthorUserStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(

@@ -128,6 +128,26 @@ func ResourceIDNotIn(vs ...int) predicate.Revision {
 	return predicate.Revision(sql.FieldNotIn(FieldResourceID, vs...))
 }
 
+// ResourceIDGT applies the GT predicate on the "resource_id" field.
+func ResourceIDGT(v int) predicate.Revision {
+	return predicate.Revision(sql.FieldGT(FieldResourceID, v))
+}
+
+// ResourceIDGTE applies the GTE predicate on the "resource_id" field.
+func ResourceIDGTE(v int) predicate.Revision {
+	return predicate.Revision(sql.FieldGTE(FieldResourceID, v))
+}
+
+// ResourceIDLT applies the LT predicate on the "resource_id" field.
+func ResourceIDLT(v int) predicate.Revision {
+	return predicate.Revision(sql.FieldLT(FieldResourceID, v))
+}
+
+// ResourceIDLTE applies the LTE predicate on the "resource_id" field.
+func ResourceIDLTE(v int) predicate.Revision {
+	return predicate.Revision(sql.FieldLTE(FieldResourceID, v))
+}
+
 // TimestampEQ applies the EQ predicate on the "timestamp" field.
 func TimestampEQ(v int64) predicate.Revision {
 	return predicate.Revision(sql.FieldEQ(FieldTimestamp, v))
@@ -666,29 +686,6 @@ func AuthorControllerIDIsNil() predicate.Revision {
 // AuthorControllerIDNotNil applies the NotNil predicate on the "author_controller_id" field.
 func AuthorControllerIDNotNil() predicate.Revision {
 	return predicate.Revision(sql.FieldNotNull(FieldAuthorControllerID))
-}
-
-// HasResource applies the HasEdge predicate on the "resource" edge.
-func HasResource() predicate.Revision {
-	return predicate.Revision(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, ResourceTable, ResourceColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
-}
-
-// HasResourceWith applies the HasEdge predicate on the "resource" edge with a given conditions (other predicates).
-func HasResourceWith(preds ...predicate.Resource) predicate.Revision {
-	return predicate.Revision(func(s *sql.Selector) {
-		step := newResourceStep()
-		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
-			for _, p := range preds {
-				p(s)
-			}
-		})
-	})
 }
 
 // HasAuthorUser applies the HasEdge predicate on the "author_user" edge.

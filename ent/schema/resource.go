@@ -48,7 +48,6 @@ func (Resource) Edges() []ent.Edge {
 		edge.To("children", Resource.Type).Annotations(entsql.OnDelete(entsql.Restrict)).
 			From("parent").Field("parent_id").Unique(),
 		edge.From("organization", Organization.Type).Ref("resources").Field("organization_id").Unique(),
-		edge.To("revisions", Revision.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("permissions", Permission.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("messages", Message.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}

@@ -14,6 +14,13 @@ type Revision struct{ ent.Schema }
 // Fields of the Revision.
 func (Revision) Fields() []ent.Field {
 	return []ent.Field{
+		// resource_id is the sequence or file the value belongs to. It is deliberately not
+		// a foreign key: PostgreSQL checks one per inserted row (a lookup and a row lock on
+		// resources), which was over a third of its CPU when storing values (docs/
+		// BENCHMARKS.md). Resource rows are not removed while they hold values: deleting
+		// a resource marks its row deleted and then purges its values (tree.Delete), and
+		// the one row ever removed, an organization's empty folder, takes its values with
+		// it (account.DeleteOrganization). ARCHITECTURE.md says more.
 		field.Int("resource_id"),
 		// timestamp is microseconds since 1970-01-01 UTC; an integer keeps µs precision
 		// for any date and makes range scans on (resource_id, timestamp) cheap.
@@ -33,7 +40,6 @@ func (Revision) Fields() []ent.Field {
 // Edges of the Revision.
 func (Revision) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("resource", Resource.Type).Ref("revisions").Field("resource_id").Unique().Required(),
 		edge.To("author_user", User.Type).Field("author_user_id").Unique().
 			Annotations(entsql.OnDelete(entsql.SetNull)),
 		edge.To("author_controller", Resource.Type).Field("author_controller_id").Unique().

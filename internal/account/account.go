@@ -12,6 +12,7 @@ import (
 	"github.com/rhizoflex/rhizoflex/ent/membership"
 	"github.com/rhizoflex/rhizoflex/ent/organization"
 	"github.com/rhizoflex/rhizoflex/ent/resource"
+	"github.com/rhizoflex/rhizoflex/ent/revision"
 	"github.com/rhizoflex/rhizoflex/ent/user"
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/database"
@@ -173,6 +174,11 @@ func DeleteOrganization(ctx context.Context, client *ent.Client, orgID int) erro
 			return fmt.Errorf("delete organization %s: %w", org.Name, err)
 		}
 		if folderID != nil {
+			// revisions.resource_id is no foreign key (ent/schema/revision.go): a folder
+			// holds no values, but whatever it holds goes with it.
+			if _, err := c.Revision.Delete().Where(revision.ResourceID(*folderID)).Exec(ctx); err != nil {
+				return fmt.Errorf("delete values of the folder of %s: %w", org.Name, err)
+			}
 			if err := c.Resource.DeleteOneID(*folderID).Exec(ctx); err != nil {
 				return fmt.Errorf("delete folder of %s: %w", org.Name, err)
 			}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/rhizoflex/rhizoflex/ent/resource"
+	"github.com/rhizoflex/rhizoflex/ent/revision"
 	"github.com/rhizoflex/rhizoflex/internal/access"
 	"github.com/rhizoflex/rhizoflex/internal/account"
 	"github.com/rhizoflex/rhizoflex/internal/database"
@@ -75,11 +76,19 @@ func TestOrganizationLifecycle(t *testing.T) {
 		if err := c.Resource.DeleteOne(data).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
+		// A value stored on the folder itself (no API stores one; values have no foreign
+		// key to hold them back) goes with it.
+		if _, err := c.Revision.Create().SetResourceID(folder.ID).SetTimestamp(1).SetNum(1).Save(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if err := account.DeleteOrganization(ctx, c, org.ID); err != nil {
 			t.Fatalf("delete empty organization: %v", err)
 		}
 		if _, err := tree.ByPath(ctx, c, "/lab"); !fault.Is(err, fault.NotFound) {
 			t.Fatalf("organization folder survived: %v", err)
+		}
+		if n, err := c.Revision.Query().Where(revision.ResourceID(folder.ID)).Count(ctx); err != nil || n != 0 {
+			t.Fatalf("values of the deleted folder left: %d (%v)", n, err)
 		}
 		if err := account.DeleteOrganization(ctx, c, org.ID); !fault.Is(err, fault.NotFound) {
 			t.Fatalf("delete twice: %v", err)
