@@ -117,6 +117,9 @@ func (l *Live) PublishValues(ctx context.Context, stored []series.Stored) {
 		vs, seen := bySeq[s.Sequence.ID]
 		if !seen {
 			order = append(order, s.Sequence)
+			if len(order) == 1 {
+				vs = make([]Value, 0, len(stored)) // most writes go to one sequence
+			}
 		}
 		bySeq[s.Sequence.ID] = append(vs, Value{
 			SequenceID: s.Sequence.ID, Path: s.Sequence.Path, Timestamp: s.Time,
@@ -125,7 +128,11 @@ func (l *Live) PublishValues(ctx context.Context, stored []series.Stored) {
 	}
 	var buf []byte
 	for _, seq := range order {
-		buf = appendValueBatch(buf[:0], bySeq[seq.ID])
+		vs := bySeq[seq.ID]
+		if need := len(vs) * (96 + len(seq.Path)); cap(buf) < need {
+			buf = make([]byte, 0, need) // about what a numeric value takes
+		}
+		buf = appendValueBatch(buf[:0], vs)
 		l.publishBytes(ctx, valueTopic(seq.Path), buf)
 	}
 }

@@ -577,17 +577,25 @@ func anyInterval(attrs map[int]Attributes) bool {
 func store(ctx context.Context, q queryer, rows []row, pg bool) error {
 	var nums, texts, datas []row
 	latest := map[int]int64{}
+	allNum := true
 	for _, r := range rows {
-		switch r.kind {
-		case kindNum:
-			nums = append(nums, r)
-		case kindText:
-			texts = append(texts, r)
-		case kindData:
-			datas = append(datas, r)
-		}
+		allNum = allNum && r.kind == kindNum
 		if t, ok := latest[r.rid]; !ok || r.ts > t {
 			latest[r.rid] = r.ts
+		}
+	}
+	if allNum {
+		nums = rows // the usual batch: no copy
+	} else {
+		for _, r := range rows {
+			switch r.kind {
+			case kindNum:
+				nums = append(nums, r)
+			case kindText:
+				texts = append(texts, r)
+			case kindData:
+				datas = append(datas, r)
+			}
 		}
 	}
 	ids := make([]int, 0, len(latest))
