@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -161,6 +162,66 @@ func TestRhizoUpdateManyFollowsResourceChanges(t *testing.T) {
 		put("/lab/data/pn", "hello")
 		if n := count("/lab/data/pn"); n != 1 {
 			t.Fatalf("the recreated sequence has %d values, want 1", n)
+		}
+	})
+}
+
+// The MQTT broker writes through the path cache too: after a rename the old path stores
+// nothing; a sequence deleted and created again as text takes text at its path.
+func TestRhizoMQTTFollowsResourceChanges(t *testing.T) {
+	eachServer(t, func(t *testing.T, ts *testServer) {
+		member := ts.login(t, "lmember")
+		key, _ := rhizoKey(t, ts)
+		ctrl, err := ts.mqtt(t, "key", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		observer, err := ts.mqtt(t, "key", ts.world.Keys["userkey"])
+		if err != nil || !observer.subscribe("lab/ctrl") {
+			t.Fatalf("observer: %v", err)
+		}
+		n := 0
+		// send publishes name=value on the controller's topic and waits until the broker
+		// handled it: values are stored in the order sent, so a value to the marker
+		// sequence shown after it means everything before it was stored or refused.
+		send := func(name, value string) {
+			t.Helper()
+			n++
+			at := fmt.Sprintf("2026-03-01T10:00:%02d Z", n)
+			ctrl.publish("lab/ctrl", fmt.Sprintf(`{"update": {"$t": "%s", %q: %q}}`, at, name, value))
+			ctrl.publish("lab/ctrl", fmt.Sprintf(`{"update": {"$t": "%s", "marker": "%d"}}`, at, n))
+			observer.next(fmt.Sprintf("d,marker,%s,%d", at, n))
+		}
+		count := func(path string) int {
+			t.Helper()
+			var res struct {
+				Values struct {
+					Edges []struct{ Node struct{ Text *string } }
+				}
+			}
+			member.do(t, `query($p: String!) { resource(path: $p) { values(first: 100) { edges { node { text } } } } }`,
+				map[string]any{"p": path}).ok(t).decode(t, "resource", &res)
+			return len(res.Values.Edges)
+		}
+		member.do(t, `mutation { createSequence(input: {path: "/lab/ctrl/marker", dataType: NUMERIC}) { id } }`, nil).ok(t)
+		member.do(t, `mutation { createSequence(input: {path: "/lab/ctrl/pm", dataType: NUMERIC}) { id } }`, nil).ok(t)
+		for range 3 {
+			send("pm", "1")
+		}
+		if c := count("/lab/ctrl/pm"); c != 3 {
+			t.Fatalf("%d values stored over MQTT, want 3", c)
+		}
+		member.do(t, `mutation { renameResource(path: "/lab/ctrl/pm", name: "pn") { id } }`, nil).ok(t)
+		send("pm", "2")
+		if c := count("/lab/ctrl/pn"); c != 3 {
+			t.Fatalf("the renamed sequence has %d values after a write by its old path, want 3", c)
+		}
+		send("pn", "2")
+		member.do(t, `mutation { deleteResource(path: "/lab/ctrl/pn") }`, nil).ok(t)
+		member.do(t, `mutation { createSequence(input: {path: "/lab/ctrl/pn", dataType: TEXT}) { id } }`, nil).ok(t)
+		send("pn", "hello")
+		if c := count("/lab/ctrl/pn"); c != 1 {
+			t.Fatalf("the recreated sequence has %d values, want 1", c)
 		}
 	})
 }

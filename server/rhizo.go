@@ -16,7 +16,7 @@ func (a *App) rhizoHandler() http.Handler {
 	if a.mqtt == nil {
 		b, err := rhizomqtt.New(rhizomqtt.Options{
 			Client: a.db.Client, Authz: a.authz, Live: a.live, Messages: a.messages, Store: a.group.Store,
-			Log: a.log, TCPAddress: a.cfg.MQTTListen, OriginPatterns: originHosts(a.cfg.CORSOrigins),
+			Paths: a.paths, Log: a.log, TCPAddress: a.cfg.MQTTListen, OriginPatterns: originHosts(a.cfg.CORSOrigins),
 		})
 		if err != nil {
 			a.log.Error("MQTT is off", "err", err)

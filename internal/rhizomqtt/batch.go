@@ -130,6 +130,30 @@ func (b *Broker) queryPaths(ctx context.Context, paths []string) (map[string]*en
 	return found, nil
 }
 
+// sequences finds the live resources at paths (clean) to write values to: from the path
+// cache, and the rest in one look-up, which the cache then keeps.
+func (b *Broker) sequences(ctx context.Context, paths []string) (map[string]*ent.Resource, error) {
+	found, gen := b.opts.Paths.Cached(paths)
+	var missing []string
+	for _, p := range paths {
+		if found[p] == nil {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return found, nil
+	}
+	read, err := b.lookup(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	b.opts.Paths.Keep(gen, read)
+	for p, r := range read {
+		found[p] = r
+	}
+	return found, nil
+}
+
 // ingestReq is one message's values, stored as far as its sender may write them.
 type ingestReq struct {
 	v     *access.Viewer
@@ -220,7 +244,7 @@ func (b *Broker) storeBatch(ctx context.Context, batch []*ingestReq) {
 			paths = append(paths, p)
 		}
 	}
-	found, err := b.lookup(ctx, paths)
+	found, err := b.sequences(ctx, paths)
 	if err != nil {
 		b.opts.Log.WarnContext(ctx, "mqtt: values not stored", "values", len(paths), "err", err)
 		return

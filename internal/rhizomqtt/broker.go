@@ -50,7 +50,10 @@ type Options struct {
 	Live     *live.Live
 	Messages *messages.Service
 	Store    StoreFunc
-	Log      *slog.Logger
+	// Paths caches the sequences values are written to, by path (nil: look every batch's
+	// paths up).
+	Paths *tree.PathCache
+	Log   *slog.Logger
 	// TCPAddress, when set, also serves MQTT over TCP there.
 	TCPAddress string
 	// OriginPatterns are the extra hosts a browser websocket may come from.

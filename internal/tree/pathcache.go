@@ -98,6 +98,47 @@ func (c *PathCache) ByPath(ctx context.Context, client *ent.Client, path string)
 	return r, nil
 }
 
+// Cached returns copies of the cached resources among paths (clean paths), as ByPath
+// would, and the generation to pass to Keep with what is read for the others. A nil
+// cache holds nothing.
+func (c *PathCache) Cached(paths []string) (map[string]*ent.Resource, uint64) {
+	found := make(map[string]*ent.Resource, len(paths))
+	if c == nil {
+		return found, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range paths {
+		if hit := c.entries[p]; hit != nil {
+			cp := *hit
+			found[p] = &cp
+		}
+	}
+	return found, c.gen
+}
+
+// Keep caches live resources read from the database by their paths after Cached
+// returned gen, unless something changed since.
+func (c *PathCache) Keep(gen uint64, read map[string]*ent.Resource) {
+	if c == nil || len(read) == 0 {
+		return
+	}
+	last := UnknownLastRevision
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen || c.off {
+		return
+	}
+	if len(c.entries)+len(read) > maxCachedPaths {
+		clear(c.entries)
+	}
+	for p, r := range read {
+		cp := *r
+		cp.LastRevisionAt = &last
+		c.entries[p] = &cp
+	}
+}
+
 func byPathForWrite(ctx context.Context, client *ent.Client, path string) (*ent.Resource, error) {
 	r, err := ByPath(ctx, client, path)
 	if err != nil {

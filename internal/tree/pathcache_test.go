@@ -151,3 +151,46 @@ func TestPathCacheDropsLookupsOvertakenByAChange(t *testing.T) {
 		t.Fatalf("a disabled cache answered from memory (%v)", err)
 	}
 }
+
+// Cached and Keep, the batch form: what is kept is returned by the next Cached (with the
+// last revision time unknown, as ByPath), nothing is kept across an invalidation or into
+// a disabled cache, and a nil cache holds nothing.
+func TestPathCacheKeepsBatchLookups(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	build(t, db, map[string]tree.Type{"/lab/a": tree.Sequence, "/lab/b": tree.Sequence})
+	ctx := context.Background()
+	a, err := tree.ByPath(ctx, db.Client, "/lab/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := tree.NewPathCache()
+	found, gen := cache.Cached([]string{"/lab/a", "/lab/b"})
+	if len(found) != 0 {
+		t.Fatalf("an empty cache found %v", found)
+	}
+	cache.Keep(gen, map[string]*ent.Resource{"/lab/a": a})
+	found, gen = cache.Cached([]string{"/lab/a", "/lab/b"})
+	if got := found["/lab/a"]; got == nil || got.ID != a.ID || !got.LastRevisionAt.Equal(tree.UnknownLastRevision) || found["/lab/b"] != nil {
+		t.Fatalf("after Keep: %v", found)
+	}
+	found["/lab/a"].Name = "changed by the caller"
+	if again, _ := cache.Cached([]string{"/lab/a"}); again["/lab/a"].Name != "a" {
+		t.Fatalf("a caller changed the cached copy: %q", again["/lab/a"].Name)
+	}
+	cache.Invalidate()
+	cache.Keep(gen, map[string]*ent.Resource{"/lab/a": a})
+	if found, _ := cache.Cached([]string{"/lab/a"}); len(found) != 0 {
+		t.Fatal("a lookup overtaken by an invalidation was kept")
+	}
+	_, gen = cache.Cached(nil)
+	cache.Disable()
+	cache.Keep(gen, map[string]*ent.Resource{"/lab/a": a})
+	if found, _ := cache.Cached([]string{"/lab/a"}); len(found) != 0 {
+		t.Fatal("a disabled cache kept a lookup")
+	}
+	var none *tree.PathCache
+	none.Keep(0, map[string]*ent.Resource{"/lab/a": a})
+	if found, _ := none.Cached([]string{"/lab/a"}); len(found) != 0 {
+		t.Fatal("a nil cache found something")
+	}
+}
