@@ -136,17 +136,7 @@ func TestRhizoUpdateManyFollowsResourceChanges(t *testing.T) {
 			t.Helper()
 			c.send(t, "PUT", "/api/v1/resources", form("values", `{"`+path+`": "`+value+`"}`)).expect(t, 200)
 		}
-		count := func(path string) int {
-			t.Helper()
-			var res struct {
-				Values struct {
-					Edges []struct{ Node struct{ Text *string } }
-				}
-			}
-			admin.do(t, `query($p: String!) { resource(path: $p) { values(first: 100) { edges { node { text } } } } }`,
-				map[string]any{"p": path}).ok(t).decode(t, "resource", &res)
-			return len(res.Values.Edges)
-		}
+		count := func(path string) int { t.Helper(); return countValues(t, admin, path) }
 		admin.do(t, `mutation { createSequence(input: {path: "/lab/data/pm", dataType: NUMERIC}) { id } }`, nil).ok(t)
 		for range 3 {
 			put("/lab/data/pm", "1")
@@ -192,17 +182,7 @@ func TestRhizoMQTTFollowsResourceChanges(t *testing.T) {
 			ctrl.publish("lab/ctrl", fmt.Sprintf(`{"update": {"$t": "%s", "marker": "%d"}}`, at, n))
 			observer.next(fmt.Sprintf("d,marker,%s,%d", at, n))
 		}
-		count := func(path string) int {
-			t.Helper()
-			var res struct {
-				Values struct {
-					Edges []struct{ Node struct{ Text *string } }
-				}
-			}
-			member.do(t, `query($p: String!) { resource(path: $p) { values(first: 100) { edges { node { text } } } } }`,
-				map[string]any{"p": path}).ok(t).decode(t, "resource", &res)
-			return len(res.Values.Edges)
-		}
+		count := func(path string) int { t.Helper(); return countValues(t, member, path) }
 		member.do(t, `mutation { createSequence(input: {path: "/lab/ctrl/marker", dataType: NUMERIC}) { id } }`, nil).ok(t)
 		member.do(t, `mutation { createSequence(input: {path: "/lab/ctrl/pm", dataType: NUMERIC}) { id } }`, nil).ok(t)
 		for range 3 {
@@ -224,4 +204,17 @@ func TestRhizoMQTTFollowsResourceChanges(t *testing.T) {
 			t.Fatalf("the recreated sequence has %d values, want 1", c)
 		}
 	})
+}
+
+// countValues is how many values (up to 100) the sequence at path holds, as c sees it.
+func countValues(t *testing.T, c *gqlClient, path string) int {
+	t.Helper()
+	var res struct {
+		Values struct {
+			Edges []struct{ Node struct{ Text *string } }
+		}
+	}
+	c.do(t, `query($p: String!) { resource(path: $p) { values(first: 100) { edges { node { text } } } } }`,
+		map[string]any{"p": path}).ok(t).decode(t, "resource", &res)
+	return len(res.Values.Edges)
 }
