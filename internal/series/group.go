@@ -195,11 +195,19 @@ func (g *Group) commit(batch []*groupRequest) {
 		return
 	}
 	var kept []row
-	err := database.WithTx(ctx, g.client, func(tx *ent.Tx) error {
-		var err error
-		kept, err = commitRows(ctx, tx, rows, attrs, seqs, pg)
-		return err
-	})
+	var err error
+	if pg && oneStatement(rows, attrs) {
+		// One script in one round trip, which PostgreSQL runs as one transaction, instead
+		// of BEGIN, the script and COMMIT in three.
+		kept = rows
+		err = store(ctx, g.client, rows, pg)
+	} else {
+		err = database.WithTx(ctx, g.client, func(tx *ent.Tx) error {
+			var err error
+			kept, err = commitRows(ctx, tx, rows, attrs, seqs, pg)
+			return err
+		})
+	}
 	if err != nil {
 		if len(live) == 1 {
 			live[0].err = conflictOf(err)
@@ -228,4 +236,20 @@ func (g *Group) commit(batch []*groupRequest) {
 		r.stored = storedOf(byReq[i], seqs)
 		close(r.done)
 	}
+}
+
+// oneStatement reports whether commitRows would do nothing for rows but store them as one
+// PostgreSQL script (storeNumericPostgres): numbers at the server's time (nothing to
+// replace, no repeated time) to sequences without min_storage_interval. Most single
+// values from controllers are that.
+func oneStatement(rows []row, attrs map[int]Attributes) bool {
+	if anyInterval(attrs) {
+		return false
+	}
+	for _, r := range rows {
+		if r.kind != kindNum || r.given {
+			return false
+		}
+	}
+	return true
 }

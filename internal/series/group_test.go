@@ -17,6 +17,15 @@ import (
 // Many concurrent single-value writes through group commit: every acknowledged value is
 // stored, once, with rollups that match.
 func TestGroupCommitStoresEveryAcknowledgedValue(t *testing.T) {
+	for _, serverTime := range []bool{false, true} {
+		// Server times are the one-statement path on PostgreSQL (oneStatement).
+		t.Run(map[bool]string{false: "given times", true: "server times"}[serverTime], func(t *testing.T) {
+			groupCommitStoresEveryAcknowledgedValue(t, serverTime)
+		})
+	}
+}
+
+func groupCommitStoresEveryAcknowledgedValue(t *testing.T, serverTime bool) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		c := db.Client
 		newOrg(t, c)
@@ -37,7 +46,10 @@ func TestGroupCommitStoresEveryAcknowledgedValue(t *testing.T) {
 				seq := seqs[w%len(seqs)]
 				for i := range each {
 					at := base.Add(time.Duration(w*each+i) * time.Second)
-					stored, _, err := g.Store(t.Context(), []series.Item{{Resource: seq, Value: float64(i), Time: &at}})
+					if serverTime {
+						at = series.ServerTime()
+					}
+					stored, _, err := g.Store(t.Context(), []series.Item{{Resource: seq, Value: float64(i), Time: &at, ServerTime: serverTime}})
 					if err != nil {
 						t.Errorf("writer %d value %d: %v", w, i, err)
 						return
@@ -53,10 +65,16 @@ func TestGroupCommitStoresEveryAcknowledgedValue(t *testing.T) {
 		}
 		wg.Wait()
 		for _, seq := range seqs {
-			if got := len(revisions(t, c, seq.ID)); got != acked[seq.ID] {
-				t.Errorf("sequence %s: %d values stored, %d acknowledged", seq.Path, got, acked[seq.ID])
+			rs := revisions(t, c, seq.ID)
+			if len(rs) != acked[seq.ID] {
+				t.Errorf("sequence %s: %d values stored, %d acknowledged", seq.Path, len(rs), acked[seq.ID])
 			}
 			checkRollups(t, c, seq.ID)
+			// last_revision_at follows the newest value.
+			fresh, err := c.Resource.Get(t.Context(), seq.ID)
+			if err != nil || len(rs) == 0 || fresh.LastRevisionAt == nil || series.Micros(*fresh.LastRevisionAt) != rs[len(rs)-1].Timestamp {
+				t.Errorf("sequence %s: last_revision_at %v after %d values (%v)", seq.Path, fresh.LastRevisionAt, len(rs), err)
+			}
 		}
 	})
 }
