@@ -136,21 +136,20 @@ func TestRhizoUpdateManyFollowsResourceChanges(t *testing.T) {
 			t.Helper()
 			c.send(t, "PUT", "/api/v1/resources", form("values", `{"`+path+`": "`+value+`"}`)).expect(t, 200)
 		}
-		count := func(path string) int { t.Helper(); return countValues(t, admin, path) }
 		admin.do(t, `mutation { createSequence(input: {path: "/lab/data/pm", dataType: NUMERIC}) { id } }`, nil).ok(t)
 		for range 3 {
 			put("/lab/data/pm", "1")
 		}
 		admin.do(t, `mutation { renameResource(path: "/lab/data/pm", name: "pn") { id } }`, nil).ok(t)
 		put("/lab/data/pm", "2")
-		if n := count("/lab/data/pn"); n != 3 {
+		if n := countValues(t, admin, "/lab/data/pn"); n != 3 {
 			t.Fatalf("the renamed sequence has %d values after a write by its old path, want 3", n)
 		}
 		put("/lab/data/pn", "2")
 		admin.do(t, `mutation { deleteResource(path: "/lab/data/pn") }`, nil).ok(t)
 		admin.do(t, `mutation { createSequence(input: {path: "/lab/data/pn", dataType: TEXT}) { id } }`, nil).ok(t)
 		put("/lab/data/pn", "hello")
-		if n := count("/lab/data/pn"); n != 1 {
+		if n := countValues(t, admin, "/lab/data/pn"); n != 1 {
 			t.Fatalf("the recreated sequence has %d values, want 1", n)
 		}
 	})
@@ -182,25 +181,24 @@ func TestRhizoMQTTFollowsResourceChanges(t *testing.T) {
 			ctrl.publish("lab/ctrl", fmt.Sprintf(`{"update": {"$t": "%s", "marker": "%d"}}`, at, n))
 			observer.next(fmt.Sprintf("d,marker,%s,%d", at, n))
 		}
-		count := func(path string) int { t.Helper(); return countValues(t, member, path) }
 		member.do(t, `mutation { createSequence(input: {path: "/lab/ctrl/marker", dataType: NUMERIC}) { id } }`, nil).ok(t)
 		member.do(t, `mutation { createSequence(input: {path: "/lab/ctrl/pm", dataType: NUMERIC}) { id } }`, nil).ok(t)
 		for range 3 {
 			send("pm", "1")
 		}
-		if c := count("/lab/ctrl/pm"); c != 3 {
+		if c := countValues(t, member, "/lab/ctrl/pm"); c != 3 {
 			t.Fatalf("%d values stored over MQTT, want 3", c)
 		}
 		member.do(t, `mutation { renameResource(path: "/lab/ctrl/pm", name: "pn") { id } }`, nil).ok(t)
 		send("pm", "2")
-		if c := count("/lab/ctrl/pn"); c != 3 {
+		if c := countValues(t, member, "/lab/ctrl/pn"); c != 3 {
 			t.Fatalf("the renamed sequence has %d values after a write by its old path, want 3", c)
 		}
 		send("pn", "2")
 		member.do(t, `mutation { deleteResource(path: "/lab/ctrl/pn") }`, nil).ok(t)
 		member.do(t, `mutation { createSequence(input: {path: "/lab/ctrl/pn", dataType: TEXT}) { id } }`, nil).ok(t)
 		send("pn", "hello")
-		if c := count("/lab/ctrl/pn"); c != 1 {
+		if c := countValues(t, member, "/lab/ctrl/pn"); c != 1 {
 			t.Fatalf("the recreated sequence has %d values, want 1", c)
 		}
 	})

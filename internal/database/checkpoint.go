@@ -12,10 +12,11 @@ import (
 // log passes wal_autocheckpoint pages, and it does so inside the commit that crossed the
 // mark: that commit, and every write waiting behind SQLite's one writer, waits for the
 // copy and its fsync. Under a steady write load that is a stall every fraction of a
-// second (docs/BENCHMARKS.md: p99 of paced single writes 10.3–10.9 ms with it, 4–5 ms
-// without). So commits do not checkpoint until the log is large (wal_autocheckpoint
-// 10000 pages, about 40 MB: a safety net), and a background goroutine checkpoints on its own connection every
-// checkpointEvery; PASSIVE does not wait for readers or block writers.
+// second (docs/BENCHMARKS.md: p99 of paced single writes 10.3–10.9 ms with it, 6.2–6.5 ms
+// with the checkpoints in the background). So commits checkpoint only when the log is
+// large (wal_autocheckpoint 10000 pages, about 40 MB: a safety net), and a goroutine
+// checkpoints on a pooled connection every checkpointEvery; PASSIVE does not wait for
+// readers or block writers.
 
 // checkpointEvery is how often the background checkpointer runs.
 const checkpointEvery = 500 * time.Millisecond

@@ -2,24 +2,24 @@ package database_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rhizoflex/rhizoflex/internal/database"
+	"github.com/rhizoflex/rhizoflex/internal/dbtest"
 )
 
 // Commits do not copy the WAL back into a SQLite file; the background checkpointer does,
 // within a second or so, and closing the database stops it.
 func TestSQLiteCheckpointsInTheBackground(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "ckpt.db")
-	db, err := database.Open(t.Context(), "sqlite:"+file)
+	url := dbtest.URL(t, "sqlite")
+	file := strings.TrimPrefix(url, "sqlite:")
+	db, err := database.Open(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = db.Close() }()
+	t.Cleanup(func() { _ = db.Close() }) // when the test stops before its own Close
 	ctx := t.Context()
 	if _, err := db.SQL.ExecContext(ctx, `CREATE TABLE ckpt (id integer PRIMARY KEY, v text NOT NULL)`); err != nil {
 		t.Fatal(err)

@@ -35,10 +35,11 @@ type DB struct {
 var ErrBadURL = errors.New("bad database URL")
 
 // sqlitePragmas are set on every SQLite connection: WAL for concurrent readers, foreign
-// keys on, a generous busy timeout, and IMMEDIATE transactions so that two writers queue on
-// the busy timeout instead of failing on a read-to-write lock upgrade.
+// keys on, IMMEDIATE transactions so that two writers queue (at the write gate,
+// writegate.go, and across processes on the generous busy timeout) instead of failing on
+// a read-to-write lock upgrade, and checkpoints left to the background (checkpoint.go).
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate" +
-	"&_pragma=wal_autocheckpoint(10000)" // see checkpoint.go
+	"&_pragma=wal_autocheckpoint(10000)"
 
 // Open connects to the database named by rawURL:
 //

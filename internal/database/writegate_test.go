@@ -4,26 +4,21 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rhizoflex/rhizoflex/internal/database"
+	"github.com/rhizoflex/rhizoflex/internal/dbtest"
 )
 
 func openSQLiteFile(t *testing.T) *database.DB {
 	t.Helper()
-	db, err := database.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "gate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if _, err := db.SQL.ExecContext(t.Context(), `CREATE TABLE counter (id integer PRIMARY KEY, n integer NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.SQL.ExecContext(t.Context(), `INSERT INTO counter (id, n) VALUES (1, 0)`); err != nil {
-		t.Fatal(err)
+	db := dbtest.OpenEmpty(t, "sqlite")
+	for _, q := range []string{`CREATE TABLE counter (id integer PRIMARY KEY, n integer NOT NULL)`, `INSERT INTO counter (id, n) VALUES (1, 0)`} {
+		if _, err := db.SQL.ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return db
 }

@@ -75,25 +75,17 @@ func (c *PathCache) ByPath(ctx context.Context, client *ent.Client, path string)
 		return nil, err
 	}
 	c.mu.Lock()
-	hit, gen := c.entries[clean], c.gen
+	hit, gen := c.copyOf(clean), c.gen
 	c.mu.Unlock()
 	if hit != nil {
-		cp := *hit
-		return &cp, nil
+		return hit, nil
 	}
 	r, err := byPathForWrite(ctx, client, clean)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	if gen == c.gen && !c.off {
-		// Unchanged since before the read: nothing committed in between can be missing.
-		if len(c.entries) >= maxCachedPaths {
-			clear(c.entries)
-		}
-		cp := *r
-		c.entries[clean] = &cp
-	}
+	c.keep(gen, clean, r)
 	c.mu.Unlock()
 	return r, nil
 }
@@ -109,9 +101,8 @@ func (c *PathCache) Cached(paths []string) (map[string]*ent.Resource, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, p := range paths {
-		if hit := c.entries[p]; hit != nil {
-			cp := *hit
-			found[p] = &cp
+		if hit := c.copyOf(p); hit != nil {
+			found[p] = hit
 		}
 	}
 	return found, c.gen
@@ -120,23 +111,40 @@ func (c *PathCache) Cached(paths []string) (map[string]*ent.Resource, uint64) {
 // Keep caches live resources read from the database by their paths after Cached
 // returned gen, unless something changed since.
 func (c *PathCache) Keep(gen uint64, read map[string]*ent.Resource) {
-	if c == nil || len(read) == 0 {
+	if c == nil {
 		return
 	}
-	last := UnknownLastRevision
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for p, r := range read {
+		c.keep(gen, p, r)
+	}
+}
+
+// copyOf is a copy of the entry of a clean path, or nil; c.mu is held.
+func (c *PathCache) copyOf(path string) *ent.Resource {
+	hit := c.entries[path]
+	if hit == nil {
+		return nil
+	}
+	cp := *hit
+	return &cp
+}
+
+// keep caches a copy of r at path, with its last revision time unknown, if nothing
+// changed since gen (then nothing committed in between can be missing from r); c.mu is
+// held.
+func (c *PathCache) keep(gen uint64, path string, r *ent.Resource) {
 	if gen != c.gen || c.off {
 		return
 	}
-	if len(c.entries)+len(read) > maxCachedPaths {
+	if len(c.entries) >= maxCachedPaths {
 		clear(c.entries)
 	}
-	for p, r := range read {
-		cp := *r
-		cp.LastRevisionAt = &last
-		c.entries[p] = &cp
-	}
+	cp := *r
+	last := UnknownLastRevision
+	cp.LastRevisionAt = &last
+	c.entries[path] = &cp
 }
 
 func byPathForWrite(ctx context.Context, client *ent.Client, path string) (*ent.Resource, error) {
